@@ -1,0 +1,127 @@
+"""`bdr backup`: per plan, preflight, hooks, canary, restic backup, then copy and retention.
+
+Each of backup, copy and forget/prune is its own run in the history. A failed copy (the cloud
+is down) fails only the copy run: the local snapshot stands and the next copy catches up,
+since `restic copy` skips what the target already has.
+"""
+
+from __future__ import annotations
+
+import os
+
+from bdr.actions.canary import write_canary
+from bdr.actions.context import Context, RunRecord, recorded_run
+from bdr.actions.copy import copy_plan
+from bdr.actions.hooks import run_hooks
+from bdr.actions.retention import apply_retention
+from bdr.actions.summary import RunSummary
+from bdr.config.model import Plan
+from bdr.errors import BdrError, ExitCode
+from bdr.restic import argv as build
+from bdr.restic.messages import BackupSummary, ItemError, backup_messages
+from bdr.restic.outcome import Outcome
+from bdr.restic.runner import require_ok
+from bdr.store import runs
+
+MAX_NAMED_ERRORS = 20
+
+
+def missing_sources(sources: list[str]) -> list[str]:
+    """Return the sources that do not exist (restic 0.14 would silently skip some of them)."""
+    return [source for source in sources if not os.path.lexists(source)]
+
+
+def backup_plans(ctx: Context, plans: dict[str, Plan]) -> list[RunSummary]:
+    """Back up each plan, copy it to its other tiers and apply its retention."""
+    summaries: list[RunSummary] = []
+    for name, plan in plans.items():
+        backup = backup_plan(ctx, name, plan)
+        summaries.append(backup)
+        if backup.status not in (runs.OK, runs.WARNING):
+            continue
+        for target in plan.copy_to:
+            summaries.append(copy_plan(ctx, name, plan.repository, target))
+        if plan.retention is not None:
+            for repository in (plan.repository, *plan.copy_to):
+                summaries.append(apply_retention(ctx, name, repository, plan.retention))
+    return summaries
+
+
+def backup_plan(ctx: Context, name: str, plan: Plan) -> RunSummary:
+    """Run one backup of plan `name` into its own repository and return its summary."""
+    with (
+        recorded_run(ctx, "backup", plan=name, repository=plan.repository) as record,
+        ctx.lock(plan.repository, purpose=f"backup of plan {name}"),
+    ):
+        missing = missing_sources(plan.sources)
+        present = [source for source in plan.sources if source not in missing]
+        record.details["missing_sources"] = missing
+        if not present:
+            raise BdrError(f"plans.{name}.sources: none of the sources exist: {', '.join(missing)}")
+        run_hooks(plan.before, timeout=plan.hook_timeout, where=f"plans.{name}")
+        canary = write_canary(ctx.config.appliance.state_dir, name)
+        record.details["canary_sha256"] = canary.sha256
+        record.details["canary_path"] = str(canary.path)
+        started = ctx.now()
+        ctx.say(f"backing up plan {name} into {plan.repository}")
+        result = ctx.restic.run(
+            ctx.restic.args(
+                build.backup,
+                [*present, str(canary.path.parent)],
+                plan=name,
+                excludes=plan.exclude,
+            ),
+            ctx.env(plan.repository),
+        )
+        record.details["restic_exit_code"] = result.exit_code
+        summary: BackupSummary | None = None
+        item_errors: list[ItemError] = []
+        for message in backup_messages([*result.stdout, *result.stderr_json]):
+            if isinstance(message, BackupSummary):
+                summary = message
+            elif isinstance(message, ItemError):
+                item_errors.append(message)
+        if summary is None or result.outcome not in (Outcome.OK, Outcome.PARTIAL):
+            require_ok(result, f"backup of plan {name}")
+            raise BdrError(f"backup of plan {name}: restic reported no snapshot")
+        _record_summary(record, summary, item_errors)
+        runs.record_latest_snapshot(
+            ctx.db, name, plan.repository, summary.snapshot_id, started, now=ctx.now
+        )
+        _judge_partial(record, result.outcome, missing, item_errors)
+        record.message = (
+            f"snapshot {summary.snapshot_id}: {summary.total_files_processed} files, "
+            f"{summary.total_bytes_processed} bytes processed, {summary.data_added} bytes added"
+        )
+    return RunSummary.of(record)
+
+
+def _record_summary(record: RunRecord, summary: BackupSummary, errors: list[ItemError]) -> None:
+    record.snapshot_id = summary.snapshot_id
+    record.bytes_added = summary.data_added
+    record.bytes_processed = summary.total_bytes_processed
+    record.files_processed = summary.total_files_processed
+    record.details["files_new"] = summary.files_new
+    record.details["files_changed"] = summary.files_changed
+    record.details["restic_duration"] = summary.total_duration
+    if errors:
+        record.details["unreadable"] = [
+            f"{error.item}: {error.message}" for error in errors[:MAX_NAMED_ERRORS]
+        ]
+        record.details["unreadable_count"] = len(errors)
+
+
+def _judge_partial(
+    record: RunRecord, outcome: Outcome, missing: list[str], errors: list[ItemError]
+) -> None:
+    """Mark the run as a warning when sources were missing or files unreadable."""
+    problems = []
+    if missing:
+        problems.append(f"missing source{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
+    if errors or outcome is Outcome.PARTIAL:
+        first = f" (first: {errors[0].item})" if errors else ""
+        problems.append(f"{len(errors) or 'some'} file(s) could not be read{first}")
+    if problems:
+        record.status = runs.WARNING
+        record.error = "partial backup: " + "; ".join(problems)
+        record.exit_code = int(ExitCode.PARTIAL)

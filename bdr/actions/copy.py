@@ -1,0 +1,44 @@
+"""Copying a plan's snapshots to another tier (`restic copy`), as its own run."""
+
+from __future__ import annotations
+
+from bdr.actions.context import Context, RunRecord, recorded_run
+from bdr.actions.summary import RunSummary
+from bdr.restic import argv as build
+from bdr.restic.messages import snapshot_list
+from bdr.restic.runner import require_ok
+from bdr.store import runs
+
+
+def copy_plan(ctx: Context, plan: str, source: str, target: str) -> RunSummary:
+    """Copy every snapshot of `plan` that `target` lacks from `source`; return the run summary.
+
+    A failure here (an offline cloud) is recorded on the copy run alone; the next copy catches
+    up because restic copies only the snapshots the target does not have yet.
+    """
+    with (
+        recorded_run(ctx, "copy", plan=plan, repository=target, subject=source) as record,
+        ctx.lock(source, target, purpose=f"copy of plan {plan} to {target}"),
+    ):
+        ctx.say(f"copying plan {plan} from {source} to {target}")
+        result = ctx.restic.run(
+            ctx.restic.args(build.copy, plan), ctx.env(target, from_repository=source)
+        )
+        record.details["restic_exit_code"] = result.exit_code
+        require_ok(result, f"copy of plan {plan} to {target}")
+        copied = sum(1 for line in result.stdout if line.strip().endswith("saved"))
+        record.details["copied_snapshots"] = copied
+        _record_newest(ctx, plan, target, record)
+        record.message = f"{copied} new snapshot(s) copied from {source}"
+    return RunSummary.of(record)
+
+
+def _record_newest(ctx: Context, plan: str, repository: str, record: RunRecord) -> None:
+    listing = ctx.restic.run(ctx.restic.args(build.snapshots, plan=plan), ctx.env(repository))
+    snapshots = snapshot_list(listing.stdout) if listing.ok else []
+    if snapshots:
+        newest = snapshots[-1]
+        record.snapshot_id = newest.short_id
+        runs.record_latest_snapshot(
+            ctx.db, plan, repository, newest.short_id, newest.time.timestamp(), now=ctx.now
+        )

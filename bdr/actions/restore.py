@@ -1,0 +1,268 @@
+"""`bdr restore`: the technician's manual restore of a plan's snapshot into a directory.
+
+Guards first (target, snapshot), then `restic restore --verify` with progress. restic 0.14
+prints no restore progress and preallocates every file at its full size, so the target's size
+says nothing; on 0.14 progress is the bytes restic has written (`/proc/<pid>/io`, wchar),
+measured against the restore size from `restic ls`. From 0.16 on, restic's JSON status is used.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from bdr.actions.context import Context, recorded_run
+from bdr.actions.summary import RunSummary
+from bdr.config.model import Plan
+from bdr.errors import UsageError
+from bdr.restic import argv as build
+from bdr.restic.messages import Node, Snapshot, ls_nodes, restore_status, snapshot_list
+from bdr.restic.runner import require_ok
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class RestoreRequest:
+    plan: str
+    target: Path
+    snapshot: str = "latest"
+    as_of: datetime | None = None
+    repository: str | None = None
+    includes: tuple[str, ...] = ()
+    dry_run: bool = False
+    force: bool = False
+    in_place: bool = False
+    verify: bool = True
+
+
+@dataclass(frozen=True)
+class RestorePlanInfo:
+    """What a restore will bring back: the snapshot and the size of the selection."""
+
+    repository: str
+    snapshot: Snapshot
+    files: int
+    bytes: int
+    includes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def parse_as_of(text: str) -> datetime:
+    """Parse --as-of ('2026-11-20', '2026-11-20 14:00', ISO 8601); naive times are local."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            f"--as-of {text!r} is not a date or time (use e.g. '2026-11-20 14:00')"
+        ) from None
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+def select_snapshot(snapshots: list[Snapshot], spec: str, as_of: datetime | None) -> Snapshot:
+    """Return the snapshot meant by `spec` ('latest' or an id prefix) and `as_of`.
+
+    `snapshots` is the plan's list, oldest first. Raises UsageError when nothing matches.
+    """
+    if not snapshots:
+        raise UsageError("there are no snapshots of this plan in this repository")
+    if as_of is not None:
+        older = [snapshot for snapshot in snapshots if snapshot.time <= as_of]
+        if not older:
+            oldest = snapshots[0].time.astimezone().strftime("%Y-%m-%d %H:%M")
+            raise UsageError(
+                f"no snapshot as of {as_of:%Y-%m-%d %H:%M}; the oldest is from {oldest}"
+            )
+        return older[-1]
+    if spec == "latest":
+        return snapshots[-1]
+    matches = [snapshot for snapshot in snapshots if snapshot.id.startswith(spec)]
+    if len(matches) != 1:
+        problem = "matches no snapshot" if not matches else "matches several snapshots"
+        raise UsageError(f"snapshot id {spec!r} {problem} of this plan", hint="see bdr snapshots")
+    return matches[0]
+
+
+def included(path: str, includes: Iterable[str]) -> bool:
+    """Return whether `path` falls under one of restic's --include patterns (or there are none)."""
+    patterns = list(includes)
+    if not patterns:
+        return True
+    for pattern in patterns:
+        stem = pattern.rstrip("/") or "/"
+        if (
+            path == stem
+            or path.startswith(stem.rstrip("/") + "/")
+            or fnmatch.fnmatch(path, pattern)
+        ):
+            return True
+    return False
+
+
+def selection_size(nodes: Iterable[Node], includes: Iterable[str]) -> tuple[int, int]:
+    """Return (files, bytes) of the regular files a restore with `includes` brings back."""
+    patterns = list(includes)
+    files = total = 0
+    for node in nodes:
+        if node.type == "file" and included(node.path, patterns):
+            files += 1
+            total += node.size
+    return files, total
+
+
+def check_target(target: Path, plan: Plan, *, force: bool, in_place: bool) -> None:
+    """Refuse a target that would overwrite live data or mix with existing files."""
+    resolved = Path(os.path.realpath(target))
+    if not in_place:
+        if resolved == Path("/"):
+            raise UsageError(
+                "refusing to restore into / (that overwrites the live files)",
+                hint="pass --in-place if that is really what you want",
+            )
+        for source in plan.sources:
+            live = Path(os.path.realpath(source))
+            if resolved == live or live in resolved.parents:
+                raise UsageError(
+                    f"refusing to restore into {target}: it is the source {source} or inside it",
+                    hint="restore elsewhere, or pass --in-place",
+                )
+    if resolved.exists():
+        if not resolved.is_dir():
+            raise UsageError(f"target {target} exists and is not a directory")
+        if not force and any(resolved.iterdir()):
+            raise UsageError(
+                f"target {target} is not empty", hint="choose an empty directory or pass --force"
+            )
+
+
+def plan_restore(ctx: Context, request: RestoreRequest) -> RestorePlanInfo:
+    """Resolve the snapshot and measure the selection; raise UsageError on a bad request."""
+    plan = ctx.config.plans.get(request.plan)
+    if plan is None:
+        raise UsageError(f"no plan named {request.plan!r}")
+    repository = request.repository or plan.repository
+    tiers = [plan.repository, *plan.copy_to]
+    if repository not in tiers:
+        raise UsageError(
+            f"plan {request.plan!r} keeps no snapshots in {repository!r} "
+            f"(tiers: {', '.join(tiers)})"
+        )
+    check_target(request.target, plan, force=request.force, in_place=request.in_place)
+    env = ctx.env(repository)
+    listing = require_ok(
+        ctx.restic.run(ctx.restic.args(build.snapshots, plan=request.plan), env),
+        f"listing snapshots in {repository}",
+    )
+    snapshot = select_snapshot(snapshot_list(listing.stdout), request.snapshot, request.as_of)
+    nodes = require_ok(
+        ctx.restic.run(ctx.restic.args(build.ls, snapshot.id), env),
+        f"listing snapshot {snapshot.short_id}",
+    )
+    files, size = selection_size(ls_nodes(nodes.stdout), request.includes)
+    if request.includes and files == 0:
+        raise UsageError(
+            f"--include {' '.join(request.includes)} matches no file "
+            f"in snapshot {snapshot.short_id}",
+            hint="paths are absolute, as in the snapshot (see restic ls)",
+        )
+    return RestorePlanInfo(repository, snapshot, files, size, request.includes)
+
+
+def restore(
+    ctx: Context, request: RestoreRequest, info: RestorePlanInfo, progress: Progress | None = None
+) -> RunSummary:
+    """Restore the planned selection into the target, verified; record it as a restore run."""
+    with (
+        recorded_run(
+            ctx,
+            "restore",
+            plan=request.plan,
+            repository=info.repository,
+            subject=str(request.target),
+        ) as record,
+        ctx.lock(info.repository, purpose=f"restore of plan {request.plan}"),
+    ):
+        record.snapshot_id = info.snapshot.short_id
+        record.details.update(
+            target=str(request.target), includes=list(info.includes), verified=request.verify
+        )
+        request.target.mkdir(parents=True, exist_ok=True)
+        json_progress = ctx.restic.features.restore_json_progress
+        meter = _WriteMeter(info.bytes, progress) if progress and not json_progress else None
+        started = time.monotonic()
+        result = ctx.restic.run(
+            ctx.restic.args(
+                build.restore,
+                info.snapshot.id,
+                str(request.target),
+                includes=info.includes,
+                verify=request.verify,
+                json_progress=json_progress,
+            ),
+            ctx.env(info.repository),
+            on_line=_json_progress(info.bytes, progress) if progress and json_progress else None,
+            on_start=meter.start if meter else None,
+        )
+        if meter:
+            meter.stop()
+        require_ok(result, f"restore of snapshot {info.snapshot.short_id}")
+        if progress:
+            progress(info.bytes, info.bytes)
+        seconds = time.monotonic() - started
+        record.files_processed = info.files
+        record.bytes_processed = info.bytes
+        record.details["seconds"] = seconds
+        record.message = f"restored {info.files} files into {request.target}"
+    return RunSummary.of(record)
+
+
+def _json_progress(total: int, progress: Progress) -> Callable[[str], None]:
+    def on_line(line: str) -> None:
+        for status in restore_status([line]):
+            done = status.bytes_restored or int(status.percent_done * total)
+            progress(min(done, total), status.total_bytes or total)
+
+    return on_line
+
+
+class _WriteMeter:
+    """Polls the bytes a restic process has written, as restore progress for restic 0.14."""
+
+    def __init__(self, total: int, progress: Progress, interval: float = 0.25) -> None:
+        self.total = total
+        self.progress = progress
+        self.interval = interval
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, pid: int) -> None:
+        self._thread = threading.Thread(target=self._poll, args=(pid,), daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+
+    def _poll(self, pid: int) -> None:
+        while not self._stopped.wait(self.interval):
+            written = _bytes_written(pid)
+            if written is None:
+                return
+            self.progress(min(written, self.total), self.total)
+
+
+def _bytes_written(pid: int) -> int | None:
+    try:
+        text = Path(f"/proc/{pid}/io").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("wchar:"):
+            return int(line.split()[1])
+    return None

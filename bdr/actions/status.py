@@ -1,0 +1,100 @@
+"""`bdr status`: per plan and repository, the last backup and the newest snapshot's age.
+
+Read from the history alone, so it answers at once and even when a repository is offline.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from bdr.config.model import Config
+from bdr.store import runs
+
+NEVER = "never backed up"
+OK = "ok"
+RPO_EXCEEDED = "rpo exceeded"
+
+
+@dataclass(frozen=True)
+class TierStatus:
+    plan: str
+    repository: str
+    kind: str  # backup for the plan's own repository, copy for the other tiers
+    last_run: runs.Run | None
+    last_success: runs.Run | None
+    snapshot_id: str | None
+    snapshot_age: float | None
+    rpo: int
+    state: str
+
+    def as_json(self) -> dict[str, object]:
+        last = self.last_run
+        return {
+            "plan": self.plan,
+            "repository": self.repository,
+            "kind": self.kind,
+            "last_run": None
+            if last is None
+            else {
+                "id": last.id,
+                "status": last.status,
+                "started_at": last.started_at,
+                "ended_at": last.ended_at,
+                "error": last.error,
+            },
+            "last_success_at": self.last_success.ended_at if self.last_success else None,
+            "snapshot_id": self.snapshot_id,
+            "snapshot_age_seconds": self.snapshot_age,
+            "rpo_seconds": self.rpo,
+            "state": self.state,
+        }
+
+
+def judge(last_run: runs.Run | None, snapshot_age: float | None, rpo: int) -> str:
+    """Return the one-word state of a tier: the worst of the snapshot's age and the last run."""
+    if snapshot_age is None:
+        return (
+            NEVER
+            if last_run is None or last_run.status == runs.RUNNING
+            else (f"last run {last_run.status}")
+        )
+    if snapshot_age > rpo:
+        return RPO_EXCEEDED
+    if last_run is not None and last_run.status in (runs.FAILED, runs.INTERRUPTED, runs.WARNING):
+        return f"last run {last_run.status}"
+    return OK
+
+
+def plan_status(config: Config, db: sqlite3.Connection, now: float) -> list[TierStatus]:
+    """Return the status of every plan in every repository it uses."""
+    rows = []
+    for name, plan in config.plans.items():
+        for repository in (plan.repository, *plan.copy_to):
+            kind = "backup" if repository == plan.repository else "copy"
+            last = runs.last_run(
+                db,
+                kind,
+                plan=name,
+                repository=repository,
+                statuses=(runs.OK, runs.WARNING, runs.FAILED, runs.INTERRUPTED),
+            )
+            success = runs.last_run(
+                db, kind, plan=name, repository=repository, statuses=(runs.OK, runs.WARNING)
+            )
+            latest = runs.latest_snapshot(db, name, repository)
+            age = None if latest is None else max(0.0, now - latest.snapshot_time)
+            rows.append(
+                TierStatus(
+                    plan=name,
+                    repository=repository,
+                    kind=kind,
+                    last_run=last,
+                    last_success=success,
+                    snapshot_id=latest.snapshot_id if latest else None,
+                    snapshot_age=age,
+                    rpo=plan.rpo,
+                    state=judge(last, age, plan.rpo),
+                )
+            )
+    return rows

@@ -1,0 +1,55 @@
+"""The outcome of one run, as the CLI shows it and a script reads it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bdr.actions.context import RunRecord
+from bdr.errors import ExitCode
+from bdr.store import runs
+
+_STATUS_CODES = {runs.OK: ExitCode.OK, runs.WARNING: ExitCode.PARTIAL}
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: int
+    kind: str
+    plan: str | None
+    repository: str | None
+    status: str
+    exit_code: ExitCode
+    message: str
+    snapshot_id: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, record: RunRecord) -> RunSummary:
+        code = _STATUS_CODES.get(record.status)
+        if code is None:
+            code = ExitCode(record.exit_code) if record.exit_code else ExitCode.FAILED
+        return cls(
+            run_id=record.id,
+            kind=record.kind,
+            plan=record.plan,
+            repository=record.repository,
+            status=record.status,
+            exit_code=code,
+            message=record.error or record.message,
+            snapshot_id=record.snapshot_id,
+            details=dict(record.details),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "kind": self.kind,
+            "plan": self.plan,
+            "repository": self.repository,
+            "status": self.status,
+            "exit_code": int(self.exit_code),
+            "message": self.message,
+            "snapshot_id": self.snapshot_id,
+            "details": self.details,
+        }

@@ -1,0 +1,99 @@
+"""The application object every command receives: options, config, history and restic.
+
+Built lazily, so `bdr --help` and `bdr config schema` import nothing heavy and touch nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from bdr.errors import BdrError, ExitCode
+
+if TYPE_CHECKING:
+    from bdr.actions.context import Context
+    from bdr.config.model import Config
+
+
+class Abort(Exception):
+    """Raised by App.abort; main() turns it into the exit code."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass
+class App:
+    config_option: str | None = None
+    json_output: bool = False
+    debug: bool = False
+    verbose: bool = False
+    _config: Config | None = field(default=None, repr=False)
+    _context: Context | None = field(default=None, repr=False)
+
+    @property
+    def config_path(self) -> Path:
+        from bdr.config.load import config_path
+
+        return config_path(self.config_option)
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            from bdr.config.load import load_config
+
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def context(self, *, lock_timeout: float | None = None) -> Context:
+        """Return the action context: validated config, migrated history, detected restic."""
+        if self._context is None:
+            from bdr.actions.context import Context
+            from bdr.restic.runner import Restic
+            from bdr.store.database import connect
+            from bdr.store.runs import recover_dead_runs
+
+            config = self.config
+            db = connect(config.appliance.state_dir)
+            recovered = recover_dead_runs(db)
+            if recovered:
+                logging.getLogger("bdr").warning(
+                    "marked %d run(s) left running by a dead process as interrupted: %s",
+                    len(recovered),
+                    ", ".join(map(str, recovered)),
+                )
+            restic = Restic.detect(
+                os.environ.get("BDR_RESTIC", "restic"),
+                cache_dir=config.appliance.state_dir / "cache",
+            )
+            self._context = Context(
+                config=config, db=db, restic=restic, say=self.say, lock_timeout=lock_timeout
+            )
+        return self._context
+
+    def say(self, text: str) -> None:
+        """Tell the person what is happening (stderr, so --json output stays clean)."""
+        print(text, file=sys.stderr, flush=True)
+
+    def print_json(self, data: Any) -> None:
+        print(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+    def abort(
+        self, message: str, code: int = ExitCode.FAILED, *, hint: str | None = None
+    ) -> NoReturn:
+        print(f"bdr: error: {message}", file=sys.stderr)
+        if hint:
+            print(f"hint: {hint}", file=sys.stderr)
+        raise Abort(code)
+
+    def exit(self, code: int) -> NoReturn:
+        raise Abort(code)
+
+    def fail(self, error: BdrError) -> NoReturn:
+        self.abort(error.message, error.exit_code, hint=error.hint)

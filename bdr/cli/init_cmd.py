@@ -1,0 +1,27 @@
+"""`bdr init`."""
+
+from __future__ import annotations
+
+import click
+
+from bdr.cli.app import App
+from bdr.errors import worst
+
+
+@click.command()
+@click.pass_obj
+def init(app: App) -> None:
+    """Create every configured repository that does not exist yet (safe to run again)."""
+    from bdr.actions.init import init_repositories
+
+    results = init_repositories(app.context())
+    if app.json_output:
+        app.print_json([result.as_json() for result in results])
+    else:
+        from bdr.cli.render import console, styled
+
+        out = console()
+        for result in results:
+            state = {"created": "ok", "exists": "ok"}.get(result.state, "failed")
+            out.print(f"{result.repository:<16} {styled(state):<8} {result.message}")
+    app.exit(worst([result.exit_code for result in results]))

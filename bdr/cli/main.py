@@ -1,0 +1,122 @@
+"""The `bdr` command: the root group, lazy subcommands, and the one exit path.
+
+Subcommand modules are imported only when invoked, so `bdr --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import signal
+import sys
+from types import FrameType
+from typing import Any
+
+import click
+
+from bdr import __version__
+from bdr.cli.app import Abort, App
+from bdr.errors import BdrError, ConfigError, ExitCode
+
+# name -> (module, attribute, one-line help); the help is here so --help imports nothing.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "config": ("bdr.cli.config_cmd", "config", "Check, show or describe the configuration."),
+    "init": ("bdr.cli.init_cmd", "init", "Create the configured repositories that do not exist."),
+    "backup": ("bdr.cli.backup_cmd", "backup", "Back up plans, copy them to their tiers, prune."),
+    "snapshots": ("bdr.cli.snapshots_cmd", "snapshots", "List the snapshots of plans."),
+    "status": ("bdr.cli.status_cmd", "status", "Show the last backup and RPO of every plan."),
+    "restore": ("bdr.cli.restore_cmd", "restore", "Restore a plan's snapshot into a directory."),
+    "demo": ("bdr.cli.demo_cmd", "demo", "Run a self-contained demo appliance under ./demo."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module = importlib.import_module(entry[0])
+        command: click.Command = getattr(module, entry[1])
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in sorted(COMMANDS)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_option",
+    metavar="PATH",
+    envvar="BDR_CONFIG",
+    help="Config file (default /etc/bdr/bdr.toml, or $BDR_CONFIG).",
+)
+@click.option("--json", "json_output", is_flag=True, help="Print data as JSON.")
+@click.option("-v", "--verbose", is_flag=True, help="Log what bdr does (to stderr).")
+@click.option("--debug", is_flag=True, help="Show tracebacks and restic command lines.")
+@click.version_option(__version__, prog_name="bdr")
+@click.pass_context
+def cli(
+    ctx: click.Context, config_option: str | None, json_output: bool, verbose: bool, debug: bool
+) -> None:
+    """bdr: backups that prove, every week, that they restore."""
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
+    )
+    ctx.obj = App(
+        config_option=config_option, json_output=json_output, debug=debug, verbose=verbose
+    )
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    from bdr.actions.context import Interrupted
+
+    raise Interrupted(f"signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Run bdr; every outcome leaves through here with an exit code from bdr/errors.py."""
+    signal.signal(signal.SIGTERM, _terminate)
+    debug = "--debug" in (argv if argv is not None else sys.argv)
+    try:
+        cli.main(args=argv, prog_name="bdr", standalone_mode=False)
+    except Abort as abort:
+        sys.exit(abort.code)
+    except ConfigError as error:
+        print(f"bdr: error: {error.message}", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        sys.exit(error.exit_code)
+    except BdrError as error:
+        if debug:
+            raise
+        print(f"bdr: error: {error.message}", file=sys.stderr)
+        if error.hint:
+            print(f"hint: {error.hint}", file=sys.stderr)
+        sys.exit(error.exit_code)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(ExitCode.USAGE)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        print("bdr: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except BaseException as error:
+        from bdr.actions.context import Interrupted
+
+        if isinstance(error, Interrupted):
+            print("bdr: stopped by SIGTERM", file=sys.stderr)
+            sys.exit(143)
+        if isinstance(error, SystemExit) or debug:
+            raise
+        print(
+            f"bdr: internal error: {error!r} (run with --debug for the traceback)", file=sys.stderr
+        )
+        sys.exit(ExitCode.FAILED)

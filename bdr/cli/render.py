@@ -1,0 +1,62 @@
+"""Terminal rendering shared by the commands: tables, run summaries, times and ages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bdr.config.units import format_duration
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from bdr.actions.summary import RunSummary
+
+_STATUS_STYLE = {"ok": "green", "warning": "yellow", "failed": "red", "interrupted": "red"}
+
+
+def console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    from rich.table import Table
+
+    grid = Table(title=title, title_justify="left", header_style="bold")
+    for header in headers:
+        grid.add_column(header)
+    for row in rows:
+        grid.add_row(*row)
+    console().print(grid)
+
+
+def when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "-"
+    return datetime.fromtimestamp(timestamp).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def age(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{format_duration(seconds)} ago"
+
+
+def styled(status: str) -> str:
+    style = _STATUS_STYLE.get(status.split()[-1] if status else "", "")
+    if status == "ok":
+        style = "green"
+    elif status in ("rpo exceeded", "never backed up"):
+        style = "red"
+    return f"[{style}]{status}[/{style}]" if style else status
+
+
+def summaries(items: Sequence[RunSummary]) -> None:
+    """Print one line per run: what ran, on what, and how it ended."""
+    out = console()
+    for item in items:
+        where = " ".join(
+            part for part in (item.plan, "->" if item.plan else "", item.repository) if part
+        )
+        out.print(f"{item.kind:<9} {where:<28} {styled(item.status):<10} {item.message}")

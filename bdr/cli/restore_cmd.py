@@ -1,0 +1,145 @@
+"""`bdr restore PLAN --target DIR`: the technician's manual restore."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bdr.cli.app import App
+
+
+@click.command()
+@click.argument("plan")
+@click.option(
+    "--target",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Directory to restore into (created if missing; must be empty).",
+)
+@click.option("--snapshot", default="latest", show_default=True, help="'latest' or a snapshot id.")
+@click.option("--as-of", metavar="TIME", help="The newest snapshot not newer than TIME.")
+@click.option("--repository", help="Restore from this tier (default: the plan's repository).")
+@click.option(
+    "--include",
+    "includes",
+    multiple=True,
+    metavar="PATH",
+    help="Restore only this path (absolute, as in the snapshot); repeatable.",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be restored, restore nothing.")
+@click.option("--force", is_flag=True, help="Restore into a non-empty target.")
+@click.option("--in-place", is_flag=True, help="Allow restoring into / or over a source path.")
+@click.option(
+    "--verify/--no-verify",
+    default=True,
+    show_default=True,
+    help="Read the restored files back and compare them with the repository.",
+)
+@click.pass_obj
+def restore(
+    app: App,
+    plan: str,
+    target: Path,
+    snapshot: str,
+    as_of: str | None,
+    repository: str | None,
+    includes: tuple[str, ...],
+    dry_run: bool,
+    force: bool,
+    in_place: bool,
+    verify: bool,
+) -> None:
+    """Restore a snapshot of PLAN into --target, verified, with progress."""
+    import time
+
+    from bdr.actions.restore import RestoreRequest, parse_as_of, plan_restore
+    from bdr.actions.restore import restore as run_restore
+    from bdr.cli.render import console, when
+    from bdr.config.units import format_duration, format_size
+
+    if snapshot != "latest" and as_of:
+        app.abort("use either --snapshot or --as-of, not both", 2)
+    request = RestoreRequest(
+        plan=plan,
+        target=target,
+        snapshot=snapshot,
+        as_of=parse_as_of(as_of) if as_of else None,
+        repository=repository,
+        includes=includes,
+        dry_run=dry_run,
+        force=force,
+        in_place=in_place,
+        verify=verify,
+    )
+    ctx = app.context()
+    info = plan_restore(ctx, request)
+    described = (
+        f"snapshot {info.snapshot.short_id} of plan {plan} "
+        f"({when(info.snapshot.time.timestamp())}) from {info.repository}: "
+        f"{info.files} files, {format_size(info.bytes)}"
+    )
+    if dry_run:
+        if app.json_output:
+            app.print_json(
+                {
+                    "dry_run": True,
+                    "snapshot": info.snapshot.id,
+                    "files": info.files,
+                    "bytes": info.bytes,
+                    "repository": info.repository,
+                    "target": str(target),
+                }
+            )
+        else:
+            click.echo(f"would restore {described} into {target}")
+        return
+    started = time.monotonic()
+    if app.json_output:
+        summary = run_restore(ctx, request, info)
+    else:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        app.say(f"restoring {described} into {target}")
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(binary_units=True),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=console(stderr=True),
+            transient=True,
+        ) as bar:
+            task = bar.add_task("restore", total=info.bytes or 1)
+            summary = run_restore(
+                ctx,
+                request,
+                info,
+                progress=lambda done, total: bar.update(task, completed=done, total=total or 1),
+            )
+    elapsed = time.monotonic() - started
+    if app.json_output:
+        app.print_json(
+            {
+                **summary.as_json(),
+                "files": info.files,
+                "bytes": info.bytes,
+                "seconds": elapsed,
+                "target": str(target),
+                "snapshot": info.snapshot.id,
+            }
+        )
+    elif summary.status == "ok":
+        verified = "verified" if verify else "not verified"
+        click.echo(
+            f"restored {described}\n  into {target} in {format_duration(elapsed)} ({verified})"
+        )
+    else:
+        app.abort(summary.message, summary.exit_code)
+    app.exit(summary.exit_code)

@@ -1,0 +1,57 @@
+"""`bdr snapshots`."""
+
+from __future__ import annotations
+
+import click
+
+from bdr.cli.app import App
+
+
+@click.command()
+@click.option("--plan", help="Only this plan's snapshots (in all its repositories).")
+@click.option("--repository", help="Only this repository.")
+@click.pass_obj
+def snapshots(app: App, plan: str | None, repository: str | None) -> None:
+    """List the snapshots of plans, read live from the repositories."""
+    from bdr.actions.snapshots import list_snapshots
+    from bdr.cli.render import table, when
+
+    if plan is not None and plan not in app.config.plans:
+        app.abort(f"no plan named {plan!r}", 2)
+    listing = list_snapshots(app.context(), plan=plan, repository=repository)
+    if app.json_output:
+        app.print_json(
+            {
+                "snapshots": [
+                    {
+                        "repository": row.repository,
+                        "plan": row.plan,
+                        "id": row.snapshot.id,
+                        "short_id": row.snapshot.short_id,
+                        "time": row.snapshot.time.isoformat(),
+                        "paths": list(row.snapshot.paths),
+                        "hostname": row.snapshot.hostname,
+                    }
+                    for row in listing.rows
+                ],
+                "errors": listing.errors,
+            }
+        )
+    else:
+        table(
+            None,
+            ["repository", "plan", "snapshot", "time", "paths"],
+            [
+                [
+                    row.repository,
+                    row.plan or "-",
+                    row.snapshot.short_id,
+                    when(row.snapshot.time.timestamp()),
+                    ", ".join(row.snapshot.paths),
+                ]
+                for row in listing.rows
+            ],
+        )
+        for name, error in listing.errors.items():
+            app.say(f"bdr: error: {name}: {error}")
+    app.exit(listing.exit_code)

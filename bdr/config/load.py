@@ -1,0 +1,183 @@
+"""Loading the TOML file into a validated Config, with every problem reported at once."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from bdr.config.envfile import read_env_file
+from bdr.config.model import Config
+from bdr.errors import ConfigError, UsageError
+
+DEFAULT_PATH = Path("/etc/bdr/bdr.toml")
+
+
+def config_path(option: str | None) -> Path:
+    """Return the config file to use: the --config option, then $BDR_CONFIG, then the default."""
+    return Path(option or os.environ.get("BDR_CONFIG") or DEFAULT_PATH)
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate the config at `path`.
+
+    Raises UsageError when the file cannot be read or parsed, and ConfigError listing every
+    problem (schema, references, secret files) with its key path.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(
+            f"config file {path} does not exist", hint="pass --config PATH or set BDR_CONFIG"
+        ) from None
+    except OSError as error:
+        raise UsageError(f"config file {path} cannot be read: {error.strerror}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"{path}: not valid TOML: {error}") from None
+    return validate(raw, source=str(path))
+
+
+def validate(raw: dict[str, Any], *, source: str) -> Config:
+    """Validate parsed TOML; raise ConfigError with every problem found."""
+    problems: list[str] = []
+    config: Config | None = None
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as error:
+        problems.extend(_describe(error))
+    # Reference and file checks run on the raw data too, so that one pass shows everything.
+    problems.extend(_check_references(raw))
+    problems.extend(_check_files(raw))
+    if problems or config is None:
+        raise ConfigError(sorted(dict.fromkeys(problems)), source=source)
+    return config
+
+
+_FRIENDLY = {
+    "extra_forbidden": "unknown key (check its spelling; unknown keys are refused so a typo cannot "
+    "silently disable a backup)",
+    "missing": "is required",
+}
+
+
+def _describe(error: ValidationError) -> Iterator[str]:
+    for item in error.errors(include_url=False):
+        path = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = _FRIENDLY.get(item["type"]) or item["msg"].removeprefix("Value error, ")
+        if item["type"] not in _FRIENDLY and item["type"] != "value_error":
+            message = message[:1].lower() + message[1:]
+        yield f"{path}: {message}"
+
+
+def _table(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    value = raw.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _names(value: Any) -> list[str]:
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+def _check_references(raw: dict[str, Any]) -> Iterator[str]:
+    repositories = set(_table(raw, "repositories"))
+    plans = _table(raw, "plans")
+    for name, plan in plans.items():
+        if not isinstance(plan, dict):
+            continue
+        repository = plan.get("repository")
+        if isinstance(repository, str) and repository not in repositories:
+            yield f"plans.{name}.repository: no repository named {repository!r}"
+        for target in _names(plan.get("copy_to")):
+            if target not in repositories:
+                yield f"plans.{name}.copy_to: no repository named {target!r}"
+            elif target == repository:
+                yield f"plans.{name}.copy_to: {target!r} is the plan's own repository"
+    remotes = set(_table(raw, "remote"))
+    for name, drill in _table(raw, "drills").items():
+        if not isinstance(drill, dict):
+            continue
+        plan_name = drill.get("plan")
+        if isinstance(plan_name, str) and plan_name not in plans:
+            yield f"drills.{name}.plan: no plan named {plan_name!r}"
+        repository = drill.get("repository")
+        if isinstance(repository, str) and repository not in repositories:
+            yield f"drills.{name}.repository: no repository named {repository!r}"
+        plan = plans.get(plan_name) if isinstance(plan_name, str) else None
+        if isinstance(plan, dict) and isinstance(repository, str) and repository in repositories:
+            tiers = [plan.get("repository"), *_names(plan.get("copy_to"))]
+            if repository not in tiers:
+                yield (
+                    f"drills.{name}.repository: plan {plan_name!r} does not store snapshots in "
+                    f"{repository!r} (it uses {', '.join(str(t) for t in tiers)})"
+                )
+        checks = drill.get("checks")
+        for index, check in enumerate(checks if isinstance(checks, list) else []):
+            remote = check.get("remote") if isinstance(check, dict) else None
+            if isinstance(remote, str) and remote not in remotes:
+                yield f"drills.{name}.checks.{index}.remote: no remote named {remote!r}"
+    for name, check in _table(raw, "checks").items():
+        repository = check.get("repository") if isinstance(check, dict) else None
+        if isinstance(repository, str) and repository not in repositories:
+            yield f"checks.{name}.repository: no repository named {repository!r}"
+
+
+_ABSOLUTE_PATHS = (
+    ("appliance", None, ("state_dir", "scratch_dir")),
+    ("repositories", "*", ("password_file", "env_file")),
+    ("remote", "*", ("key_file", "known_hosts")),
+)
+_SECRET_FILES = {"password_file", "env_file", "key_file"}
+
+
+def _check_files(raw: dict[str, Any]) -> Iterator[str]:
+    for section, per_name, keys in _ABSOLUTE_PATHS:
+        table = _table(raw, section)
+        entries = table.items() if per_name else [(None, table)]
+        for name, entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            for key in keys:
+                value = entry.get(key)
+                if not isinstance(value, str):
+                    continue
+                where = ".".join(part for part in (section, name, key) if part)
+                if not value.startswith("/"):
+                    yield f"{where}: {value!r} must be an absolute path"
+                elif key in _SECRET_FILES or key == "known_hosts":
+                    yield from _check_file(where, Path(value), secret=key in _SECRET_FILES)
+
+
+def _check_file(where: str, path: Path, *, secret: bool) -> Iterator[str]:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        yield f"{where}: file {path} does not exist"
+        return
+    except OSError as error:
+        yield f"{where}: file {path} cannot be read: {error.strerror}"
+        return
+    if not stat.S_ISREG(info.st_mode):
+        yield f"{where}: {path} is not a regular file"
+        return
+    if secret and info.st_mode & 0o077:
+        mode = stat.S_IMODE(info.st_mode)
+        yield (
+            f"{where}: {path} is open to group or others (mode {mode:04o}); "
+            f"it holds a secret: run chmod 600 {path}"
+        )
+        return
+    if not os.access(path, os.R_OK):
+        yield f"{where}: file {path} is not readable by this user"
+        return
+    if where.endswith(".env_file"):
+        try:
+            read_env_file(path)
+        except (OSError, ValueError) as error:
+            yield f"{where}: {path}: {error}"

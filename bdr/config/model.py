@@ -1,0 +1,204 @@
+"""The configuration as frozen, typed objects, validated by pydantic.
+
+Durations are held as whole seconds and sizes as bytes; both serialise back to the strings a
+person writes, so `bdr config show` prints what can be pasted back into the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from bdr.config import units
+
+_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+def _to_seconds(value: Any) -> Any:
+    return units.parse_duration(value) if isinstance(value, str) else value
+
+
+def _seconds_to_text(seconds: int) -> str:
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _check_cron(value: Any) -> Any:
+    if isinstance(value, str):
+        units.check_cron(value)
+    return value
+
+
+Duration = Annotated[
+    int,
+    BeforeValidator(_to_seconds),
+    Field(gt=0),
+    PlainSerializer(_seconds_to_text, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^(\d+[smhdw])+$", "examples": ["90s", "4h"]}),
+]
+Cron = Annotated[
+    str,
+    BeforeValidator(_check_cron),
+    WithJsonSchema(
+        {"type": "string", "description": "5-field cron, local time", "examples": ["0 */4 * * *"]}
+    ),
+]
+Name = Annotated[str, Field(pattern=_NAME_PATTERN)]
+Argv = Annotated[list[str], Field(min_length=1)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Appliance(_Section):
+    client: str = "Unnamed client"
+    site: str = ""
+    id: str = Field(default="bdr-appliance", pattern=_NAME_PATTERN)
+    state_dir: Path = Path("/var/lib/bdr")
+    scratch_dir: Path = Path("/srv/bdr/scratch")
+    lock_timeout: Duration = Field(
+        default=3600,
+        description="how long a run waits for another bdr run on the same repository",
+    )
+
+
+class Repository(_Section):
+    url: str = Field(min_length=1)
+    password_file: Path | None = None
+    password_command: str | None = Field(default=None, min_length=1)
+    env_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_password_source(self) -> Repository:
+        if (self.password_file is None) == (self.password_command is None):
+            raise ValueError("set exactly one of password_file and password_command")
+        return self
+
+
+class Retention(_Section):
+    last: int | None = Field(default=None, gt=0)
+    hourly: int | None = Field(default=None, gt=0)
+    daily: int | None = Field(default=None, gt=0)
+    weekly: int | None = Field(default=None, gt=0)
+    monthly: int | None = Field(default=None, gt=0)
+    yearly: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _keeps_something(self) -> Retention:
+        if not any(value for value in self.model_dump().values()):
+            raise ValueError("keeps no snapshot: set at least one of last, hourly, daily, ...")
+        return self
+
+
+class Plan(_Section):
+    sources: list[str] = Field(min_length=1)
+    exclude: list[str] = []
+    repository: Name
+    copy_to: list[Name] = []
+    schedule: Cron = "0 */4 * * *"
+    rpo: Duration = 86400
+    retention: Retention | None = None
+    before: list[Argv] = []
+    hook_timeout: Duration = 600
+
+    @field_validator("sources")
+    @classmethod
+    def _absolute_sources(cls, sources: list[str]) -> list[str]:
+        for source in sources:
+            if not source.startswith("/"):
+                raise ValueError(f"source {source!r} must be an absolute path")
+        return sources
+
+
+class AppCheck(_Section):
+    run: Argv
+    expect: str | None = None
+    timeout: Duration = 300
+    remote: Name | None = None
+
+
+class Drill(_Section):
+    plan: Name
+    repository: Name
+    kind: Literal["full", "sample"] = "full"
+    schedule: Cron = "30 2 * * 6"
+    rto: Duration = 3600
+    sample: str | None = None
+    checks: list[AppCheck] = []
+    source_compare: Literal["hash", "metadata", "none"] = "hash"
+    keep_on_failure: bool = False
+
+    @field_validator("sample")
+    @classmethod
+    def _sample_size(cls, sample: str | None) -> str | None:
+        if sample is not None:
+            if sample.strip().endswith("%"):
+                units.parse_fraction(sample)
+            else:
+                units.parse_size(sample)
+        return sample
+
+    @model_validator(mode="after")
+    def _sample_only_for_sample_kind(self) -> Drill:
+        if self.kind == "full" and self.sample is not None:
+            raise ValueError("sample is set but kind is 'full'; use kind = 'sample'")
+        if self.kind == "sample" and self.sample is None:
+            raise ValueError("kind 'sample' needs a sample size, e.g. sample = '2GiB' or '5%'")
+        return self
+
+
+class Remote(_Section):
+    host: str
+    port: int = Field(default=22, gt=0, lt=65536)
+    user: str
+    key_file: Path
+    known_hosts: Path
+
+
+class Check(_Section):
+    repository: Name
+    schedule: Cron = "0 5 * * *"
+    read_data_cycle: int = Field(default=30, gt=0)
+
+
+class Metrics(_Section):
+    listen: str = "127.0.0.1:9898"
+    textfile: Path | None = None
+    pushgateway: str | None = None
+
+
+class Reports(_Section):
+    schedule: Cron = "0 6 1 * *"
+    msp: str = ""
+    output_dir: Path = Path("/var/lib/bdr/reports")
+
+
+class Config(_Section):
+    appliance: Appliance = Appliance()
+    repositories: dict[Name, Repository] = Field(min_length=1)
+    plans: dict[Name, Plan] = {}
+    drills: dict[Name, Drill] = {}
+    remote: dict[Name, Remote] = {}
+    checks: dict[Name, Check] = {}
+    metrics: Metrics = Metrics()
+    reports: Reports | None = None
+
+    def plans_named(self, names: list[str] | tuple[str, ...]) -> dict[str, Plan]:
+        """Return the named plans (all when none are named); raise KeyError for an unknown name."""
+        if not names:
+            return dict(self.plans)
+        return {name: self.plans[name] for name in names}

@@ -1,0 +1,145 @@
+"""Parsing of the human units used in the config: durations, sizes and cron expressions.
+
+Pure functions; each raises ValueError with a message that can follow a key path.
+"""
+
+from __future__ import annotations
+
+import re
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION_PART = re.compile(r"(\d+)([smhdw])")
+
+_SIZE_UNITS = {
+    "": 1,
+    "B": 1,
+    "K": 1000,
+    "KB": 1000,
+    "KIB": 1024,
+    "M": 1000**2,
+    "MB": 1000**2,
+    "MIB": 1024**2,
+    "G": 1000**3,
+    "GB": 1000**3,
+    "GIB": 1024**3,
+    "T": 1000**4,
+    "TB": 1000**4,
+    "TIB": 1024**4,
+}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
+
+
+def parse_duration(text: str) -> int:
+    """Return the number of seconds in `text` ("90s", "4h", "7d", "1h30m"); raise ValueError."""
+    cleaned = text.strip().lower()
+    if not cleaned or _DURATION_PART.sub("", cleaned) != "":
+        raise ValueError(f"{text!r} is not a duration (use e.g. '90s', '30m', '4h', '7d', '1h30m')")
+    seconds = sum(int(n) * _DURATION_UNITS[u] for n, u in _DURATION_PART.findall(cleaned))
+    if seconds <= 0:
+        raise ValueError(f"{text!r} must be longer than zero")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """Return a short human form of a number of seconds: '45s', '12m 03s', '4h 00m', '3d 2h'."""
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.1f}s" if seconds < 10 else f"{seconds:.0f}s"
+    whole = round(seconds)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {secs:02d}s"
+
+
+def parse_size(text: str) -> int:
+    """Return the number of bytes in `text` ("2GiB", "500MB", "1024"); raise ValueError."""
+    match = _SIZE.match(text)
+    unit = match.group(2).upper() if match else ""
+    if not match or unit not in _SIZE_UNITS:
+        raise ValueError(f"{text!r} is not a size (use e.g. '500MB', '2GiB')")
+    value = int(float(match.group(1)) * _SIZE_UNITS[unit])
+    if value <= 0:
+        raise ValueError(f"{text!r} must be larger than zero")
+    return value
+
+
+def parse_fraction(text: str) -> float:
+    """Return the fraction in a percentage ("5%" -> 0.05); raise ValueError."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", text)
+    if not match:
+        raise ValueError(f"{text!r} is not a percentage")
+    value = float(match.group(1)) / 100
+    if not 0 < value <= 1:
+        raise ValueError(f"{text!r} must be above 0% and at most 100%")
+    return value
+
+
+def format_size(size: float) -> str:
+    """Return a size in binary units with three significant figures: '512 B', '1.50 GiB'."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.3g} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+_CRON_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
+    ("minute", 0, 59, {}),
+    ("hour", 0, 23, {}),
+    ("day of month", 1, 31, {}),
+    (
+        "month",
+        1,
+        12,
+        {
+            name: i + 1
+            for i, name in enumerate(
+                ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+            )
+        },
+    ),
+    (
+        "day of week",
+        0,
+        7,
+        {name: i for i, name in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])},
+    ),
+)
+
+
+def check_cron(expression: str) -> None:
+    """Raise ValueError unless `expression` is a valid 5-field cron expression."""
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(
+            f"{expression!r} must have 5 fields (minute hour day month weekday), "
+            f"it has {len(fields)}"
+        )
+    for text, (name, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
+        for item in text.split(","):
+            _check_cron_item(item, name, low, high, names)
+
+
+def _check_cron_item(item: str, name: str, low: int, high: int, names: dict[str, int]) -> None:
+    base, _, step = item.partition("/")
+    if step and (not step.isdigit() or int(step) == 0):
+        raise ValueError(f"{name} step {step!r} must be a positive number")
+    if base == "*":
+        return
+    bounds = base.split("-")
+    if len(bounds) > 2 or not all(bounds):
+        raise ValueError(f"{name} {item!r} is not a value, range or '*'")
+    values = []
+    for bound in bounds:
+        value = names.get(bound.lower()) if not bound.isdigit() else int(bound)
+        if value is None or not low <= value <= high:
+            raise ValueError(f"{name} {bound!r} is outside {low}-{high}")
+        values.append(value)
+    if len(values) == 2 and values[0] > values[1]:
+        raise ValueError(f"{name} range {base!r} runs backwards")

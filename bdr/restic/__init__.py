@@ -1,0 +1,1 @@
+"""The restic gateway: argv builders, message parsing, outcomes, and the one runner."""

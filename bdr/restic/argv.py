@@ -1,0 +1,145 @@
+"""Pure builders of restic command lines.
+
+Each returns the whole argv as a tuple. The repository, passwords and credentials are never
+here: they reach restic through the environment (see `restic/environment.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bdr.config.model import Retention
+
+Argv = tuple[str, ...]
+
+
+def plan_tag(plan: str) -> str:
+    """Return the tag that marks the snapshots of `plan`."""
+    return f"bdr-plan={plan}"
+
+
+def _base(binary: str, cache_dir: str | None) -> Argv:
+    return (binary, "--cache-dir", cache_dir) if cache_dir else (binary,)
+
+
+def version(binary: str = "restic") -> Argv:
+    return (binary, "version")
+
+
+def cat_config(binary: str = "restic", cache_dir: str | None = None) -> Argv:
+    """Argv that opens the repository and nothing more: proves it exists and the key works."""
+    return (*_base(binary, cache_dir), "cat", "config")
+
+
+def init(
+    binary: str = "restic", cache_dir: str | None = None, *, copy_chunker_params: bool = False
+) -> Argv:
+    """Argv of `restic init`; with `copy_chunker_params` the source is RESTIC_FROM_REPOSITORY."""
+    extra = ("--copy-chunker-params",) if copy_chunker_params else ()
+    return (*_base(binary, cache_dir), "init", *extra)
+
+
+def backup(
+    sources: Sequence[str],
+    *,
+    plan: str,
+    excludes: Sequence[str] = (),
+    binary: str = "restic",
+    cache_dir: str | None = None,
+) -> Argv:
+    exclude_args = tuple(arg for pattern in excludes for arg in ("--exclude", pattern))
+    return (
+        *_base(binary, cache_dir),
+        "backup",
+        "--json",
+        "--tag",
+        plan_tag(plan),
+        *exclude_args,
+        "--",
+        *sources,
+    )
+
+
+def copy(plan: str, *, binary: str = "restic", cache_dir: str | None = None) -> Argv:
+    """Argv that copies the plan's snapshots from RESTIC_FROM_REPOSITORY; copies are idempotent."""
+    return (*_base(binary, cache_dir), "copy", "--tag", plan_tag(plan))
+
+
+def forget(
+    plan: str, retention: Retention, *, binary: str = "restic", cache_dir: str | None = None
+) -> Argv:
+    """Argv that forgets the plan's snapshots beyond its policy (prune is a separate step).
+
+    Grouping by tags makes each plan one group whatever its hosts and paths were, so a change
+    of sources never leaves old snapshots outside the policy.
+    """
+    keeps: list[str] = []
+    for field, flag in (
+        ("last", "--keep-last"),
+        ("hourly", "--keep-hourly"),
+        ("daily", "--keep-daily"),
+        ("weekly", "--keep-weekly"),
+        ("monthly", "--keep-monthly"),
+        ("yearly", "--keep-yearly"),
+    ):
+        value = getattr(retention, field)
+        if value:
+            keeps += [flag, str(value)]
+    return (
+        *_base(binary, cache_dir),
+        "forget",
+        "--json",
+        "--tag",
+        plan_tag(plan),
+        "--group-by",
+        "tags",
+        *keeps,
+    )
+
+
+def prune(binary: str = "restic", cache_dir: str | None = None) -> Argv:
+    return (*_base(binary, cache_dir), "prune")
+
+
+def snapshots(
+    *,
+    plan: str | None = None,
+    latest: int | None = None,
+    binary: str = "restic",
+    cache_dir: str | None = None,
+) -> Argv:
+    tag = ("--tag", plan_tag(plan)) if plan else ()
+    newest = ("--latest", str(latest)) if latest else ()
+    return (*_base(binary, cache_dir), "snapshots", "--json", *tag, *newest)
+
+
+def ls(snapshot_id: str, *, binary: str = "restic", cache_dir: str | None = None) -> Argv:
+    return (*_base(binary, cache_dir), "ls", "--json", snapshot_id)
+
+
+def restore(
+    snapshot_id: str,
+    target: str,
+    *,
+    includes: Sequence[str] = (),
+    verify: bool = True,
+    json_progress: bool = False,
+    binary: str = "restic",
+    cache_dir: str | None = None,
+) -> Argv:
+    include_args = tuple(arg for path in includes for arg in ("--include", path))
+    return (
+        *_base(binary, cache_dir),
+        "restore",
+        *(("--json",) if json_progress else ()),
+        snapshot_id,
+        "--target",
+        target,
+        *include_args,
+        *(("--verify",) if verify else ()),
+    )
+
+
+def unlock(binary: str = "restic", cache_dir: str | None = None) -> Argv:
+    """Argv of `restic unlock`: removes stale locks only, never a live one."""
+    return (*_base(binary, cache_dir), "unlock")

@@ -1,0 +1,100 @@
+"""The environment through which repositories, passwords and credentials reach restic.
+
+Secrets never go into argv (visible to every user in `ps`); they go here. The same module
+knows every secret value it handed out, so that error text can be scrubbed of them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bdr.config.envfile import read_env_file
+from bdr.config.model import Repository
+
+# Inherited variables that would change which repository or key restic uses.
+_FOREIGN_PREFIXES = ("RESTIC_", "AWS_", "B2_", "AZURE_", "GOOGLE_", "OS_", "ST_")
+MASK = "***"
+# env_file keys whose values are secret; region names and endpoints stay readable in errors.
+_SECRET_KEY = re.compile(r"SECRET|KEY|TOKEN|PASSWORD|PASS|CREDENTIAL|ACCOUNT", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ResticEnv:
+    """Variables for one restic command, and the secret values they contain."""
+
+    variables: Mapping[str, str]
+    secrets: frozenset[str] = field(default_factory=frozenset)
+
+    def redact(self, text: str) -> str:
+        """Return `text` with every secret value replaced by a mask."""
+        return redact(text, self.secrets)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Return `text` with each of `secrets` (longest first) replaced by a mask."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= 3:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def _repository_variables(prefix: str, repository: Repository) -> tuple[dict[str, str], set[str]]:
+    variables = {f"{prefix}REPOSITORY": repository.url}
+    secrets: set[str] = set()
+    if repository.password_file is not None:
+        variables[f"{prefix}PASSWORD_FILE"] = str(repository.password_file)
+        secrets |= _password_values(repository.password_file)
+    elif repository.password_command is not None:
+        variables[f"{prefix}PASSWORD_COMMAND"] = repository.password_command
+        secrets.add(repository.password_command)
+    return variables, secrets
+
+
+def _password_values(path: Path) -> set[str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return set()
+    # restic uses the first line; the whole text may show up too, so mask both.
+    return {value for value in (text.splitlines()[0] if text else "", text.strip()) if value}
+
+
+def build_env(
+    repository: Repository,
+    *,
+    from_repository: Repository | None = None,
+    base: Mapping[str, str] | None = None,
+) -> ResticEnv:
+    """Return the environment for a command on `repository` (and a copy source, if given).
+
+    Raises ValueError when an env_file cannot be read or when the two repositories' env_files
+    set one variable to different values (restic has one set of backend variables).
+    """
+    inherited = dict(os.environ if base is None else base)
+    variables = {
+        key: value for key, value in inherited.items() if not key.startswith(_FOREIGN_PREFIXES)
+    }
+    secrets: set[str] = set()
+    credentials: dict[str, str] = {}
+    for prefix, repo in (("RESTIC_", repository), ("RESTIC_FROM_", from_repository)):
+        if repo is None:
+            continue
+        repo_vars, repo_secrets = _repository_variables(prefix, repo)
+        variables.update(repo_vars)
+        secrets |= repo_secrets
+        if repo.env_file is not None:
+            for key, value in read_env_file(repo.env_file).items():
+                if key in credentials and credentials[key] != value:
+                    raise ValueError(
+                        f"{repo.env_file} sets {key} differently from the other repository's "
+                        "env_file; restic takes one value per variable"
+                    )
+                credentials[key] = value
+                if _SECRET_KEY.search(key):
+                    secrets.add(value)
+    variables.update(credentials)
+    return ResticEnv(variables=variables, secrets=frozenset(secrets))

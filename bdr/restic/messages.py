@@ -1,0 +1,189 @@
+"""Typed restic JSON messages, parsed from lines that may also hold plain text.
+
+restic mixes non-JSON lines into its JSON output (prune text after forget, progress lines in
+0.19), so every parser here skips what is not a JSON object instead of failing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+def json_objects(lines: Iterable[str]) -> Iterator[dict[str, Any] | list[Any]]:
+    """Yield each line of `lines` that is a JSON object or array; skip everything else."""
+    for line in lines:
+        stripped = line.strip()
+        if not stripped or stripped[0] not in "[{":
+            continue
+        try:
+            value = json.loads(stripped)
+        except ValueError:
+            continue
+        if isinstance(value, dict | list):
+            yield value
+
+
+def parse_time(text: str) -> datetime:
+    """Parse restic's RFC 3339 times, whose nanoseconds Python cannot hold, to an aware datetime."""
+    head, dot, rest = text.partition(".")
+    if dot:
+        digits = "".join(ch for ch in rest if ch.isdigit())
+        zone = rest[len(digits) :]
+        text = f"{head}.{digits[:6]}{zone}"
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class BackupSummary:
+    snapshot_id: str
+    files_new: int
+    files_changed: int
+    files_unmodified: int
+    data_added: int
+    total_files_processed: int
+    total_bytes_processed: int
+    total_duration: float
+
+
+@dataclass(frozen=True)
+class BackupStatus:
+    percent_done: float
+    total_bytes: int | None
+    bytes_done: int | None
+
+
+@dataclass(frozen=True)
+class ItemError:
+    """A file restic could not read or write: the reason a backup is partial."""
+
+    item: str
+    during: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: str
+    short_id: str
+    time: datetime
+    paths: tuple[str, ...]
+    hostname: str
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Node:
+    path: str
+    type: str
+    size: int
+    mtime: datetime
+
+
+@dataclass(frozen=True)
+class RestoreStatus:
+    percent_done: float
+    total_bytes: int | None
+    bytes_restored: int | None
+
+
+def _int(data: dict[str, Any], key: str) -> int:
+    value = data.get(key)
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def _error_text(error: Any) -> str:
+    if isinstance(error, dict):
+        if "message" in error:
+            return str(error["message"])
+        # restic 0.14 serialises Go's *os.PathError: {"Op": "open", "Path": ..., "Err": 13}.
+        errno = error.get("Err")
+        reason = "permission denied" if errno == 13 else f"error {errno}"
+        return f"{error.get('Op', 'access')} {error.get('Path', '')}: {reason}".strip()
+    return str(error)
+
+
+def backup_messages(
+    lines: Iterable[str],
+) -> Iterator[BackupSummary | BackupStatus | ItemError]:
+    """Yield the typed messages of `restic backup --json` (stdout and stderr lines alike)."""
+    for data in json_objects(lines):
+        if not isinstance(data, dict):
+            continue
+        kind = data.get("message_type")
+        if kind == "summary":
+            yield BackupSummary(
+                snapshot_id=str(data.get("snapshot_id", "")),
+                files_new=_int(data, "files_new"),
+                files_changed=_int(data, "files_changed"),
+                files_unmodified=_int(data, "files_unmodified"),
+                data_added=_int(data, "data_added"),
+                total_files_processed=_int(data, "total_files_processed"),
+                total_bytes_processed=_int(data, "total_bytes_processed"),
+                total_duration=float(data.get("total_duration", 0.0)),
+            )
+        elif kind == "status":
+            yield BackupStatus(
+                percent_done=float(data.get("percent_done", 0.0)),
+                total_bytes=data.get("total_bytes"),
+                bytes_done=data.get("bytes_done"),
+            )
+        elif kind == "error":
+            yield ItemError(
+                item=str(data.get("item", "")),
+                during=str(data.get("during", "")),
+                message=_error_text(data.get("error")),
+            )
+
+
+def snapshot_from(data: dict[str, Any]) -> Snapshot:
+    full_id = str(data["id"])
+    return Snapshot(
+        id=full_id,
+        short_id=str(data.get("short_id") or full_id[:8]),
+        time=parse_time(str(data["time"])),
+        paths=tuple(data.get("paths") or ()),
+        hostname=str(data.get("hostname", "")),
+        tags=tuple(data.get("tags") or ()),
+    )
+
+
+def snapshot_list(lines: Iterable[str]) -> list[Snapshot]:
+    """Return the snapshots of `restic snapshots --json`, oldest first."""
+    found: list[Snapshot] = []
+    for data in json_objects(lines):
+        items = data if isinstance(data, list) else [data]
+        found.extend(
+            snapshot_from(item) for item in items if isinstance(item, dict) and "id" in item
+        )
+    return sorted(found, key=lambda snapshot: snapshot.time)
+
+
+def ls_nodes(lines: Iterable[str]) -> Iterator[Node]:
+    """Yield the nodes of `restic ls --json` (marked struct_type, and message_type from 0.17)."""
+    for data in json_objects(lines):
+        if not isinstance(data, dict):
+            continue
+        kind = data.get("message_type") or data.get("struct_type")
+        if kind != "node":
+            continue
+        yield Node(
+            path=str(data["path"]),
+            type=str(data.get("type", "")),
+            size=_int(data, "size"),
+            mtime=parse_time(str(data["mtime"])) if data.get("mtime") else datetime.min,
+        )
+
+
+def restore_status(lines: Iterable[str]) -> Iterator[RestoreStatus]:
+    """Yield the progress of `restic restore --json` (restic 0.16 and newer)."""
+    for data in json_objects(lines):
+        if isinstance(data, dict) and data.get("message_type") in ("status", "summary"):
+            yield RestoreStatus(
+                percent_done=float(data.get("percent_done", 1.0)),
+                total_bytes=data.get("total_bytes"),
+                bytes_restored=data.get("bytes_restored"),
+            )

@@ -1,0 +1,56 @@
+"""Classification of a finished restic command into the outcomes bdr acts on."""
+
+from __future__ import annotations
+
+import enum
+
+from bdr.errors import ExitCode
+
+
+class Outcome(enum.Enum):
+    OK = "ok"
+    PARTIAL = "partial"
+    REPOSITORY_MISSING = "repository missing"
+    LOCKED = "locked"
+    WRONG_PASSWORD = "wrong password"
+    INTERRUPTED = "interrupted"
+    FAILED = "failed"
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return _EXIT_CODES[self]
+
+
+_EXIT_CODES = {
+    Outcome.OK: ExitCode.OK,
+    Outcome.PARTIAL: ExitCode.PARTIAL,
+    Outcome.REPOSITORY_MISSING: ExitCode.REPOSITORY,
+    Outcome.WRONG_PASSWORD: ExitCode.REPOSITORY,
+    Outcome.LOCKED: ExitCode.LOCKED,
+    Outcome.INTERRUPTED: ExitCode.FAILED,
+    Outcome.FAILED: ExitCode.FAILED,
+}
+
+# restic before 0.17 has no specific exit codes: these stderr texts are the only clue. They are
+# checked on every version, since newer restic prints them too.
+_MISSING_TEXTS = ("Is there a repository at the following location?",)
+_LOCKED_TEXTS = ("repository is already locked", "unable to create lock in backend")
+_PASSWORD_TEXTS = ("wrong password or no key found",)
+
+
+def classify(exit_code: int, stderr: str) -> Outcome:
+    """Return the outcome of a restic command from its exit code and the tail of its stderr."""
+    if exit_code == 0:
+        return Outcome.OK
+    if exit_code == 3:
+        return Outcome.PARTIAL
+    if exit_code == 10 or any(text in stderr for text in _MISSING_TEXTS):
+        return Outcome.REPOSITORY_MISSING
+    if exit_code == 12 or any(text in stderr for text in _PASSWORD_TEXTS):
+        return Outcome.WRONG_PASSWORD
+    if exit_code == 11 or any(text in stderr for text in _LOCKED_TEXTS):
+        return Outcome.LOCKED
+    # 130 is restic's own exit after SIGINT; a negative code is Python's "killed by signal".
+    if exit_code in (130, 143) or exit_code < 0:
+        return Outcome.INTERRUPTED
+    return Outcome.FAILED

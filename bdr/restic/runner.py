@@ -1,0 +1,230 @@
+"""The only place where bdr starts restic.
+
+Runs one command with its environment, streams stdout lines to the caller, keeps the tail of
+stderr, classifies the outcome, and on a restic lock error runs `restic unlock` (stale locks
+only) once before one retry. An interrupt of bdr is passed on to restic as SIGINT, so that
+restic removes its own lock, and then re-raised.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import shlex
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bdr.errors import BdrError, UsageError
+from bdr.restic import argv as build
+from bdr.restic.environment import ResticEnv
+from bdr.restic.outcome import Outcome, classify
+from bdr.restic.version import Features, features_for, parse_version
+
+log = logging.getLogger(__name__)
+
+STDERR_TAIL_BYTES = 1000
+MAX_JSON_ERRORS = 1000
+INTERRUPT_GRACE_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Result:
+    """A finished restic command."""
+
+    argv: tuple[str, ...]
+    exit_code: int
+    outcome: Outcome
+    stdout: list[str]
+    stderr_tail: str
+    stderr_json: list[str] = field(default_factory=list)
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.OK
+
+    def error_text(self) -> str:
+        """Return the last meaningful stderr line, for one-line error messages."""
+        lines = [line for line in self.stderr_tail.splitlines() if line.strip()]
+        fatal = [line for line in lines if line.startswith("Fatal:")]
+        chosen = fatal[-1] if fatal else (lines[-1] if lines else f"exit code {self.exit_code}")
+        return chosen.removeprefix("Fatal: ").strip()
+
+
+class ResticNotFound(UsageError):
+    pass
+
+
+class Restic:
+    """A restic binary of known version, with its cache directory."""
+
+    def __init__(self, binary: str, features: Features, cache_dir: Path | None = None) -> None:
+        self.binary = binary
+        self.features = features
+        self.cache_dir = str(cache_dir) if cache_dir else None
+
+    @classmethod
+    def detect(cls, binary: str = "restic", cache_dir: Path | None = None) -> Restic:
+        """Return the installed restic; raise ResticNotFound when it is missing or unsupported."""
+        try:
+            completed = subprocess.run(
+                build.version(binary), capture_output=True, text=True, timeout=30, check=False
+            )
+        except FileNotFoundError:
+            raise ResticNotFound(
+                f"restic binary {binary!r} not found",
+                hint="install it: apt-get install restic (or set BDR_RESTIC)",
+            ) from None
+        try:
+            features = features_for(parse_version(completed.stdout))
+        except ValueError as error:
+            raise ResticNotFound(str(error)) from None
+        if features.newer_than_known:
+            log.warning(
+                "restic %s is newer than bdr knows (0.19.x); running with 0.19 behaviour",
+                features.version_text,
+            )
+        return cls(binary, features, cache_dir)
+
+    def run(
+        self,
+        args: tuple[str, ...],
+        env: ResticEnv,
+        *,
+        on_line: Callable[[str], None] | None = None,
+        on_start: Callable[[int], None] | None = None,
+        unlock_retry: bool = True,
+        keep_stdout: bool = True,
+    ) -> Result:
+        """Run restic with `args` (everything after the binary) and return its Result.
+
+        On a restic lock error, runs `restic unlock` once and retries once. Raises
+        KeyboardInterrupt (or whatever interrupted bdr) after restic has stopped.
+        """
+        result = self._run_once(args, env, on_line, on_start, keep_stdout)
+        if result.outcome is Outcome.LOCKED and unlock_retry:
+            log.info("repository locked; removing stale locks with restic unlock and retrying once")
+            self._run_once(self._argv(build.unlock), env, None, None, False)
+            result = self._run_once(args, env, on_line, on_start, keep_stdout)
+        return result
+
+    def args(
+        self, builder: Callable[..., tuple[str, ...]], *a: object, **kw: object
+    ) -> tuple[str, ...]:
+        """Return the argv of `builder` for this binary and cache directory."""
+        return builder(*a, binary=self.binary, cache_dir=self.cache_dir, **kw)
+
+    def _argv(self, builder: Callable[..., tuple[str, ...]]) -> tuple[str, ...]:
+        return builder(binary=self.binary, cache_dir=self.cache_dir)
+
+    def _run_once(
+        self,
+        argv: tuple[str, ...],
+        env: ResticEnv,
+        on_line: Callable[[str], None] | None,
+        on_start: Callable[[int], None] | None,
+        keep_stdout: bool,
+    ) -> Result:
+        log.debug("running %s", shlex.join(argv))
+        started = time.monotonic()
+        try:
+            process = subprocess.Popen(
+                argv,
+                env=dict(env.variables),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                errors="replace",
+                # Its own session: a terminal's Ctrl-C reaches bdr, which decides how to stop it.
+                start_new_session=True,
+            )
+        except FileNotFoundError:
+            raise ResticNotFound(f"restic binary {argv[0]!r} not found") from None
+        if on_start is not None:
+            on_start(process.pid)
+        tail: collections.deque[str] = collections.deque()
+        json_errors: list[str] = []
+        reader = threading.Thread(
+            target=_read_stderr, args=(process, tail, json_errors), daemon=True
+        )
+        reader.start()
+        stdout: list[str] = []
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                if keep_stdout:
+                    stdout.append(line)
+                if on_line is not None:
+                    on_line(line)
+            process.wait()
+        except BaseException:
+            _stop(process)
+            raise
+        finally:
+            reader.join(timeout=5)
+        stderr_tail = env.redact("".join(tail))[-STDERR_TAIL_BYTES:]
+        outcome = classify(process.returncode, stderr_tail)
+        result = Result(
+            argv=argv,
+            exit_code=process.returncode,
+            outcome=outcome,
+            stdout=stdout,
+            stderr_tail=stderr_tail,
+            stderr_json=json_errors,
+            duration=time.monotonic() - started,
+        )
+        log.debug("%s exited %d (%s)", argv[1:3], process.returncode, outcome.value)
+        return result
+
+
+def _read_stderr(
+    process: subprocess.Popen[str], tail: collections.deque[str], json_errors: list[str]
+) -> None:
+    size = 0
+    assert process.stderr is not None
+    for line in process.stderr:
+        if line.startswith("{"):
+            # restic 0.14 writes backup item errors to stderr as JSON.
+            if len(json_errors) < MAX_JSON_ERRORS:
+                json_errors.append(line)
+            continue
+        tail.append(line)
+        size += len(line)
+        while size > STDERR_TAIL_BYTES * 4 and len(tail) > 1:
+            size -= len(tail.popleft())
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """Ask restic to stop as Ctrl-C would (it then removes its lock), then kill it if it lingers."""
+    if process.poll() is not None:
+        return
+    try:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=INTERRUPT_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+
+
+def require_ok(result: Result, what: str) -> Result:
+    """Return `result` when restic succeeded; otherwise raise the BdrError its outcome maps to."""
+    from bdr.errors import RepositoryAccessError, RepositoryBusyError
+
+    if result.ok:
+        return result
+    text = result.error_text()
+    if result.outcome in (Outcome.REPOSITORY_MISSING, Outcome.WRONG_PASSWORD):
+        raise RepositoryAccessError(f"{what}: {result.outcome.value}: {text}")
+    if result.outcome is Outcome.LOCKED:
+        raise RepositoryBusyError(f"{what}: repository locked by another restic: {text}")
+    raise BdrError(f"{what}: {text}")

@@ -1,0 +1,59 @@
+"""Opening the SQLite history: WAL mode, schema migrations, and recovery of dead runs."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from bdr.errors import BdrError
+from bdr.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+FILENAME = "bdr.sqlite"
+
+
+def connect(state_dir: Path) -> sqlite3.Connection:
+    """Open (creating if needed) the history in `state_dir`, migrated to the current schema.
+
+    Raises BdrError when the directory cannot be created or the database is from a newer bdr.
+    """
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True, mode=0o750)
+    except OSError as error:
+        raise BdrError(
+            f"appliance.state_dir: cannot create {state_dir}: {error.strerror}"
+        ) from None
+    path = state_dir / FILENAME
+    # Autocommit: every write stands alone, so a run's start is on disk before restic starts.
+    connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+    connection.row_factory = sqlite3.Row
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute("PRAGMA busy_timeout=30000")
+    migrate(connection, path)
+    return connection
+
+
+def migrate(connection: sqlite3.Connection, path: Path | str = "history") -> None:
+    """Apply the migrations this database has not seen yet, each in its own transaction."""
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise BdrError(
+            f"{path} has schema version {version}, newer than this bdr knows ({SCHEMA_VERSION})",
+            hint="upgrade bdr; a downgrade would misread the history",
+        )
+    for number in range(version, SCHEMA_VERSION):
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have migrated while this one waited for the write lock.
+            current = connection.execute("PRAGMA user_version").fetchone()[0]
+            if current > number:
+                connection.execute("COMMIT")
+                continue
+            for statement in MIGRATIONS[number].split(";"):
+                if statement.strip():
+                    connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {number + 1}")
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise

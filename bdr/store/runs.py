@@ -1,0 +1,235 @@
+"""Runs in the history: written when they start, completed when they end.
+
+A run left `running` by a process that no longer exists becomes `interrupted` the next time
+any bdr process opens the history, so a crash or power cut never leaves a run that lies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+RUNNING = "running"
+OK = "ok"
+WARNING = "warning"
+FAILED = "failed"
+INTERRUPTED = "interrupted"
+STATUSES = (RUNNING, OK, WARNING, FAILED, INTERRUPTED)
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    kind: str
+    plan: str | None
+    repository: str | None
+    subject: str | None
+    status: str
+    started_at: float
+    ended_at: float | None
+    snapshot_id: str | None
+    exit_code: int | None
+    error: str | None
+    bytes_added: int | None
+    bytes_processed: int | None
+    files_processed: int | None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.ended_at is None else self.ended_at - self.started_at
+
+
+def _process_start(pid: int) -> str | None:
+    """Return the start time of `pid` from /proc, which tells a live process from a reused pid."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces; fields after its closing parenthesis are fixed.
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def start_run(
+    connection: sqlite3.Connection,
+    kind: str,
+    *,
+    plan: str | None = None,
+    repository: str | None = None,
+    subject: str | None = None,
+    now: Callable[[], float] = time.time,
+) -> int:
+    """Record a run as `running` and return its id."""
+    pid = os.getpid()
+    cursor = connection.execute(
+        "INSERT INTO runs (kind, plan, repository, subject, status, started_at, host, pid, "
+        "pid_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            kind,
+            plan,
+            repository,
+            subject,
+            RUNNING,
+            now(),
+            socket.gethostname(),
+            pid,
+            _process_start(pid),
+        ),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def finish_run(
+    connection: sqlite3.Connection,
+    run_id: int,
+    status: str,
+    *,
+    snapshot_id: str | None = None,
+    exit_code: int | None = None,
+    error: str | None = None,
+    bytes_added: int | None = None,
+    bytes_processed: int | None = None,
+    files_processed: int | None = None,
+    details: dict[str, Any] | None = None,
+    now: Callable[[], float] = time.time,
+) -> None:
+    """Record the end of a run."""
+    if status not in STATUSES or status == RUNNING:
+        raise ValueError(f"a run cannot end as {status!r}")
+    connection.execute(
+        "UPDATE runs SET status = ?, ended_at = ?, snapshot_id = ?, exit_code = ?, error = ?, "
+        "bytes_added = ?, bytes_processed = ?, files_processed = ?, details = ? WHERE id = ?",
+        (
+            status,
+            now(),
+            snapshot_id,
+            exit_code,
+            error,
+            bytes_added,
+            bytes_processed,
+            files_processed,
+            json.dumps(details or {}, sort_keys=True),
+            run_id,
+        ),
+    )
+
+
+def recover_dead_runs(
+    connection: sqlite3.Connection, *, now: Callable[[], float] = time.time
+) -> list[int]:
+    """Mark as interrupted the runs of this host whose process is gone; return their ids."""
+    host = socket.gethostname()
+    dead = []
+    for row in connection.execute(
+        "SELECT id, pid, pid_start FROM runs WHERE status = ? AND host = ?", (RUNNING, host)
+    ).fetchall():
+        start = _process_start(row["pid"])
+        if start is None or (row["pid_start"] is not None and start != row["pid_start"]):
+            dead.append(row["id"])
+    for run_id in dead:
+        connection.execute(
+            "UPDATE runs SET status = ?, ended_at = COALESCE(ended_at, ?), "
+            "error = COALESCE(error, 'the bdr process ended before the run finished') "
+            "WHERE id = ? AND status = ?",
+            (INTERRUPTED, now(), run_id, RUNNING),
+        )
+    return dead
+
+
+def _run_from(row: sqlite3.Row) -> Run:
+    return Run(
+        id=row["id"],
+        kind=row["kind"],
+        plan=row["plan"],
+        repository=row["repository"],
+        subject=row["subject"],
+        status=row["status"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        snapshot_id=row["snapshot_id"],
+        exit_code=row["exit_code"],
+        error=row["error"],
+        bytes_added=row["bytes_added"],
+        bytes_processed=row["bytes_processed"],
+        files_processed=row["files_processed"],
+        details=json.loads(row["details"] or "{}"),
+    )
+
+
+def get_run(connection: sqlite3.Connection, run_id: int) -> Run | None:
+    row = connection.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+    return _run_from(row) if row else None
+
+
+def last_run(
+    connection: sqlite3.Connection,
+    kind: str,
+    *,
+    plan: str | None = None,
+    repository: str | None = None,
+    statuses: tuple[str, ...] | None = None,
+) -> Run | None:
+    """Return the newest finished-or-running run of `kind` matching the given fields."""
+    query = "SELECT * FROM runs WHERE kind = ?"
+    params: list[Any] = [kind]
+    for column, value in (("plan", plan), ("repository", repository)):
+        if value is not None:
+            query += f" AND {column} = ?"
+            params.append(value)
+    if statuses:
+        query += f" AND status IN ({', '.join('?' for _ in statuses)})"
+        params.extend(statuses)
+    row = connection.execute(
+        query + " ORDER BY started_at DESC, id DESC LIMIT 1", params
+    ).fetchone()
+    return _run_from(row) if row else None
+
+
+def list_runs(connection: sqlite3.Connection, *, limit: int = 100) -> list[Run]:
+    rows = connection.execute(
+        "SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?", (limit,)
+    ).fetchall()
+    return [_run_from(row) for row in rows]
+
+
+def record_latest_snapshot(
+    connection: sqlite3.Connection,
+    plan: str,
+    repository: str,
+    snapshot_id: str,
+    snapshot_time: float,
+    *,
+    now: Callable[[], float] = time.time,
+) -> None:
+    """Remember the newest snapshot of a plan in a repository (never moving backwards in time)."""
+    connection.execute(
+        "INSERT INTO latest_snapshots (plan, repository, snapshot_id, snapshot_time, recorded_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (plan, repository) DO UPDATE SET "
+        "snapshot_id = excluded.snapshot_id, snapshot_time = excluded.snapshot_time, "
+        "recorded_at = excluded.recorded_at WHERE excluded.snapshot_time >= snapshot_time",
+        (plan, repository, snapshot_id, snapshot_time, now()),
+    )
+
+
+@dataclass(frozen=True)
+class LatestSnapshot:
+    snapshot_id: str
+    snapshot_time: float
+
+
+def latest_snapshot(
+    connection: sqlite3.Connection, plan: str, repository: str
+) -> LatestSnapshot | None:
+    row = connection.execute(
+        "SELECT snapshot_id, snapshot_time FROM latest_snapshots WHERE plan = ? AND repository = ?",
+        (plan, repository),
+    ).fetchone()
+    return LatestSnapshot(row["snapshot_id"], row["snapshot_time"]) if row else None

@@ -1,0 +1,45 @@
+"""The history schema, as an ordered list of forward migrations.
+
+A database at version N has run migrations[0:N]. New releases append; they never edit an
+existing step, so every appliance in the field upgrades along the same path.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: runs and what status needs between runs.
+    """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        plan TEXT,
+        repository TEXT,
+        subject TEXT,
+        status TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        ended_at REAL,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        pid_start TEXT,
+        snapshot_id TEXT,
+        exit_code INTEGER,
+        error TEXT,
+        bytes_added INTEGER,
+        bytes_processed INTEGER,
+        files_processed INTEGER,
+        details TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX runs_by_kind ON runs (kind, plan, repository, started_at);
+    CREATE INDEX runs_by_status ON runs (status);
+    CREATE TABLE latest_snapshots (
+        plan TEXT NOT NULL,
+        repository TEXT NOT NULL,
+        snapshot_id TEXT NOT NULL,
+        snapshot_time REAL NOT NULL,
+        recorded_at REAL NOT NULL,
+        PRIMARY KEY (plan, repository)
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install the system packages bdr and its tests need, when they are missing.
+# Usage: scripts/system-deps.sh [runtime|test]
+set -euo pipefail
+
+want=(restic)
+[ "${1:-runtime}" = test ] && want+=(sshd sqlite3)
+
+declare -A package=([restic]=restic [sshd]=openssh-server [sqlite3]=sqlite3)
+missing=()
+for command in "${want[@]}"; do
+    if ! command -v "$command" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$command" ]; then
+        missing+=("${package[$command]}")
+    fi
+done
+if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    missing+=(python3-venv)
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "bdr needs these Debian packages: ${missing[*]}" >&2
+    echo "run as root:  apt-get install -y ${missing[*]}   (then run make again)" >&2
+    exit 1
+fi
+echo "installing ${missing[*]} with apt-get" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
