@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bdr.actions.context import Context
-from bdr.errors import BdrError, ExitCode
+from bdr.errors import BdrError, ExitCode, worst
 from bdr.restic import argv as build
 from bdr.restic.messages import Snapshot, snapshot_list
 from bdr.restic.runner import require_ok
@@ -62,4 +62,4 @@ def list_snapshots(ctx: Context, *, plan: str | None, repository: str | None) ->
             for snapshot in snapshot_list(result.stdout)
         )
     rows.sort(key=lambda row: (row.repository, row.snapshot.time))
-    return Listing(rows, errors, max(codes, default=ExitCode.OK))
+    return Listing(rows, errors, worst(codes))

@@ -31,8 +31,8 @@ def parse_time(text: str) -> datetime:
     """Parse restic's RFC 3339 times, whose nanoseconds Python cannot hold, to an aware datetime."""
     head, dot, rest = text.partition(".")
     if dot:
-        digits = "".join(ch for ch in rest if ch.isdigit())
-        zone = rest[len(digits) :]
+        zone = rest.lstrip("0123456789")
+        digits = rest[: len(rest) - len(zone)]
         text = f"{head}.{digits[:6]}{zone}"
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 

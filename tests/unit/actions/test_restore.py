@@ -1,0 +1,85 @@
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bdr.actions.restore import (
+    check_target,
+    included,
+    parse_as_of,
+    select_snapshot,
+    selection_size,
+)
+from bdr.config.model import Plan
+from bdr.errors import UsageError
+from bdr.restic.messages import Node, Snapshot
+
+
+def snap(short: str, day: int) -> Snapshot:
+    return Snapshot(
+        id=short + "0" * 56,
+        short_id=short,
+        time=datetime(2026, 11, day, 12, tzinfo=UTC),
+        paths=("/srv",),
+        hostname="h",
+        tags=("bdr-plan=p",),
+    )
+
+
+SNAPSHOTS = [snap("aaaa1111", 1), snap("bbbb2222", 5), snap("bbbc3333", 9)]
+
+
+def test_latest_id_prefix_and_as_of():
+    assert select_snapshot(SNAPSHOTS, "latest", None).short_id == "bbbc3333"
+    assert select_snapshot(SNAPSHOTS, "aaaa", None).short_id == "aaaa1111"
+    as_of = datetime(2026, 11, 6, tzinfo=UTC)
+    assert select_snapshot(SNAPSHOTS, "latest", as_of).short_id == "bbbb2222"
+
+
+def test_ambiguous_unknown_and_too_early():
+    with pytest.raises(UsageError, match="several"):
+        select_snapshot(SNAPSHOTS, "bbb", None)
+    with pytest.raises(UsageError, match="matches no snapshot"):
+        select_snapshot(SNAPSHOTS, "ffff", None)
+    with pytest.raises(UsageError, match="the oldest is from"):
+        select_snapshot(SNAPSHOTS, "latest", datetime(2026, 10, 1, tzinfo=UTC))
+    with pytest.raises(UsageError, match="no snapshots"):
+        select_snapshot([], "latest", None)
+
+
+def test_as_of_parsing():
+    assert parse_as_of("2026-11-20 14:00").tzinfo is not None
+    with pytest.raises(UsageError, match="--as-of 'yesterday'"):
+        parse_as_of("yesterday")
+
+
+def test_include_matching_and_selection_size():
+    nodes = [
+        Node("/srv/docs", "dir", 0, datetime.min),
+        Node("/srv/docs/a.txt", "file", 10, datetime.min),
+        Node("/srv/docs-old/b.txt", "file", 20, datetime.min),
+        Node("/srv/photos/c.jpg", "file", 30, datetime.min),
+    ]
+    assert included("/srv/docs/a.txt", ["/srv/docs"])
+    assert not included("/srv/docs-old/b.txt", ["/srv/docs/"])
+    assert included("/srv/photos/c.jpg", ["*.jpg"])
+    assert selection_size(nodes, ["/srv/docs"]) == (1, 10)
+    assert selection_size(nodes, []) == (3, 60)
+
+
+def test_target_guards(tmp_path: Path):
+    source = tmp_path / "live"
+    source.mkdir()
+    plan = Plan(sources=[str(source)], repository="r")
+    with pytest.raises(UsageError, match="into /"):
+        check_target(Path("/"), plan, force=False, in_place=False)
+    with pytest.raises(UsageError, match="source"):
+        check_target(source / "sub", plan, force=False, in_place=False)
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "x").write_text("x")
+    with pytest.raises(UsageError, match="not empty"):
+        check_target(full, plan, force=False, in_place=False)
+    check_target(full, plan, force=True, in_place=False)
+    check_target(tmp_path / "new", plan, force=False, in_place=False)
+    check_target(source, plan, force=True, in_place=True)

@@ -1,0 +1,200 @@
+"""Config validation: every bad input gets a message with its key path, all at once."""
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bdr.config.load import load_config, validate
+from bdr.errors import ConfigError, ExitCode, UsageError
+
+
+@pytest.fixture
+def secrets(tmp_path: Path) -> Path:
+    directory = tmp_path / "secrets"
+    directory.mkdir()
+    for name in ("local.pass", "cloud.pass"):
+        (directory / name).write_text("secret\n")
+        os.chmod(directory / name, 0o600)
+    env = directory / "cloud.env"
+    env.write_text("AWS_ACCESS_KEY_ID=key\nAWS_SECRET_ACCESS_KEY='s e c'\n")
+    os.chmod(env, 0o600)
+    return directory
+
+
+def base(secrets: Path) -> dict:
+    return {
+        "appliance": {"client": "Acme", "id": "acme-01", "state_dir": "/var/lib/bdr"},
+        "repositories": {
+            "local": {"url": "/srv/repo", "password_file": str(secrets / "local.pass")},
+            "cloud": {
+                "url": "s3:https://s3.example.com/b",
+                "password_file": str(secrets / "cloud.pass"),
+                "env_file": str(secrets / "cloud.env"),
+            },
+        },
+        "plans": {
+            "fileserver": {
+                "sources": ["/mnt/fileserver"],
+                "repository": "local",
+                "copy_to": ["cloud"],
+                "schedule": "0 */4 * * *",
+                "rpo": "4h",
+                "retention": {"daily": 14, "weekly": 8},
+                "before": [["/usr/local/bin/dump-db", "--out", "/mnt/fileserver/db.dump"]],
+            }
+        },
+        "drills": {
+            "onsite": {
+                "plan": "fileserver",
+                "repository": "local",
+                "rto": "1h",
+                "checks": [{"run": ["true"], "expect": "ok"}],
+            },
+            "offsite": {
+                "plan": "fileserver",
+                "repository": "cloud",
+                "kind": "sample",
+                "sample": "5%",
+            },
+        },
+        "checks": {"cloud": {"repository": "cloud", "read_data_cycle": 30}},
+    }
+
+
+def problems(raw: dict) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        validate(raw, source="test.toml")
+    assert caught.value.exit_code == ExitCode.USAGE
+    return caught.value.problems
+
+
+def test_valid_config_has_typed_values(secrets):
+    config = validate(base(secrets), source="test.toml")
+    plan = config.plans["fileserver"]
+    assert plan.rpo == 4 * 3600
+    assert plan.retention is not None and plan.retention.daily == 14
+    assert config.drills["onsite"].rto == 3600
+    assert config.appliance.lock_timeout == 3600
+
+
+def test_unknown_key_is_an_error_with_its_path(secrets):
+    raw = base(secrets)
+    raw["plans"]["fileserver"]["retention"]["daly"] = 7
+    (problem,) = problems(raw)
+    assert problem.startswith("plans.fileserver.retention.daly: unknown key")
+
+
+def test_every_error_is_reported_at_once(secrets):
+    raw = base(secrets)
+    raw["plans"]["fileserver"]["rpo"] = "four hours"
+    raw["plans"]["fileserver"]["schedule"] = "0 */4 * *"
+    raw["plans"]["fileserver"]["retention"]["daily"] = 0
+    raw["plans"]["fileserver"]["copy_to"] = ["offsite"]
+    raw["drills"]["onsite"]["rto"] = "soon"
+    found = problems(raw)
+    paths = sorted(problem.split(":")[0] for problem in found)
+    assert paths == [
+        # cloud is no longer one of the plan's tiers, so the offsite drill has nothing to restore
+        "drills.offsite.repository",
+        "drills.onsite.rto",
+        "plans.fileserver.copy_to",
+        "plans.fileserver.retention.daily",
+        "plans.fileserver.rpo",
+        "plans.fileserver.schedule",
+    ]
+    assert "plans.fileserver.copy_to: no repository named 'offsite'" in found
+
+
+def test_plan_repository_must_exist(secrets):
+    raw = base(secrets)
+    raw["plans"]["fileserver"]["repository"] = "nas"
+    assert "plans.fileserver.repository: no repository named 'nas'" in problems(raw)
+
+
+def test_missing_required_key(secrets):
+    raw = base(secrets)
+    del raw["plans"]["fileserver"]["sources"]
+    assert problems(raw) == ["plans.fileserver.sources: is required"]
+
+
+def test_relative_source(secrets):
+    raw = base(secrets)
+    raw["plans"]["fileserver"]["sources"] = ["data"]
+    assert "must be an absolute path" in problems(raw)[0]
+
+
+def test_password_file_must_exist(secrets):
+    raw = base(secrets)
+    raw["repositories"]["local"]["password_file"] = str(secrets / "nope.pass")
+    assert problems(raw) == [
+        f"repositories.local.password_file: file {secrets / 'nope.pass'} does not exist"
+    ]
+
+
+def test_password_file_readable_by_others_is_refused(secrets):
+    os.chmod(secrets / "local.pass", 0o644)
+    (problem,) = problems(base(secrets))
+    assert problem.startswith("repositories.local.password_file:")
+    assert "mode 0644" in problem and "chmod 600" in problem
+
+
+def test_env_file_open_to_group_is_refused(secrets):
+    os.chmod(secrets / "cloud.env", 0o640)
+    (problem,) = problems(base(secrets))
+    assert problem.startswith("repositories.cloud.env_file:") and "mode 0640" in problem
+
+
+def test_env_file_syntax_error_names_line_not_value(secrets):
+    (secrets / "cloud.env").write_text("AWS_ACCESS_KEY_ID=key\nthis is not valid topsecret\n")
+    (problem,) = problems(base(secrets))
+    assert "line 2 is not KEY=VALUE" in problem
+    assert "topsecret" not in problem
+
+
+def test_exactly_one_password_source(secrets):
+    raw = base(secrets)
+    raw["repositories"]["local"]["password_command"] = "pass show bdr"
+    (problem,) = problems(raw)
+    assert problem == "repositories.local: set exactly one of password_file and password_command"
+
+
+def test_drill_references_and_sample(secrets):
+    raw = base(secrets)
+    raw["drills"]["onsite"]["plan"] = "mail"
+    raw["drills"]["offsite"]["sample"] = "lots"
+    found = problems(raw)
+    assert "drills.onsite.plan: no plan named 'mail'" in found
+    assert any(p.startswith("drills.offsite.sample:") and "'lots'" in p for p in found)
+
+
+def test_check_repository_reference(secrets):
+    raw = base(secrets)
+    raw["checks"]["cloud"]["repository"] = "clod"
+    assert problems(raw) == ["checks.cloud.repository: no repository named 'clod'"]
+
+
+def test_load_reports_toml_syntax_and_missing_file(tmp_path):
+    with pytest.raises(UsageError, match="does not exist"):
+        load_config(tmp_path / "absent.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[plans\n")
+    with pytest.raises(UsageError, match="not valid TOML"):
+        load_config(broken)
+
+
+def test_load_from_file(tmp_path, secrets):
+    path = tmp_path / "bdr.toml"
+    path.write_text(
+        textwrap.dedent(f"""
+        [repositories.local]
+        url = "/srv/repo"
+        password_file = "{secrets / "local.pass"}"
+        [plans.docs]
+        sources = ["/srv/docs"]
+        repository = "local"
+    """)
+    )
+    config = load_config(path)
+    assert config.plans["docs"].schedule == "0 */4 * * *"

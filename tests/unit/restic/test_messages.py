@@ -1,0 +1,86 @@
+"""Parsing of output recorded from the real restic 0.14.0 binary (tests/fixtures/record-restic.sh)."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bdr.actions.retention import forgotten_count
+from bdr.restic.messages import (
+    BackupSummary,
+    ItemError,
+    backup_messages,
+    ls_nodes,
+    parse_time,
+    restore_status,
+    snapshot_list,
+)
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "restic-0.14.0"
+
+
+def lines(name: str) -> list[str]:
+    return (FIXTURES / name).read_text().splitlines(keepends=True)
+
+
+def test_backup_summary():
+    messages = list(backup_messages(lines("backup.ndjson")))
+    summary = messages[-1]
+    assert isinstance(summary, BackupSummary)
+    assert summary.total_files_processed == 2
+    assert summary.total_bytes_processed == 100006
+    assert len(summary.snapshot_id) >= 8
+
+
+def test_partial_backup_error_from_stderr_json():
+    messages = list(backup_messages(lines("stderr-partial.txt")))
+    assert messages == [
+        ItemError(
+            item="/WORK/partial/secret",
+            during="archival",
+            message="open partial/secret: permission denied",
+        )
+    ]
+
+
+def test_snapshots_sorted_with_tags():
+    snapshots = snapshot_list(lines("snapshots.json"))
+    assert len(snapshots) == 2
+    assert snapshots[0].time < snapshots[1].time
+    assert snapshots[0].tags == ("bdr-plan=office",)
+    assert snapshots[0].short_id == snapshots[0].id[:8]
+
+
+def test_ls_nodes_skip_the_snapshot_line():
+    nodes = list(ls_nodes(lines("ls.ndjson")))
+    files = {node.path: node.size for node in nodes if node.type == "file"}
+    # The fixture backed up the relative path "src": restic lists it from the root.
+    assert files == {"/src/docs/a.txt": 100000, "/src/b.txt": 14}
+
+
+def test_forget_with_prune_text_after_json():
+    text = lines("forget-prune.txt")
+    assert any(not line.startswith(("[", "{")) for line in text)
+    assert forgotten_count(text) == 1
+
+
+def test_tolerates_non_json_and_broken_lines():
+    mixed = [
+        "[0:01] 10.00%  progress line\n",
+        "{not json\n",
+        "\n",
+        '{"message_type":"summary","snapshot_id":"abcd1234"}\n',
+    ]
+    (summary,) = backup_messages(mixed)
+    assert isinstance(summary, BackupSummary) and summary.snapshot_id == "abcd1234"
+
+
+def test_restore_status_of_newer_restic():
+    line = '{"message_type":"status","percent_done":0.5,"total_bytes":200,"bytes_restored":100}'
+    (status,) = restore_status([line])
+    assert status.bytes_restored == 100 and status.total_bytes == 200
+
+
+def test_parse_time_with_nanoseconds():
+    assert parse_time("2026-11-25T16:52:20.578256081Z") == datetime(
+        2026, 11, 25, 16, 52, 20, 578256, tzinfo=UTC
+    )
+    assert parse_time("2026-11-25T17:52:20.5+01:00").utcoffset() is not None

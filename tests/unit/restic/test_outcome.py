@@ -1,0 +1,44 @@
+from pathlib import Path
+
+import pytest
+
+from bdr.errors import ExitCode
+from bdr.restic.outcome import Outcome, classify
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "restic-0.14.0"
+
+
+@pytest.mark.parametrize(
+    ("fixture", "outcome"),
+    [
+        ("stderr-missing.txt", Outcome.REPOSITORY_MISSING),
+        ("stderr-wrong-password.txt", Outcome.WRONG_PASSWORD),
+        ("stderr-locked.txt", Outcome.LOCKED),
+    ],
+)
+def test_restic_014_is_classified_by_stderr(fixture, outcome):
+    assert classify(1, (FIXTURES / fixture).read_text()) is outcome
+
+
+@pytest.mark.parametrize(
+    ("code", "outcome"),
+    [
+        (0, Outcome.OK),
+        (3, Outcome.PARTIAL),
+        (10, Outcome.REPOSITORY_MISSING),
+        (11, Outcome.LOCKED),
+        (12, Outcome.WRONG_PASSWORD),
+        (130, Outcome.INTERRUPTED),
+        (-9, Outcome.INTERRUPTED),
+        (1, Outcome.FAILED),
+    ],
+)
+def test_exit_codes_of_newer_restic(code, outcome):
+    assert classify(code, "") is outcome
+
+
+def test_outcomes_map_to_bdr_exit_codes():
+    assert Outcome.PARTIAL.exit_code == ExitCode.PARTIAL
+    assert Outcome.LOCKED.exit_code == ExitCode.LOCKED
+    assert Outcome.WRONG_PASSWORD.exit_code == ExitCode.REPOSITORY
+    assert Outcome.REPOSITORY_MISSING.exit_code == ExitCode.REPOSITORY

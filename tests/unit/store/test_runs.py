@@ -1,0 +1,95 @@
+"""The history store (SQLite is a library here, not a process)."""
+
+import sqlite3
+
+import pytest
+
+from bdr.errors import BdrError
+from bdr.store import runs
+from bdr.store.database import connect
+from bdr.store.schema import SCHEMA_VERSION
+
+
+def test_runs_are_written_at_start_and_at_end(tmp_path):
+    db = connect(tmp_path)
+    run_id = runs.start_run(db, "backup", plan="office", repository="onsite", now=lambda: 100.0)
+    assert runs.get_run(db, run_id).status == runs.RUNNING
+    runs.finish_run(
+        db,
+        run_id,
+        runs.WARNING,
+        snapshot_id="abcd1234",
+        exit_code=3,
+        error="partial backup",
+        details={"missing_sources": ["/x"]},
+        now=lambda: 130.0,
+    )
+    run = runs.get_run(connect(tmp_path), run_id)
+    assert (run.status, run.duration, run.details) == (
+        runs.WARNING,
+        30.0,
+        {"missing_sources": ["/x"]},
+    )
+
+
+def test_database_is_wal_and_versioned(tmp_path):
+    db = connect(tmp_path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_newer_schema_is_refused(tmp_path):
+    connect(tmp_path).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(BdrError, match="newer than this bdr knows"):
+        connect(tmp_path)
+
+
+def test_runs_of_dead_processes_become_interrupted(tmp_path):
+    db = connect(tmp_path)
+    mine = runs.start_run(db, "backup", plan="a")
+    dead = runs.start_run(db, "backup", plan="b")
+    # A pid far beyond pid_max cannot belong to a live process.
+    db.execute("UPDATE runs SET pid = 2147483000 WHERE id = ?", (dead,))
+    assert runs.recover_dead_runs(db) == [dead]
+    assert runs.get_run(db, dead).status == runs.INTERRUPTED
+    assert runs.get_run(db, mine).status == runs.RUNNING
+
+
+def test_reused_pid_is_recognised(tmp_path):
+    db = connect(tmp_path)
+    run_id = runs.start_run(db, "backup")
+    db.execute("UPDATE runs SET pid_start = '1' WHERE id = ?", (run_id,))
+    assert runs.recover_dead_runs(db) == [run_id]
+
+
+def test_latest_snapshot_never_moves_back(tmp_path):
+    db = connect(tmp_path)
+    runs.record_latest_snapshot(db, "p", "r", "new", 200.0)
+    runs.record_latest_snapshot(db, "p", "r", "old", 100.0)
+    assert runs.latest_snapshot(db, "p", "r") == runs.LatestSnapshot("new", 200.0)
+
+
+def test_last_run_filters(tmp_path):
+    db = connect(tmp_path)
+    first = runs.start_run(db, "backup", plan="p", repository="r", now=lambda: 1.0)
+    runs.finish_run(db, first, runs.OK)
+    second = runs.start_run(db, "backup", plan="p", repository="r", now=lambda: 2.0)
+    runs.finish_run(db, second, runs.FAILED, error="boom")
+    assert runs.last_run(db, "backup", plan="p").id == second
+    assert runs.last_run(db, "backup", plan="p", statuses=(runs.OK,)).id == first
+    assert runs.last_run(db, "copy") is None
+
+
+def test_cannot_end_as_running(tmp_path):
+    db = connect(tmp_path)
+    with pytest.raises(ValueError):
+        runs.finish_run(db, runs.start_run(db, "backup"), runs.RUNNING)
+
+
+def test_migration_from_empty_database(tmp_path):
+    sqlite3.connect(tmp_path / "bdr.sqlite").close()
+    db = connect(tmp_path)
+    assert {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")} >= {
+        "runs",
+        "latest_snapshots",
+    }
