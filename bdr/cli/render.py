@@ -17,9 +17,14 @@ _STATUS_STYLE = {"ok": "green", "warning": "yellow", "failed": "red", "interrupt
 
 
 def console(stderr: bool = False) -> Console:
+    import sys
+
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped output is read by grep and scripts: never wrap a line there.
+    width = None if stream.isatty() else 200
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
 
 
 def table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

@@ -36,6 +36,12 @@ _EXIT_CODES = {
 _MISSING_TEXTS = ("Is there a repository at the following location?",)
 _LOCKED_TEXTS = ("repository is already locked", "unable to create lock in backend")
 _PASSWORD_TEXTS = ("wrong password or no key found",)
+# restic 0.14 adds "Is there a repository" to a backend it cannot reach at all; an offline cloud
+# is a failure to retry later, not a repository to create.
+_NETWORK_TEXTS = (
+    "connection refused", "no such host", "i/o timeout", "network is unreachable",
+    "connection reset", "TLS handshake", "no route to host",
+)
 
 
 def classify(exit_code: int, stderr: str) -> Outcome:
@@ -44,6 +50,8 @@ def classify(exit_code: int, stderr: str) -> Outcome:
         return Outcome.OK
     if exit_code == 3:
         return Outcome.PARTIAL
+    if any(text in stderr for text in _NETWORK_TEXTS):
+        return Outcome.FAILED
     if exit_code == 10 or any(text in stderr for text in _MISSING_TEXTS):
         return Outcome.REPOSITORY_MISSING
     if exit_code == 12 or any(text in stderr for text in _PASSWORD_TEXTS):

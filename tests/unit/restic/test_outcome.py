@@ -42,3 +42,12 @@ def test_outcomes_map_to_bdr_exit_codes():
     assert Outcome.LOCKED.exit_code == ExitCode.LOCKED
     assert Outcome.WRONG_PASSWORD.exit_code == ExitCode.REPOSITORY
     assert Outcome.REPOSITORY_MISSING.exit_code == ExitCode.REPOSITORY
+
+
+def test_unreachable_backend_is_a_failure_not_a_missing_repository():
+    stderr = (
+        'Fatal: unable to open config file: Stat: Get "http://127.0.0.1:18333/b/?location=": '
+        "dial tcp 127.0.0.1:18333: connect: connection refused\n"
+        "Is there a repository at the following location?\ns3:http://127.0.0.1:18333/b\n"
+    )
+    assert classify(1, stderr) is Outcome.FAILED

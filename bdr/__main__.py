@@ -1,0 +1,3 @@
+from bdr.cli.main import main
+
+main()

@@ -1,0 +1,167 @@
+"""Fixtures for integration tests: a real appliance directory, real restic, real servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bdr.config.toml_writer import to_toml
+from tests.integration.servers import SeaweedS3, SftpServer
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "correct horse battery staple"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if shutil.which("restic") is None:
+        # Integration tests are the proof that features work: never skip them silently.
+        raise pytest.UsageError("restic is not installed; run `make test`, which installs it")
+
+
+@dataclass
+class Appliance:
+    """One appliance under a temporary directory, driven through the real `bdr` command."""
+
+    root: Path
+    env: dict[str, str] = field(default_factory=dict)
+    repositories: dict[str, dict[str, Any]] = field(default_factory=dict)
+    plans: dict[str, dict[str, Any]] = field(default_factory=dict)
+    appliance: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.state_dir = self.root / "state"
+        self.secrets = self.root / "secrets"
+        self.secrets.mkdir(parents=True, exist_ok=True)
+        self.config_path = self.root / "bdr.toml"
+
+    def secret(self, name: str, text: str) -> Path:
+        path = self.secrets / name
+        path.write_text(text)
+        path.chmod(0o600)
+        return path
+
+    def add_repository(self, name: str, url: str, *, password: str = PASSWORD,
+                       env_file: Path | None = None) -> None:
+        entry: dict[str, Any] = {"url": url,
+                                 "password_file": str(self.secret(f"{name}.pass", password + "\n"))}
+        if env_file is not None:
+            entry["env_file"] = str(env_file)
+        self.repositories[name] = entry
+
+    def local_repository(self, name: str = "local", **kwargs: Any) -> Path:
+        path = self.root / "repos" / name
+        self.add_repository(name, str(path), **kwargs)
+        return path
+
+    def add_plan(self, name: str, sources: list[Path | str], repository: str = "local",
+                 **extra: Any) -> None:
+        self.plans[name] = {"sources": [str(s) for s in sources], "repository": repository,
+                            **extra}
+
+    def write(self) -> Path:
+        data = {
+            "appliance": {"client": "Test Client", "id": "test-01",
+                          "state_dir": str(self.state_dir),
+                          "scratch_dir": str(self.root / "scratch"), "lock_timeout": "30s",
+                          **self.appliance},
+            "repositories": self.repositories,
+            "plans": self.plans,
+        }
+        self.config_path.write_text(to_toml(data) + "\n")
+        return self.config_path
+
+    def bdr(self, *args: str, expect: int | None = 0, timeout: float = 600,
+            prefix: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+        """Run the real bdr command; assert its exit code unless `expect` is None."""
+        if not self.config_path.exists():
+            self.write()
+        completed = subprocess.run(
+            [*(prefix or []), sys.executable, "-m", "bdr", "--config", str(self.config_path),
+             *args],
+            capture_output=True, text=True, timeout=timeout, env={**os.environ, **self.env},
+        )
+        if expect is not None:
+            assert completed.returncode == expect, (
+                f"bdr {' '.join(args)} exited {completed.returncode}, expected {expect}\n"
+                f"stdout:\n{completed.stdout}\nstderr:\n{completed.stderr}"
+            )
+        return completed
+
+    def bdr_json(self, *args: str, expect: int | None = 0) -> Any:
+        return json.loads(self.bdr("--json", *args, expect=expect).stdout)
+
+    def restic(self, repository: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run restic directly against a configured repository, to check what bdr did."""
+        repo = self.repositories[repository]
+        env = {**os.environ, **self.env, "RESTIC_REPOSITORY": repo["url"],
+               "RESTIC_PASSWORD_FILE": repo["password_file"]}
+        if "env_file" in repo:
+            for line in Path(repo["env_file"]).read_text().splitlines():
+                key, _, value = line.partition("=")
+                env[key] = value
+        return subprocess.run(["restic", *args], capture_output=True, text=True, env=env,
+                              check=check, timeout=300)
+
+    def snapshot_ids(self, repository: str) -> list[str]:
+        listing = json.loads(self.restic(repository, "snapshots", "--json").stdout)
+        return [item["short_id"] for item in listing]
+
+    def runs(self) -> list[sqlite3.Row]:
+        db = sqlite3.connect(self.state_dir / "bdr.sqlite")
+        db.row_factory = sqlite3.Row
+        return db.execute("SELECT * FROM runs ORDER BY id").fetchall()
+
+
+@pytest.fixture
+def appliance(tmp_path: Path) -> Appliance:
+    return Appliance(tmp_path / "appliance")
+
+
+def make_tree(root: Path, files: dict[str, bytes | str]) -> Path:
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            path.write_text(content)
+        else:
+            path.write_bytes(content)
+    return root
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> Path:
+    """A small office file share."""
+    return make_tree(tmp_path / "office", {
+        "documents/invoices/2026-001.txt": "Invoice 1: 120 EUR\n",
+        "documents/invoices/2026-002.txt": "Invoice 2: 80 EUR\n",
+        "documents/letters/welcome.txt": "Dear client,\n",
+        "photos/team.jpg": os.urandom(300_000),
+        "database/office.sqlite": os.urandom(50_000),
+    })
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
+    server = SeaweedS3(tmp_path_factory.mktemp("seaweed"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def sftp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SftpServer]:
+    server = SftpServer(tmp_path_factory.mktemp("sshd"))
+    server.start()
+    yield server
+    server.stop()

