@@ -179,7 +179,8 @@ class Restic:
             stderr_json=json_errors,
             duration=time.monotonic() - started,
         )
-        log.debug("%s exited %d (%s)", argv[1:3], process.returncode, outcome.value)
+        log.debug("restic exited %d (%s) after %.1fs", process.returncode, outcome.value,
+                  result.duration)
         return result
 
 

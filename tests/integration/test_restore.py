@@ -1,0 +1,84 @@
+"""`bdr restore` against real restic."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import pytest
+
+from tests.integration.conftest import Appliance
+
+
+@pytest.fixture
+def backed_up(appliance: Appliance, office) -> Appliance:
+    appliance.local_repository()
+    appliance.add_plan("office", [office])
+    appliance.bdr("init")
+    appliance.bdr("backup")
+    return appliance
+
+
+def test_restore_latest_is_verified_and_complete(backed_up: Appliance, office, tmp_path):
+    target = tmp_path / "restore"
+    result = backed_up.bdr("restore", "office", "--target", str(target))
+    assert f"into {target}" in result.stdout and "(verified)" in result.stdout
+    for path in office.rglob("*"):
+        if path.is_file():
+            restored = target / path.relative_to("/")
+            assert restored.read_bytes() == path.read_bytes()
+    run = backed_up.runs()[-1]
+    assert (run["kind"], run["status"], run["subject"]) == ("restore", "ok", str(target))
+
+
+def test_restore_with_include_brings_back_only_that_folder(backed_up: Appliance, office, tmp_path):
+    target = tmp_path / "restore"
+    invoices = office / "documents" / "invoices"
+    summary = backed_up.bdr_json("restore", "office", "--target", str(target),
+                                 "--include", str(invoices))
+    assert summary["files"] == 2
+    restored = sorted(p.name for p in target.rglob("*") if p.is_file())
+    assert restored == ["2026-001.txt", "2026-002.txt"]
+
+
+def test_restore_into_non_empty_target_is_refused(backed_up: Appliance, tmp_path):
+    target = tmp_path / "busy"
+    target.mkdir()
+    (target / "keep.txt").write_text("precious")
+    result = backed_up.bdr("restore", "office", "--target", str(target), expect=2)
+    assert f"target {target} is not empty" in result.stderr
+    assert sorted(p.name for p in target.iterdir()) == ["keep.txt"]
+    backed_up.bdr("restore", "office", "--target", str(target), "--force")
+    assert (target / "keep.txt").read_text() == "precious"
+
+
+def test_restore_over_the_source_needs_in_place(backed_up: Appliance, office):
+    result = backed_up.bdr("restore", "office", "--target", str(office), expect=2)
+    assert "is the source" in result.stderr
+    result = backed_up.bdr("restore", "office", "--target", "/", expect=2)
+    assert "refusing to restore into /" in result.stderr
+
+
+def test_snapshot_id_as_of_and_dry_run(backed_up: Appliance, office, tmp_path):
+    first = backed_up.snapshot_ids("local")[0]
+    time.sleep(1.1)
+    cut = datetime.now().astimezone().isoformat(timespec="seconds")
+    time.sleep(1.1)
+    (office / "documents" / "late.txt").write_text("written after the cut\n")
+    backed_up.bdr("backup")
+    dry = backed_up.bdr_json("restore", "office", "--target", str(tmp_path / "t"), "--as-of", cut,
+                             "--dry-run")
+    assert dry["snapshot"].startswith(first)
+    assert not (tmp_path / "t").exists()
+    target = tmp_path / "by-id"
+    backed_up.bdr("restore", "office", "--target", str(target), "--snapshot", first)
+    assert not (target / office.relative_to("/") / "documents" / "late.txt").exists()
+    result = backed_up.bdr("restore", "office", "--target", str(tmp_path / "x"),
+                           "--snapshot", "ffffffff", expect=2)
+    assert "snapshot id 'ffffffff' matches no snapshot" in result.stderr
+
+
+def test_include_matching_nothing_is_refused(backed_up: Appliance, tmp_path):
+    result = backed_up.bdr("restore", "office", "--target", str(tmp_path / "t"),
+                           "--include", "/no/such/path", expect=2)
+    assert "matches no file" in result.stderr
