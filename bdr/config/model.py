@@ -81,6 +81,22 @@ class Repository(_Section):
     password_file: Path | None = None
     password_command: str | None = Field(default=None, min_length=1)
     env_file: Path | None = None
+    options: dict[str, str] = Field(
+        default={},
+        description="restic extended options (-o key=value), e.g. sftp.command; never secrets, "
+        "since they are visible in the process list",
+    )
+
+    @field_validator("options")
+    @classmethod
+    def _no_secret_options(cls, options: dict[str, str]) -> dict[str, str]:
+        for key in options:
+            if any(word in key.lower() for word in ("key", "secret", "password", "token")):
+                raise ValueError(
+                    f"option {key!r} looks like a secret; restic options are visible in the "
+                    "process list: put credentials in env_file"
+                )
+        return options
 
     @model_validator(mode="after")
     def _one_password_source(self) -> Repository:

@@ -28,6 +28,8 @@ class ResticEnv:
 
     variables: Mapping[str, str]
     secrets: frozenset[str] = field(default_factory=frozenset)
+    # Extended options (-o key=value) of the repositories involved; never secrets.
+    options: tuple[str, ...] = ()
 
     def redact(self, text: str) -> str:
         """Return `text` with every secret value replaced by a mask."""
@@ -97,4 +99,16 @@ def build_env(
                 if _SECRET_KEY.search(key):
                     secrets.add(value)
     variables.update(credentials)
-    return ResticEnv(variables=variables, secrets=frozenset(secrets))
+    return ResticEnv(
+        variables=variables, secrets=frozenset(secrets), options=_options(repository, from_repository)
+    )
+
+
+def _options(*repositories: Repository | None) -> tuple[str, ...]:
+    merged: dict[str, str] = {}
+    for repository in repositories:
+        for key, value in (repository.options if repository else {}).items():
+            if merged.get(key, value) != value:
+                raise ValueError(f"option {key} differs between the two repositories")
+            merged[key] = value
+    return tuple(arg for key, value in sorted(merged.items()) for arg in ("-o", f"{key}={value}"))

@@ -130,6 +130,7 @@ class Restic:
         on_start: Callable[[int], None] | None,
         keep_stdout: bool,
     ) -> Result:
+        argv = (argv[0], *env.options, *argv[1:])
         log.debug("running %s", shlex.join(argv))
         started = time.monotonic()
         try:

@@ -52,11 +52,13 @@ class Appliance:
         return path
 
     def add_repository(self, name: str, url: str, *, password: str = PASSWORD,
-                       env_file: Path | None = None) -> None:
+                       env_file: Path | None = None, options: dict[str, str] | None = None) -> None:
         entry: dict[str, Any] = {"url": url,
                                  "password_file": str(self.secret(f"{name}.pass", password + "\n"))}
         if env_file is not None:
             entry["env_file"] = str(env_file)
+        if options:
+            entry["options"] = options
         self.repositories[name] = entry
 
     def local_repository(self, name: str = "local", **kwargs: Any) -> Path:
@@ -110,7 +112,8 @@ class Appliance:
             for line in Path(repo["env_file"]).read_text().splitlines():
                 key, _, value = line.partition("=")
                 env[key] = value
-        return subprocess.run(["restic", *args], capture_output=True, text=True, env=env,
+        options = [arg for k, v in repo.get("options", {}).items() for arg in ("-o", f"{k}={v}")]
+        return subprocess.run(["restic", *options, *args], capture_output=True, text=True, env=env,
                               check=check, timeout=300)
 
     def snapshot_ids(self, repository: str) -> list[str]:

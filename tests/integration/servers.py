@@ -127,12 +127,10 @@ class SeaweedS3:
 class SftpServer:
     """OpenSSH's sshd on a loopback port, with a generated host key and client key.
 
-    restic reaches it through an ssh_config in a private HOME, as a technician would configure
-    a real SFTP target: the URL names the host alias, the config its port, key and known_hosts.
+    restic reaches it through the repository's `sftp.command` option.
     """
 
     directory: Path
-    alias: str = "bdr-sftp-test"
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -160,14 +158,7 @@ class SftpServer:
             f"Subsystem sftp {sftp_server}\n"
         )
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
-        self.home = d / "home"
-        (self.home / ".ssh").mkdir(parents=True, exist_ok=True)
-        (self.home / ".ssh" / "config").write_text(
-            f"Host {self.alias}\n  HostName 127.0.0.1\n  Port {self.port}\n"
-            f"  User {pwd.getpwuid(os.getuid()).pw_name}\n  IdentityFile {d / 'client_key'}\n"
-            f"  UserKnownHostsFile {d / 'known_hosts'}\n  StrictHostKeyChecking yes\n"
-            f"  BatchMode yes\n"
-        )
+        self.user = pwd.getpwuid(os.getuid()).pw_name
         log = d / "sshd.log"
         sshd = shutil.which("sshd") or "/usr/sbin/sshd"
         self.process = subprocess.Popen(
@@ -177,7 +168,21 @@ class SftpServer:
         wait_for_port(self.port, 20, self.process, log)
 
     def url(self, path: Path) -> str:
-        return f"sftp:{self.alias}:{path}"
+        return f"sftp:{self.user}@127.0.0.1:{path}"
+
+    @property
+    def options(self) -> dict[str, str]:
+        """restic's sftp.command with this server's port, client key and known_hosts.
+
+        ssh reads ~/.ssh/config from the passwd entry, not $HOME, so the test cannot give it a
+        private config file; the command line is what an appliance config would hold too.
+        """
+        d = self.directory
+        return {"sftp.command": (
+            f"ssh -F none -p {self.port} -i {d / 'client_key'} "
+            f"-o UserKnownHostsFile={d / 'known_hosts'} -o StrictHostKeyChecking=yes "
+            f"-o BatchMode=yes {self.user}@127.0.0.1 -s sftp"
+        )}
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -57,3 +57,19 @@ def test_conflicting_env_files_are_refused(tmp_path):
             from_repository=Repository(url="s3:b", password_file=pw, env_file=two),
             base={},
         )
+
+
+def test_repository_options_become_o_flags(tmp_path):
+    pw = secret_file(tmp_path / "pw", "x\n")
+    env = build_env(
+        Repository(url="sftp:u@h:/r", password_file=pw, options={"sftp.command": "ssh -p 2222 h"}),
+        base={},
+    )
+    assert env.options == ("-o", "sftp.command=ssh -p 2222 h")
+
+
+def test_secret_looking_options_are_refused(tmp_path):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="put credentials in env_file"):
+        Repository(url="s3:x", password_file=tmp_path / "pw", options={"s3.secret-key": "x"})

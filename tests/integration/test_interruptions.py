@@ -1,0 +1,66 @@
+"""A run is never left lying: killed or stopped processes leave their run marked interrupted."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.integration.conftest import Appliance, make_tree
+
+
+@pytest.fixture
+def big(appliance: Appliance, tmp_path) -> Appliance:
+    # Enough incompressible data that the backup is still running when the signal arrives.
+    make_tree(tmp_path / "big", {f"f{i}.bin": os.urandom(8 << 20) for i in range(40)})
+    appliance.local_repository()
+    appliance.add_plan("big", [tmp_path / "big"])
+    appliance.bdr("init")
+    return appliance
+
+
+def start_backup(appliance: Appliance) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bdr", "--config", str(appliance.config_path), "backup"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        assert time.monotonic() < deadline, "the backup never started"
+        restic = subprocess.run(["pgrep", "-f", "restic.*backup --json"], capture_output=True)
+        if restic.returncode == 0:
+            return process
+        time.sleep(0.05)
+
+
+def run_status(appliance: Appliance) -> str:
+    db = sqlite3.connect(appliance.state_dir / "bdr.sqlite")
+    return db.execute("SELECT status FROM runs WHERE kind = 'backup' ORDER BY id DESC").fetchone()[0]
+
+
+def test_sigterm_stops_restic_and_records_the_run_as_interrupted(big: Appliance):
+    process = start_backup(big)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143, stderr
+    assert "stopped by SIGTERM" in stderr
+    assert run_status(big) == "interrupted"
+    assert subprocess.run(["pgrep", "-f", "restic.*backup --json"]).returncode == 1
+    big.bdr("backup")  # restic removed its own lock on SIGINT: the next backup just works
+
+
+def test_killed_bdr_leaves_a_run_that_becomes_interrupted(big: Appliance):
+    process = start_backup(big)
+    process.kill()
+    process.wait()
+    subprocess.run(["pkill", "-9", "-f", "restic.*backup --json"])
+    assert run_status(big) == "running"
+    status = big.bdr_json("status")
+    assert status["plans"][0]["last_run"]["status"] == "interrupted"
+    assert run_status(big) == "interrupted"
+    big.bdr("backup")  # the stale restic lock of the killed run is cleared by unlock-and-retry

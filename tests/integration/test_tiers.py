@@ -1,0 +1,101 @@
+"""The cloud tier on real servers: S3 on SeaweedFS and SFTP on OpenSSH, both on loopback."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from tests.integration.conftest import Appliance
+from tests.integration.servers import SeaweedS3
+
+
+def test_s3_copy_and_restore_from_the_cloud_tier(appliance: Appliance, office, seaweed, tmp_path):
+    appliance.local_repository("onsite")
+    env_file = seaweed.env_file(appliance.secrets / "cloud.env")
+    appliance.add_repository("cloud", seaweed.url(f"bdr-{uuid.uuid4().hex[:8]}"), env_file=env_file)
+    appliance.add_plan("office", [office], repository="onsite", copy_to=["cloud"])
+    assert [r["state"] for r in appliance.bdr_json("init")] == ["created", "created"]
+    runs = appliance.bdr_json("backup")
+    assert [(r["kind"], r["status"]) for r in runs] == [("backup", "ok"), ("copy", "ok")]
+    assert len(appliance.snapshot_ids("cloud")) == 1
+    target = tmp_path / "from-cloud"
+    summary = appliance.bdr_json("restore", "office", "--repository", "cloud", "--target",
+                                 str(target))
+    assert summary["status"] == "ok" and summary["files"] >= 6
+    photo = office / "photos" / "team.jpg"
+    assert (target / photo.relative_to("/")).read_bytes() == photo.read_bytes()
+
+
+def test_cloud_outage_fails_only_the_copy_and_the_next_copy_catches_up(
+    appliance: Appliance, office, tmp_path
+):
+    server = SeaweedS3(tmp_path / "weed")
+    server.start()
+    try:
+        appliance.local_repository("onsite")
+        appliance.add_repository("cloud", server.url("outage"),
+                                 env_file=server.env_file(appliance.secrets / "cloud.env"))
+        appliance.add_plan("office", [office], repository="onsite", copy_to=["cloud"])
+        appliance.bdr("init")
+        appliance.bdr("backup")
+        server.stop()  # the cloud is offline when the next backup copies
+        (office / "documents" / "monday.txt").write_text("written during the outage\n")
+        runs = appliance.bdr_json("backup", expect=1)
+        assert [(r["kind"], r["status"]) for r in runs] == [("backup", "ok"), ("copy", "failed")]
+        assert "connection refused" in runs[1]["message"]
+        assert len(appliance.snapshot_ids("onsite")) == 2
+        status = {p["repository"]: p for p in appliance.bdr_json("status")["plans"]}
+        assert status["onsite"]["state"] == "ok"
+        assert status["cloud"]["state"] == "last run failed"
+        server.start()
+        runs = appliance.bdr_json("backup")
+        assert runs[1]["kind"] == "copy" and runs[1]["details"]["copied_snapshots"] == 2
+        assert len(appliance.snapshot_ids("cloud")) == 3
+    finally:
+        server.stop()
+
+
+def test_sftp_repository(appliance: Appliance, office, sftp_server, tmp_path):
+    appliance.add_repository("nas", sftp_server.url(tmp_path / "sftp-repo"),
+                             options=sftp_server.options)
+    appliance.add_plan("office", [office], repository="nas")
+    assert appliance.bdr_json("init")[0]["state"] == "created"
+    assert (tmp_path / "sftp-repo" / "config").exists()
+    appliance.bdr("backup")
+    target = tmp_path / "restored"
+    appliance.bdr("restore", "office", "--target", str(target))
+    invoice = office / "documents" / "invoices" / "2026-001.txt"
+    assert (target / invoice.relative_to("/")).read_text() == invoice.read_text()
+
+
+@pytest.mark.parametrize("tier", ["s3", "local"])
+def test_password_with_spaces_and_quotes_never_reaches_output(
+    appliance: Appliance, office, seaweed, tmp_path, tier
+):
+    password = """my "very" secret 'pass' phrase"""
+    appliance.local_repository("onsite", password=password)
+    if tier == "s3":
+        env_file = seaweed.env_file(appliance.secrets / "cloud.env")
+        appliance.add_repository("cloud", seaweed.url(f"pw-{uuid.uuid4().hex[:8]}"),
+                                 password=password, env_file=env_file)
+    else:
+        appliance.local_repository("cloud", password=password)
+    appliance.add_plan("office", [office], repository="onsite", copy_to=["cloud"])
+    outputs = [
+        appliance.bdr("--debug", "init"),
+        appliance.bdr("--debug", "backup"),
+        appliance.bdr("--debug", "restore", "office", "--repository", "cloud", "--target",
+                      str(tmp_path / "r")),
+        appliance.bdr("--debug", "config", "show"),
+        appliance.bdr("--debug", "status"),
+    ]
+    appliance.secret("cloud.pass", "wrong\n")
+    outputs.append(appliance.bdr("--debug", "backup", expect=1))
+    text = "\n".join(o.stdout + o.stderr for o in outputs)
+    assert "running restic" in text  # the debug log is there, and shows the command lines
+    history = json.dumps([dict(row) for row in appliance.runs()])
+    for secret in (password, "very", seaweed.secret_key):
+        assert secret not in text
+        assert secret not in history
