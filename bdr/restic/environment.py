@@ -100,7 +100,9 @@ def build_env(
                     secrets.add(value)
     variables.update(credentials)
     return ResticEnv(
-        variables=variables, secrets=frozenset(secrets), options=_options(repository, from_repository)
+        variables=variables,
+        secrets=frozenset(secrets),
+        options=_options(repository, from_repository),
     )
 
 

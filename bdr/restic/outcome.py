@@ -39,8 +39,13 @@ _PASSWORD_TEXTS = ("wrong password or no key found",)
 # restic 0.14 adds "Is there a repository" to a backend it cannot reach at all; an offline cloud
 # is a failure to retry later, not a repository to create.
 _NETWORK_TEXTS = (
-    "connection refused", "no such host", "i/o timeout", "network is unreachable",
-    "connection reset", "TLS handshake", "no route to host",
+    "connection refused",
+    "no such host",
+    "i/o timeout",
+    "network is unreachable",
+    "connection reset",
+    "TLS handshake",
+    "no route to host",
 )
 
 

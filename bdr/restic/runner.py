@@ -180,8 +180,9 @@ class Restic:
             stderr_json=json_errors,
             duration=time.monotonic() - started,
         )
-        log.debug("restic exited %d (%s) after %.1fs", process.returncode, outcome.value,
-                  result.duration)
+        log.debug(
+            "restic exited %d (%s) after %.1fs", process.returncode, outcome.value, result.duration
+        )
         return result
 
 

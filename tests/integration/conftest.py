@@ -51,10 +51,19 @@ class Appliance:
         path.chmod(0o600)
         return path
 
-    def add_repository(self, name: str, url: str, *, password: str = PASSWORD,
-                       env_file: Path | None = None, options: dict[str, str] | None = None) -> None:
-        entry: dict[str, Any] = {"url": url,
-                                 "password_file": str(self.secret(f"{name}.pass", password + "\n"))}
+    def add_repository(
+        self,
+        name: str,
+        url: str,
+        *,
+        password: str = PASSWORD,
+        env_file: Path | None = None,
+        options: dict[str, str] | None = None,
+    ) -> None:
+        entry: dict[str, Any] = {
+            "url": url,
+            "password_file": str(self.secret(f"{name}.pass", password + "\n")),
+        }
         if env_file is not None:
             entry["env_file"] = str(env_file)
         if options:
@@ -66,32 +75,51 @@ class Appliance:
         self.add_repository(name, str(path), **kwargs)
         return path
 
-    def add_plan(self, name: str, sources: list[Path | str], repository: str = "local",
-                 **extra: Any) -> None:
-        self.plans[name] = {"sources": [str(s) for s in sources], "repository": repository,
-                            **extra}
+    def add_plan(
+        self, name: str, sources: list[Path | str], repository: str = "local", **extra: Any
+    ) -> None:
+        self.plans[name] = {"sources": [str(s) for s in sources], "repository": repository, **extra}
 
     def write(self) -> Path:
         data = {
-            "appliance": {"client": "Test Client", "id": "test-01",
-                          "state_dir": str(self.state_dir),
-                          "scratch_dir": str(self.root / "scratch"), "lock_timeout": "30s",
-                          **self.appliance},
+            "appliance": {
+                "client": "Test Client",
+                "id": "test-01",
+                "state_dir": str(self.state_dir),
+                "scratch_dir": str(self.root / "scratch"),
+                "lock_timeout": "30s",
+                **self.appliance,
+            },
             "repositories": self.repositories,
             "plans": self.plans,
         }
         self.config_path.write_text(to_toml(data) + "\n")
         return self.config_path
 
-    def bdr(self, *args: str, expect: int | None = 0, timeout: float = 600,
-            prefix: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+    def bdr(
+        self,
+        *args: str,
+        expect: int | None = 0,
+        timeout: float = 600,
+        prefix: list[str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
         """Run the real bdr command; assert its exit code unless `expect` is None."""
         if not self.config_path.exists():
             self.write()
         completed = subprocess.run(
-            [*(prefix or []), sys.executable, "-m", "bdr", "--config", str(self.config_path),
-             *args],
-            capture_output=True, text=True, timeout=timeout, env={**os.environ, **self.env},
+            [
+                *(prefix or []),
+                sys.executable,
+                "-m",
+                "bdr",
+                "--config",
+                str(self.config_path),
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, **self.env},
         )
         if expect is not None:
             assert completed.returncode == expect, (
@@ -103,18 +131,30 @@ class Appliance:
     def bdr_json(self, *args: str, expect: int | None = 0) -> Any:
         return json.loads(self.bdr("--json", *args, expect=expect).stdout)
 
-    def restic(self, repository: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def restic(
+        self, repository: str, *args: str, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         """Run restic directly against a configured repository, to check what bdr did."""
         repo = self.repositories[repository]
-        env = {**os.environ, **self.env, "RESTIC_REPOSITORY": repo["url"],
-               "RESTIC_PASSWORD_FILE": repo["password_file"]}
+        env = {
+            **os.environ,
+            **self.env,
+            "RESTIC_REPOSITORY": repo["url"],
+            "RESTIC_PASSWORD_FILE": repo["password_file"],
+        }
         if "env_file" in repo:
             for line in Path(repo["env_file"]).read_text().splitlines():
                 key, _, value = line.partition("=")
                 env[key] = value
         options = [arg for k, v in repo.get("options", {}).items() for arg in ("-o", f"{k}={v}")]
-        return subprocess.run(["restic", *options, *args], capture_output=True, text=True, env=env,
-                              check=check, timeout=300)
+        return subprocess.run(
+            ["restic", *options, *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=check,
+            timeout=300,
+        )
 
     def snapshot_ids(self, repository: str) -> list[str]:
         listing = json.loads(self.restic(repository, "snapshots", "--json").stdout)
@@ -145,13 +185,16 @@ def make_tree(root: Path, files: dict[str, bytes | str]) -> Path:
 @pytest.fixture
 def office(tmp_path: Path) -> Path:
     """A small office file share."""
-    return make_tree(tmp_path / "office", {
-        "documents/invoices/2026-001.txt": "Invoice 1: 120 EUR\n",
-        "documents/invoices/2026-002.txt": "Invoice 2: 80 EUR\n",
-        "documents/letters/welcome.txt": "Dear client,\n",
-        "photos/team.jpg": os.urandom(300_000),
-        "database/office.sqlite": os.urandom(50_000),
-    })
+    return make_tree(
+        tmp_path / "office",
+        {
+            "documents/invoices/2026-001.txt": "Invoice 1: 120 EUR\n",
+            "documents/invoices/2026-002.txt": "Invoice 2: 80 EUR\n",
+            "documents/letters/welcome.txt": "Dear client,\n",
+            "photos/team.jpg": os.urandom(300_000),
+            "database/office.sqlite": os.urandom(50_000),
+        },
+    )
 
 
 @pytest.fixture(scope="session")

@@ -26,12 +26,16 @@ def wait_for_port(port: int, timeout: float, process: subprocess.Popen[bytes], l
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}: {log.read_text()[-2000:]}")
+            raise RuntimeError(
+                f"server exited with {process.returncode}: {log.read_text()[-2000:]}"
+            )
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 return
         time.sleep(0.2)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s: {log.read_text()[-2000:]}")
+    raise RuntimeError(
+        f"nothing listens on 127.0.0.1:{port} after {timeout}s: {log.read_text()[-2000:]}"
+    )
 
 
 def weed_binary() -> str:
@@ -52,16 +56,37 @@ class SeaweedS3:
 
     def __post_init__(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.ports = {name: free_port() for name in (
-            "master", "volume", "filer", "s3", "admin", "webdav", "iceberg", "lance", "debug",
-            "metrics",
-        )}
+        self.ports = {
+            name: free_port()
+            for name in (
+                "master",
+                "volume",
+                "filer",
+                "s3",
+                "admin",
+                "webdav",
+                "iceberg",
+                "lance",
+                "debug",
+                "metrics",
+            )
+        }
         self.config = self.directory / "s3.json"
-        self.config.write_text(json.dumps({"identities": [{
-            "name": "bdr",
-            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
-            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-        }]}))
+        self.config.write_text(
+            json.dumps(
+                {
+                    "identities": [
+                        {
+                            "name": "bdr",
+                            "credentials": [
+                                {"accessKey": self.access_key, "secretKey": self.secret_key}
+                            ],
+                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                        }
+                    ]
+                }
+            )
+        )
 
     @property
     def endpoint(self) -> str:
@@ -82,16 +107,28 @@ class SeaweedS3:
         p = self.ports
         self.process = subprocess.Popen(
             [
-                weed_binary(), "mini", f"-dir={self.directory / 'data'}",
-                "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-master.telemetry=false",
-                f"-s3.config={self.config}", f"-master.port={p['master']}",
-                f"-volume.port={p['volume']}", f"-filer.port={p['filer']}",
-                f"-s3.port={p['s3']}", f"-admin.port={p['admin']}", "-admin.ui=false",
-                f"-webdav.port={p['webdav']}", "-webdav=false",
-                f"-s3.port.iceberg={p['iceberg']}", f"-s3.port.lance={p['lance']}",
+                weed_binary(),
+                "mini",
+                f"-dir={self.directory / 'data'}",
+                "-ip=127.0.0.1",
+                "-ip.bind=127.0.0.1",
+                "-master.telemetry=false",
+                f"-s3.config={self.config}",
+                f"-master.port={p['master']}",
+                f"-volume.port={p['volume']}",
+                f"-filer.port={p['filer']}",
+                f"-s3.port={p['s3']}",
+                f"-admin.port={p['admin']}",
+                "-admin.ui=false",
+                f"-webdav.port={p['webdav']}",
+                "-webdav=false",
+                f"-s3.port.iceberg={p['iceberg']}",
+                f"-s3.port.lance={p['lance']}",
                 f"-debug.port={p['debug']}",
             ],
-            stdout=log.open("ab"), stderr=subprocess.STDOUT, cwd=self.directory,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            cwd=self.directory,
             start_new_session=True,
         )
         wait_for_port(p["s3"], 60, self.process, log)
@@ -138,16 +175,21 @@ class SftpServer:
         d.mkdir(parents=True, exist_ok=True)
         os.chmod(d, 0o700)
         self.port = free_port()
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", d / "host_key"],
-                       check=True)
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", d / "client_key"],
-                       check=True)
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", d / "host_key"], check=True
+        )
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", d / "client_key"], check=True
+        )
         shutil.copy(d / "client_key.pub", d / "authorized_keys")
         os.chmod(d / "authorized_keys", 0o600)
         host_public = (d / "host_key.pub").read_text().split()
-        (d / "known_hosts").write_text(f"[127.0.0.1]:{self.port} {host_public[0]} {host_public[1]}\n")
+        (d / "known_hosts").write_text(
+            f"[127.0.0.1]:{self.port} {host_public[0]} {host_public[1]}\n"
+        )
         sftp_server = next(
-            path for path in ("/usr/lib/openssh/sftp-server", "/usr/libexec/openssh/sftp-server")
+            path
+            for path in ("/usr/lib/openssh/sftp-server", "/usr/libexec/openssh/sftp-server")
             if os.path.exists(path)
         )
         (d / "sshd_config").write_text(
@@ -162,8 +204,10 @@ class SftpServer:
         log = d / "sshd.log"
         sshd = shutil.which("sshd") or "/usr/sbin/sshd"
         self.process = subprocess.Popen(
-            [sshd, "-D", "-e", "-f", d / "sshd_config"], stdout=log.open("ab"),
-            stderr=subprocess.STDOUT, start_new_session=True,
+            [sshd, "-D", "-e", "-f", d / "sshd_config"],
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         wait_for_port(self.port, 20, self.process, log)
 
@@ -178,11 +222,13 @@ class SftpServer:
         private config file; the command line is what an appliance config would hold too.
         """
         d = self.directory
-        return {"sftp.command": (
-            f"ssh -F none -p {self.port} -i {d / 'client_key'} "
-            f"-o UserKnownHostsFile={d / 'known_hosts'} -o StrictHostKeyChecking=yes "
-            f"-o BatchMode=yes {self.user}@127.0.0.1 -s sftp"
-        )}
+        return {
+            "sftp.command": (
+                f"ssh -F none -p {self.port} -i {d / 'client_key'} "
+                f"-o UserKnownHostsFile={d / 'known_hosts'} -o StrictHostKeyChecking=yes "
+                f"-o BatchMode=yes {self.user}@127.0.0.1 -s sftp"
+            )
+        }
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

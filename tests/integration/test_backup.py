@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -66,7 +65,8 @@ def test_unreadable_file_is_a_partial_backup(appliance: Appliance, office):
     appliance.add_plan("office", [office])
     appliance.bdr("init")
     result = appliance.bdr(
-        "backup", expect=3,
+        "backup",
+        expect=3,
         prefix=["setpriv", "--inh-caps=-all", "--bounding-set=-dac_override,-dac_read_search"],
     )
     assert "could not be read" in result.stdout and str(secret) in result.stdout
@@ -93,8 +93,9 @@ def test_failing_before_hook_stops_the_backup(appliance: Appliance, office, tmp_
 def test_successful_hook_runs_before_restic(appliance: Appliance, office):
     dump = office / "database" / "dump.sql"
     appliance.local_repository()
-    appliance.add_plan("office", [office],
-                       before=[["sh", "-c", f"echo 'CREATE TABLE t;' > {dump}"]])
+    appliance.add_plan(
+        "office", [office], before=[["sh", "-c", f"echo 'CREATE TABLE t;' > {dump}"]]
+    )
     appliance.bdr("init")
     appliance.bdr("backup")
     assert str(dump) in appliance.restic("local", "ls", "latest").stdout
@@ -120,15 +121,18 @@ def test_missing_repository_exits_6(appliance: Appliance, office):
 def test_copy_and_retention_per_plan(appliance: Appliance, office):
     appliance.local_repository("onsite")
     appliance.local_repository("offsite")
-    appliance.add_plan("office", [office], repository="onsite", copy_to=["offsite"],
-                       retention={"last": 2})
+    appliance.add_plan(
+        "office", [office], repository="onsite", copy_to=["offsite"], retention={"last": 2}
+    )
     assert [r["state"] for r in appliance.bdr_json("init")] == ["created", "created"]
     for round_ in range(3):
         (office / f"new-{round_}.txt").write_text(str(round_))
         runs = appliance.bdr_json("backup")
         assert [(r["kind"], r["repository"], r["status"]) for r in runs] == [
-            ("backup", "onsite", "ok"), ("copy", "offsite", "ok"),
-            ("retention", "onsite", "ok"), ("retention", "offsite", "ok"),
+            ("backup", "onsite", "ok"),
+            ("copy", "offsite", "ok"),
+            ("retention", "onsite", "ok"),
+            ("retention", "offsite", "ok"),
         ]
     assert len(appliance.snapshot_ids("onsite")) == 2
     assert len(appliance.snapshot_ids("offsite")) == 2
@@ -145,7 +149,8 @@ def test_status_shows_each_tier_against_the_rpo(appliance: Appliance, office):
     appliance.bdr("backup")
     after = appliance.bdr_json("status")
     assert [(p["repository"], p["state"]) for p in after["plans"]] == [
-        ("onsite", "ok"), ("offsite", "ok"),
+        ("onsite", "ok"),
+        ("offsite", "ok"),
     ]
     assert all(p["snapshot_age_seconds"] < 120 for p in after["plans"])
     table = appliance.bdr("status").stdout
@@ -191,8 +196,11 @@ def test_copy_target_shares_chunker_params(appliance: Appliance, office):
     appliance.add_plan("office", [office], repository="onsite", copy_to=["offsite"])
     appliance.bdr("init")
     params = [
-        {k: v for k, v in json.loads(appliance.restic(name, "cat", "config").stdout).items()
-         if k == "chunker_polynomial"}
+        {
+            k: v
+            for k, v in json.loads(appliance.restic(name, "cat", "config").stdout).items()
+            if k == "chunker_polynomial"
+        }
         for name in ("onsite", "offsite")
     ]
     assert params[0] == params[1] and params[0]

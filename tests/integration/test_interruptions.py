@@ -27,7 +27,9 @@ def big(appliance: Appliance, tmp_path) -> Appliance:
 def start_backup(appliance: Appliance) -> subprocess.Popen[str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "bdr", "--config", str(appliance.config_path), "backup"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 60
     while True:
@@ -40,7 +42,9 @@ def start_backup(appliance: Appliance) -> subprocess.Popen[str]:
 
 def run_status(appliance: Appliance) -> str:
     db = sqlite3.connect(appliance.state_dir / "bdr.sqlite")
-    return db.execute("SELECT status FROM runs WHERE kind = 'backup' ORDER BY id DESC").fetchone()[0]
+    return db.execute("SELECT status FROM runs WHERE kind = 'backup' ORDER BY id DESC").fetchone()[
+        0
+    ]
 
 
 def test_sigterm_stops_restic_and_records_the_run_as_interrupted(big: Appliance):

@@ -30,9 +30,15 @@ def start_exclusive_restic(appliance: Appliance) -> subprocess.Popen[str]:
     """
     repo = appliance.repositories["local"]
     process = subprocess.Popen(
-        ["restic", "check"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        env={**os.environ, "RESTIC_REPOSITORY": repo["url"],
-             "RESTIC_PASSWORD_FILE": repo["password_file"]},
+        ["restic", "check"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={
+            **os.environ,
+            "RESTIC_REPOSITORY": repo["url"],
+            "RESTIC_PASSWORD_FILE": repo["password_file"],
+        },
     )
     assert process.stdout is not None
     for line in process.stdout:
@@ -77,8 +83,11 @@ with repository_lock(Path(sys.argv[1]), "local", timeout=5, purpose="test holder
 
 
 def hold_bdr_lock(appliance: Appliance, seconds: float) -> subprocess.Popen[str]:
-    process = subprocess.Popen([sys.executable, "-c", HOLD, str(appliance.state_dir), str(seconds)],
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(appliance.state_dir), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert process.stdout is not None and process.stdout.readline().strip() == "held"
     return process
 

@@ -34,8 +34,9 @@ def test_restore_latest_is_verified_and_complete(backed_up: Appliance, office, t
 def test_restore_with_include_brings_back_only_that_folder(backed_up: Appliance, office, tmp_path):
     target = tmp_path / "restore"
     invoices = office / "documents" / "invoices"
-    summary = backed_up.bdr_json("restore", "office", "--target", str(target),
-                                 "--include", str(invoices))
+    summary = backed_up.bdr_json(
+        "restore", "office", "--target", str(target), "--include", str(invoices)
+    )
     assert summary["files"] == 2
     restored = sorted(p.name for p in target.rglob("*") if p.is_file())
     assert restored == ["2026-001.txt", "2026-002.txt"]
@@ -66,19 +67,22 @@ def test_snapshot_id_as_of_and_dry_run(backed_up: Appliance, office, tmp_path):
     time.sleep(1.1)
     (office / "documents" / "late.txt").write_text("written after the cut\n")
     backed_up.bdr("backup")
-    dry = backed_up.bdr_json("restore", "office", "--target", str(tmp_path / "t"), "--as-of", cut,
-                             "--dry-run")
+    dry = backed_up.bdr_json(
+        "restore", "office", "--target", str(tmp_path / "t"), "--as-of", cut, "--dry-run"
+    )
     assert dry["snapshot"].startswith(first)
     assert not (tmp_path / "t").exists()
     target = tmp_path / "by-id"
     backed_up.bdr("restore", "office", "--target", str(target), "--snapshot", first)
     assert not (target / office.relative_to("/") / "documents" / "late.txt").exists()
-    result = backed_up.bdr("restore", "office", "--target", str(tmp_path / "x"),
-                           "--snapshot", "ffffffff", expect=2)
+    result = backed_up.bdr(
+        "restore", "office", "--target", str(tmp_path / "x"), "--snapshot", "ffffffff", expect=2
+    )
     assert "snapshot id 'ffffffff' matches no snapshot" in result.stderr
 
 
 def test_include_matching_nothing_is_refused(backed_up: Appliance, tmp_path):
-    result = backed_up.bdr("restore", "office", "--target", str(tmp_path / "t"),
-                           "--include", "/no/such/path", expect=2)
+    result = backed_up.bdr(
+        "restore", "office", "--target", str(tmp_path / "t"), "--include", "/no/such/path", expect=2
+    )
     assert "matches no file" in result.stderr

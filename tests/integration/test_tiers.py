@@ -21,8 +21,9 @@ def test_s3_copy_and_restore_from_the_cloud_tier(appliance: Appliance, office, s
     assert [(r["kind"], r["status"]) for r in runs] == [("backup", "ok"), ("copy", "ok")]
     assert len(appliance.snapshot_ids("cloud")) == 1
     target = tmp_path / "from-cloud"
-    summary = appliance.bdr_json("restore", "office", "--repository", "cloud", "--target",
-                                 str(target))
+    summary = appliance.bdr_json(
+        "restore", "office", "--repository", "cloud", "--target", str(target)
+    )
     assert summary["status"] == "ok" and summary["files"] >= 6
     photo = office / "photos" / "team.jpg"
     assert (target / photo.relative_to("/")).read_bytes() == photo.read_bytes()
@@ -35,8 +36,9 @@ def test_cloud_outage_fails_only_the_copy_and_the_next_copy_catches_up(
     server.start()
     try:
         appliance.local_repository("onsite")
-        appliance.add_repository("cloud", server.url("outage"),
-                                 env_file=server.env_file(appliance.secrets / "cloud.env"))
+        appliance.add_repository(
+            "cloud", server.url("outage"), env_file=server.env_file(appliance.secrets / "cloud.env")
+        )
         appliance.add_plan("office", [office], repository="onsite", copy_to=["cloud"])
         appliance.bdr("init")
         appliance.bdr("backup")
@@ -58,8 +60,9 @@ def test_cloud_outage_fails_only_the_copy_and_the_next_copy_catches_up(
 
 
 def test_sftp_repository(appliance: Appliance, office, sftp_server, tmp_path):
-    appliance.add_repository("nas", sftp_server.url(tmp_path / "sftp-repo"),
-                             options=sftp_server.options)
+    appliance.add_repository(
+        "nas", sftp_server.url(tmp_path / "sftp-repo"), options=sftp_server.options
+    )
     appliance.add_plan("office", [office], repository="nas")
     assert appliance.bdr_json("init")[0]["state"] == "created"
     assert (tmp_path / "sftp-repo" / "config").exists()
@@ -78,16 +81,18 @@ def test_password_with_spaces_and_quotes_never_reaches_output(
     appliance.local_repository("onsite", password=password)
     if tier == "s3":
         env_file = seaweed.env_file(appliance.secrets / "cloud.env")
-        appliance.add_repository("cloud", seaweed.url(f"pw-{uuid.uuid4().hex[:8]}"),
-                                 password=password, env_file=env_file)
+        appliance.add_repository(
+            "cloud", seaweed.url(f"pw-{uuid.uuid4().hex[:8]}"), password=password, env_file=env_file
+        )
     else:
         appliance.local_repository("cloud", password=password)
     appliance.add_plan("office", [office], repository="onsite", copy_to=["cloud"])
     outputs = [
         appliance.bdr("--debug", "init"),
         appliance.bdr("--debug", "backup"),
-        appliance.bdr("--debug", "restore", "office", "--repository", "cloud", "--target",
-                      str(tmp_path / "r")),
+        appliance.bdr(
+            "--debug", "restore", "office", "--repository", "cloud", "--target", str(tmp_path / "r")
+        ),
         appliance.bdr("--debug", "config", "show"),
         appliance.bdr("--debug", "status"),
     ]
