@@ -82,9 +82,11 @@ def main() -> None:
         for name, argv, env in runs:
             results[f"{name}-unchanged"].append(timed(argv, env))
         shutil.rmtree(repos)
+    version = subprocess.run(["restic", "version"], capture_output=True, text=True).stdout.split()[
+        1
+    ]
     print(
-        f"restic {subprocess.run(['restic', 'version'], capture_output=True, text=True).stdout.split()[1]}, "
-        f"{FILES} files, {(data / '.complete').read_text().split()[0]} bytes, {ROUNDS} rounds"
+        f"restic {version}, {FILES} files, {(data / '.complete').read_text().split()[0]} bytes, {ROUNDS} rounds"
     )
     for kind in ("", "-unchanged"):
         bare = statistics.median(results[f"restic{kind}"])

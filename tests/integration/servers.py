@@ -1,4 +1,4 @@
-"""Real servers for the integration tests, on 127.0.0.1 with free ports: SeaweedFS (S3), sshd (SFTP)."""
+"""Real servers for the integration tests on 127.0.0.1, free ports: SeaweedFS (S3), sshd (SFTP)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def weed_binary() -> str:
 
 @dataclass
 class SeaweedS3:
-    """`weed mini` with S3 on loopback, telemetry off, one identity; can be stopped and restarted."""
+    """`weed mini`: S3 on loopback, telemetry off, one identity; can be stopped and restarted."""
 
     directory: Path
     access_key: str = "bdr-test-access"

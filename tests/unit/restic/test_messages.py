@@ -1,4 +1,4 @@
-"""Parsing of output recorded from the real restic 0.14.0 binary (tests/fixtures/record-restic.sh)."""
+"""Parsing output recorded from the real restic 0.14.0 (tests/fixtures/record-restic.sh)."""
 
 from datetime import UTC, datetime
 from pathlib import Path
