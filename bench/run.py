@@ -82,12 +82,9 @@ def main() -> None:
         for name, argv, env in runs:
             results[f"{name}-unchanged"].append(timed(argv, env))
         shutil.rmtree(repos)
-    version = subprocess.run(["restic", "version"], capture_output=True, text=True).stdout.split()[
-        1
-    ]
-    print(
-        f"restic {version}, {FILES} files, {(data / '.complete').read_text().split()[0]} bytes, {ROUNDS} rounds"
-    )
+    version = subprocess.run(["restic", "version"], capture_output=True, text=True).stdout
+    size = (data / ".complete").read_text().split()[0]
+    print(f"restic {version.split()[1]}, {FILES} files, {size} bytes, {ROUNDS} rounds")
     for kind in ("", "-unchanged"):
         bare = statistics.median(results[f"restic{kind}"])
         ours = statistics.median(results[f"bdr{kind}"])
