@@ -1,35 +1,44 @@
-# The README's two commands: `make demo` and `make test`. Each installs what it needs.
+# The README's two commands: `make demo` and `make test`. Each installs what it needs:
+# Debian packages through scripts/system-deps.sh, Python packages into .venv.
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+HASH   := $(shell sha1sum pyproject.toml | cut -c1-12)
+BASE   := $(VENV)/.base-$(HASH)
+FULL   := $(VENV)/.full-$(HASH)
 
-.PHONY: demo test test-unit bench lint system-deps system-deps-test
+.PHONY: demo test test-unit bench lint deps-runtime deps-test
 
-$(STAMP): pyproject.toml
-	python3 -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
-	rm -f $(VENV)/.installed-* && touch $(STAMP)
-
-system-deps:
+# First, so that python3-venv is there before the venv is made.
+deps-runtime:
 	@scripts/system-deps.sh runtime
 
-system-deps-test:
+deps-test:
 	@scripts/system-deps.sh test
 
-demo: system-deps $(STAMP)
+$(BASE): | deps-runtime
+	python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	rm -f $(VENV)/.base-* && touch $@
+
+# The test and lint tools (pytest, SeaweedFS, ruff, mypy) are not needed by the demo.
+$(FULL): $(BASE)
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	rm -f $(VENV)/.full-* && touch $@
+
+demo: deps-runtime $(BASE)
 	$(BIN)/bdr demo
 
-test: system-deps-test $(STAMP)
+test: deps-test $(FULL)
 	$(BIN)/pytest -q
 
-test-unit: $(STAMP)
+test-unit: $(FULL)
 	$(BIN)/pytest -q tests/unit
 
-bench: system-deps $(STAMP)
+bench: deps-runtime $(BASE)
 	$(BIN)/python bench/run.py
 
-lint: $(STAMP)
+lint: $(FULL)
 	$(BIN)/ruff format --check bdr tests bench
 	$(BIN)/ruff check bdr tests bench
 	$(BIN)/mypy

@@ -4,9 +4,12 @@
 set -euo pipefail
 
 want=(restic)
-[ "${1:-runtime}" = test ] && want+=(sshd sqlite3)
+[ "${1:-runtime}" = test ] && want+=(sshd ssh-keygen pgrep setpriv)
 
-declare -A package=([restic]=restic [sshd]=openssh-server [sqlite3]=sqlite3)
+declare -A package=(
+    [restic]=restic [sshd]=openssh-server [ssh-keygen]=openssh-client [pgrep]=procps
+    [setpriv]=util-linux
+)
 missing=()
 for command in "${want[@]}"; do
     if ! command -v "$command" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$command" ]; then
