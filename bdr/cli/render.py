@@ -38,10 +38,12 @@ def table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str
     console().print(grid)
 
 
-def when(timestamp: float | None) -> str:
+def when(timestamp: float | None, *, short: bool = False) -> str:
+    """Return a local time; `short` drops the year and seconds, for narrow table columns."""
     if timestamp is None:
         return "-"
-    return datetime.fromtimestamp(timestamp).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    form = "%m-%d %H:%M" if short else "%Y-%m-%d %H:%M:%S"
+    return datetime.fromtimestamp(timestamp).astimezone().strftime(form)
 
 
 def age(seconds: float | None) -> str:

@@ -34,12 +34,12 @@ def status(app: App) -> None:
         return
     table(
         f"{config.appliance.client} — {config.appliance.id}",
-        ["plan", "repository", "last run", "result", "newest snapshot", "age", "rpo", "state"],
+        ["plan", "repository", "last run", "result", "snapshot", "age", "rpo", "state"],
         [
             [
                 row.plan,
                 row.repository,
-                when(row.last_run.started_at) if row.last_run else "-",
+                when(row.last_run.started_at, short=True) if row.last_run else "-",
                 styled(row.last_run.status) if row.last_run else "-",
                 row.snapshot_id or "-",
                 age(row.snapshot_age),
