@@ -7,8 +7,10 @@ deterministic and reused on the next run, so `make demo` can be run again and ag
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
+import sys
 from pathlib import Path
 
 from bdr.atomic import write_atomic
@@ -80,6 +82,15 @@ def _write_database(path: Path, rng: random.Random) -> None:
     db.close()
 
 
+def _integrity_check() -> list[str]:
+    """SQLite's own integrity check of the restored database, with this Python's sqlite3."""
+    code = (
+        "import sqlite3, sys; "
+        "print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])"
+    )
+    return [sys.executable, "-c", code, "{restore}/database/office.sqlite"]
+
+
 def write_demo_config(base: Path) -> Path:
     """Write the demo's secrets and config under `base` and return the config path."""
     secrets = base / "secrets"
@@ -115,6 +126,29 @@ copy_to = ["cloud"]
 schedule = "0 */4 * * *"
 rpo = "4h"
 retention = {{ hourly = 24, daily = 14, weekly = 8, monthly = 12 }}
+
+# Full restore of the onsite tier, with the database's own integrity check.
+[drills.office-onsite]
+plan = "{PLAN}"
+repository = "onsite"
+kind = "full"
+schedule = "30 2 * * 6"
+rto = "1h"
+checks = [{{ run = {json.dumps(_integrity_check())}, expect = "ok" }}]
+
+# A 25% sample of the cloud tier, projected to a full recovery.
+[drills.office-cloud]
+plan = "{PLAN}"
+repository = "cloud"
+kind = "sample"
+sample = "25%"
+schedule = "0 3 * * *"
+rto = "1h"
+
+[checks.cloud]
+repository = "cloud"
+schedule = "0 5 * * *"
+read_data_cycle = 7
 """
     write_atomic(config, text.encode(), mode=0o644)
     return config

@@ -27,6 +27,8 @@ class TierStatus:
     snapshot_age: float | None
     rpo: int
     state: str
+    verified_snapshot_id: str | None = None
+    verified_age: float | None = None
 
     def as_json(self) -> dict[str, object]:
         last = self.last_run
@@ -48,6 +50,8 @@ class TierStatus:
             "snapshot_age_seconds": self.snapshot_age,
             "rpo_seconds": self.rpo,
             "state": self.state,
+            "verified_snapshot_id": self.verified_snapshot_id,
+            "verified_snapshot_age_seconds": self.verified_age,
         }
 
 
@@ -84,6 +88,7 @@ def plan_status(config: Config, db: sqlite3.Connection, now: float) -> list[Tier
             )
             latest = runs.latest_snapshot(db, name, repository)
             age = None if latest is None else max(0.0, now - latest.snapshot_time)
+            verified = runs.verified_snapshot(db, name, repository)
             rows.append(
                 TierStatus(
                     plan=name,
@@ -95,6 +100,8 @@ def plan_status(config: Config, db: sqlite3.Connection, now: float) -> list[Tier
                     snapshot_age=age,
                     rpo=plan.rpo,
                     state=judge(last, age, plan.rpo),
+                    verified_snapshot_id=verified.snapshot_id if verified else None,
+                    verified_age=max(0.0, now - verified.snapshot_time) if verified else None,
                 )
             )
     return rows

@@ -25,8 +25,9 @@ def demo(click_ctx: click.Context, directory: Path) -> None:
     """Run a self-contained demo appliance: init, backup + copy, restore, status."""
     from bdr.actions.demo import PLAN, write_demo_config, write_sample_data
     from bdr.actions.init import init_repositories
-    from bdr.cli.render import console, summaries
+    from bdr.cli.render import console, styled, summaries
     from bdr.cli.status_cmd import status
+    from bdr.config.units import format_size
 
     app: App = click_ctx.obj
     base = directory.resolve()
@@ -71,6 +72,26 @@ def demo(click_ctx: click.Context, directory: Path) -> None:
         if restored.status != "ok":
             app.abort(restored.message, restored.exit_code)
 
-    out.rule("4. status")
+    out.rule("4. drills: a full restore onsite, a 25% sample of the cloud, against a 1h RTO")
+    from bdr.actions.drill import run_drill
+    from bdr.config.units import format_duration
+
+    drills = [run_drill(ctx, name) for name in ctx.config.drills]
+    for outcome in drills:
+        d = outcome.details
+        out.print(
+            f"  {outcome.drill:<14} {styled(outcome.verdict.kind):<8} {outcome.verdict.reason}"
+        )
+        if "projected_seconds" in d:
+            out.print(
+                f"  {'':<14} measured {format_duration(d['recovery_seconds'])} for "
+                f"{d['files']} files ({format_size(d['bytes'])}); full recovery "
+                f"{format_duration(d['projected_seconds'])} ({d['projection_method']})"
+            )
+
+    out.rule("5. status")
     click_ctx.invoke(status)
-    out.print(f"\nTry: bdr --config {app.config_option} snapshots")
+    out.print(f"\nTry: bdr --config {app.config_option} drill history")
+    failed = worst([outcome.exit_code for outcome in drills])
+    if failed != ExitCode.OK:
+        app.exit(failed)

@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "status": ("bdr.cli.status_cmd", "status", "Show the last backup and RPO of every plan."),
     "restore": ("bdr.cli.restore_cmd", "restore", "Restore a plan's snapshot into a directory."),
     "demo": ("bdr.cli.demo_cmd", "demo", "Run a self-contained demo appliance under ./demo."),
+    "drill": ("bdr.cli.drill_cmd", "drill", "Run restore drills; list them and their history."),
+    "check": ("bdr.cli.check_cmd", "check", "Check repositories, reading every pack once a cycle."),
 }
 
 

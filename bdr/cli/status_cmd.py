@@ -34,7 +34,7 @@ def status(app: App) -> None:
         return
     table(
         f"{config.appliance.client} — {config.appliance.id}",
-        ["plan", "repository", "last run", "result", "snapshot", "age", "rpo", "state"],
+        ["plan", "repository", "last run", "result", "snapshot", "age", "verified", "rpo", "state"],
         [
             [
                 row.plan,
@@ -43,6 +43,7 @@ def status(app: App) -> None:
                 styled(row.last_run.status) if row.last_run else "-",
                 row.snapshot_id or "-",
                 age(row.snapshot_age),
+                age(row.verified_age),
                 format_duration(row.rpo),
                 styled(row.state),
             ]

@@ -143,3 +143,8 @@ def restore(
 def unlock(binary: str = "restic", cache_dir: str | None = None) -> Argv:
     """Argv of `restic unlock`: removes stale locks only, never a live one."""
     return (*_base(binary, cache_dir), "unlock")
+
+
+def check(subset: int, cycle: int, *, binary: str = "restic", cache_dir: str | None = None) -> Argv:
+    """Argv of a structural check that also reads subset `subset` of `cycle` of the packs."""
+    return (*_base(binary, cache_dir), "check", f"--read-data-subset={subset}/{cycle}")

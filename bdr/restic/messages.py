@@ -73,6 +73,8 @@ class Snapshot:
     paths: tuple[str, ...]
     hostname: str
     tags: tuple[str, ...]
+    # The id of the snapshot this one was copied from (`restic copy` records it).
+    original: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ def snapshot_from(data: dict[str, Any]) -> Snapshot:
         paths=tuple(data.get("paths") or ()),
         hostname=str(data.get("hostname", "")),
         tags=tuple(data.get("tags") or ()),
+        original=str(data["original"]) if data.get("original") else None,
     )
 
 

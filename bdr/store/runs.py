@@ -233,3 +233,73 @@ def latest_snapshot(
         (plan, repository),
     ).fetchone()
     return LatestSnapshot(row["snapshot_id"], row["snapshot_time"]) if row else None
+
+
+def backup_run_for_snapshot(
+    connection: sqlite3.Connection, plan: str, snapshot_ids: list[str]
+) -> Run | None:
+    """Return the backup run that made one of `snapshot_ids` (full or short ids match)."""
+    rows = connection.execute(
+        "SELECT * FROM runs WHERE kind = 'backup' AND plan = ? AND snapshot_id IS NOT NULL "
+        "ORDER BY id DESC",
+        (plan,),
+    ).fetchall()
+    for row in rows:
+        recorded = row["snapshot_id"]
+        if any(sid.startswith(recorded) or recorded.startswith(sid) for sid in snapshot_ids if sid):
+            return _run_from(row)
+    return None
+
+
+def finished_runs(
+    connection: sqlite3.Connection,
+    kind: str,
+    *,
+    repository: str | None = None,
+    subject: str | None = None,
+    limit: int = 1000,
+) -> list[Run]:
+    """Return finished runs of `kind`, newest first."""
+    query = "SELECT * FROM runs WHERE kind = ? AND status != ?"
+    params: list[Any] = [kind, RUNNING]
+    for column, value in (("repository", repository), ("subject", subject)):
+        if value is not None:
+            query += f" AND {column} = ?"
+            params.append(value)
+    rows = connection.execute(query + " ORDER BY id DESC LIMIT ?", [*params, limit]).fetchall()
+    return [_run_from(row) for row in rows]
+
+
+def next_check_subset(connection: sqlite3.Connection, repository: str, cycle: int) -> int:
+    """Return the subset (1..cycle) the next read check of `repository` should read."""
+    row = connection.execute(
+        "SELECT next_subset, cycle FROM check_state WHERE repository = ?", (repository,)
+    ).fetchone()
+    if row is None or row["cycle"] != cycle:
+        return 1
+    return int(row["next_subset"])
+
+
+def advance_check_subset(
+    connection: sqlite3.Connection, repository: str, done: int, cycle: int
+) -> None:
+    connection.execute(
+        "INSERT INTO check_state (repository, next_subset, cycle) VALUES (?, ?, ?) "
+        "ON CONFLICT (repository) DO UPDATE SET next_subset = excluded.next_subset, "
+        "cycle = excluded.cycle",
+        (repository, done % cycle + 1, cycle),
+    )
+
+
+def verified_snapshot(
+    connection: sqlite3.Connection, plan: str, repository: str
+) -> LatestSnapshot | None:
+    """Return the newest snapshot of `plan` in `repository` that passed a drill."""
+    row = connection.execute(
+        "SELECT snapshot_id, json_extract(details, '$.snapshot_time') AS snapshot_time "
+        "FROM runs WHERE kind = 'drill' AND plan = ? AND repository = ? "
+        "AND json_extract(details, '$.verdict') = 'passed' "
+        "ORDER BY snapshot_time DESC LIMIT 1",
+        (plan, repository),
+    ).fetchone()
+    return LatestSnapshot(row["snapshot_id"], row["snapshot_time"]) if row else None

@@ -40,6 +40,14 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (plan, repository)
     );
     """,
+    # 2: where each repository's rotating read check goes next.
+    """
+    CREATE TABLE check_state (
+        repository TEXT PRIMARY KEY,
+        next_subset INTEGER NOT NULL,
+        cycle INTEGER NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,440 @@
+"""`bdr drill run`: restore a snapshot into scratch, verify it, check it, time it, judge it.
+
+The recovery time is the wall time from the start of the restore until the data is restored
+(restic's `--verify` included), verified by bdr, and its application checks have passed. The
+scratch directory is removed on every way out, also on failure, Ctrl-C and SIGTERM, unless
+the drill keeps it for a failure (`keep_on_failure`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import subprocess
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bdr.actions.canary import CANARY_NAME, file_sha256
+from bdr.actions.context import Context, RunRecord, recorded_run
+from bdr.config.model import AppCheck, Drill
+from bdr.config.units import format_size
+from bdr.drill.projection import Point, Projection, project
+from bdr.drill.sampling import choose_sample, include_batches, sample_limit
+from bdr.drill.verdict import ERROR, PASSED, Verdict, judge
+from bdr.drill.verification import (
+    MAX_NAMED,
+    UNCHANGED,
+    SourceComparison,
+    TreeDiff,
+    compare_tree,
+    source_state,
+)
+from bdr.errors import BdrError, ExitCode, UsageError
+from bdr.fsutil import free_bytes, remove_tree
+from bdr.restic import argv as build
+from bdr.restic.messages import Node, Snapshot, ls_nodes, snapshot_list
+from bdr.restic.runner import require_ok
+from bdr.store import runs
+
+CHECK_OUTPUT_TAIL = 300
+
+
+@dataclass(frozen=True)
+class DrillResult:
+    run_id: int
+    drill: str
+    plan: str
+    repository: str
+    verdict: Verdict
+    snapshot_id: str | None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.verdict.kind == PASSED:
+            return ExitCode.OK
+        return ExitCode.FAILED if self.verdict.kind == ERROR else ExitCode.DRILL_FAILED
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "drill": self.drill,
+            "plan": self.plan,
+            "repository": self.repository,
+            "verdict": self.verdict.kind,
+            "reason": self.verdict.reason,
+            "snapshot_id": self.snapshot_id,
+            "exit_code": int(self.exit_code),
+            **self.details,
+        }
+
+
+def run_drill(ctx: Context, name: str, *, snapshot_id: str | None = None) -> DrillResult:
+    """Run drill `name` on the newest snapshot (or `snapshot_id`) and return its result."""
+    drill = ctx.config.drills.get(name)
+    if drill is None:
+        known = ", ".join(sorted(ctx.config.drills)) or "none"
+        raise UsageError(f"no drill named {name!r} (configured: {known})")
+    verdict = Verdict(ERROR, "the drill did not finish")
+    with recorded_run(
+        ctx, "drill", plan=drill.plan, repository=drill.repository, subject=name
+    ) as record:
+        scratch = ctx.config.appliance.scratch_dir / name / str(record.id)
+        try:
+            verdict = _drill(ctx, name, drill, snapshot_id, record, scratch)
+        except BdrError as error:
+            verdict = Verdict(ERROR, error.message)
+            record.fail(error.message, exit_code=int(error.exit_code))
+        finally:
+            kept = drill.keep_on_failure and not verdict.passed and scratch.exists()
+            if kept:
+                record.details["kept_scratch"] = str(scratch)
+            else:
+                remove_tree(scratch)
+                _remove_if_empty(scratch.parent)
+        record.details["verdict"] = verdict.kind
+        record.details["reason"] = verdict.reason
+        if verdict.kind not in (PASSED, ERROR):
+            record.fail(verdict.reason, exit_code=int(ExitCode.DRILL_FAILED))
+        record.message = verdict.reason
+    return DrillResult(
+        record.id,
+        name,
+        drill.plan,
+        drill.repository,
+        verdict,
+        record.snapshot_id,
+        dict(record.details),
+    )
+
+
+def _remove_if_empty(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        directory.rmdir()
+
+
+def _drill(
+    ctx: Context,
+    name: str,
+    drill: Drill,
+    snapshot_id: str | None,
+    record: RunRecord,
+    scratch: Path,
+) -> Verdict:
+    plan = ctx.config.plans[drill.plan]
+    details = record.details
+    details.update(kind=drill.kind, rto=drill.rto, scratch=str(scratch))
+    with ctx.lock(drill.repository, purpose=f"drill {name}"):
+        env = ctx.env(drill.repository)
+        snapshot = _pick_snapshot(ctx, drill, snapshot_id)
+        record.snapshot_id = snapshot.short_id
+        details["snapshot_time"] = snapshot.time.timestamp()
+        listing = require_ok(
+            ctx.restic.run(ctx.restic.args(build.ls, snapshot.id), env),
+            f"listing snapshot {snapshot.short_id}",
+        )
+        files = [node for node in ls_nodes(listing.stdout) if node.type == "file"]
+        full_bytes = sum(node.size for node in files)
+        if drill.kind == "sample":
+            assert drill.sample is not None
+            selection = choose_sample(
+                files, snapshot.id, sample_limit(drill.sample, full_bytes), canary_name=CANARY_NAME
+            )
+        else:
+            selection = files
+        size = sum(node.size for node in selection)
+        details.update(
+            full_bytes=full_bytes, full_files=len(files), bytes=size, files=len(selection)
+        )
+        free = free_bytes(ctx.config.appliance.scratch_dir)
+        if free < size:
+            raise BdrError(
+                f"scratch area {ctx.config.appliance.scratch_dir} has {format_size(free)} free; "
+                f"restoring {len(selection)} files of snapshot {snapshot.short_id} needs "
+                f"{format_size(size)}"
+            )
+        scratch.mkdir(parents=True, exist_ok=False, mode=0o700)
+        ctx.say(
+            f"drill {name}: restoring {len(selection)} files ({format_size(size)}) of snapshot "
+            f"{snapshot.short_id} from {drill.repository}"
+        )
+        started = time.monotonic()
+        # A full drill restores everything in one call; a sample in batches of --include.
+        batches = include_batches([n.path for n in selection]) if drill.kind == "sample" else [[]]
+        for batch in batches:
+            require_ok(
+                ctx.restic.run(
+                    ctx.restic.args(build.restore, snapshot.id, str(scratch), includes=batch),
+                    env,
+                ),
+                f"restore of snapshot {snapshot.short_id}",
+            )
+        restore_seconds = time.monotonic() - started
+
+    ctx.say(f"drill {name}: verifying")
+    verify_started = time.monotonic()
+    problems = _verify(ctx, drill, snapshot, selection, scratch, details)
+    verify_seconds = time.monotonic() - verify_started
+
+    checks_started = time.monotonic()
+    failed_checks = [] if problems else _run_checks(ctx, drill, scratch, plan.sources, details)
+    checks_seconds = time.monotonic() - checks_started
+
+    recovery = restore_seconds + verify_seconds + checks_seconds
+    details["phases"] = {
+        "restore": restore_seconds,
+        "verify": verify_seconds,
+        "checks": checks_seconds,
+    }
+    details["recovery_seconds"] = recovery
+    projection = _projection(ctx, drill, details, restore_seconds + verify_seconds)
+    judged = projection.seconds + checks_seconds if projection else recovery
+    details["projected_seconds"] = judged
+    details["projected_error_seconds"] = projection.error_seconds if projection else 0.0
+    details["projection_method"] = projection.method if projection else "measured"
+    return judge(
+        data_problems=problems,
+        failed_checks=failed_checks,
+        recovery_seconds=recovery,
+        judged_seconds=judged,
+        rto=drill.rto,
+        projected=projection is not None,
+    )
+
+
+def _pick_snapshot(ctx: Context, drill: Drill, snapshot_id: str | None) -> Snapshot:
+    listing = require_ok(
+        ctx.restic.run(
+            ctx.restic.args(build.snapshots, plan=drill.plan), ctx.env(drill.repository)
+        ),
+        f"listing snapshots in {drill.repository}",
+    )
+    snapshots = snapshot_list(listing.stdout)
+    if snapshot_id is None:
+        if not snapshots:
+            raise BdrError(f"plan {drill.plan} has no snapshot in {drill.repository} to drill")
+        return snapshots[-1]
+    matches = [s for s in snapshots if s.id.startswith(snapshot_id)]
+    if len(matches) != 1:
+        raise UsageError(
+            f"snapshot id {snapshot_id!r} matches {len(matches)} snapshots of plan "
+            f"{drill.plan} in {drill.repository}"
+        )
+    return matches[0]
+
+
+def _restored_files(root: Path) -> Iterator[tuple[str, int]]:
+    for directory, _, names in os.walk(root):
+        for filename in names:
+            path = os.path.join(directory, filename)
+            info = os.lstat(path)
+            if stat.S_ISREG(info.st_mode):
+                yield "/" + os.path.relpath(path, root), info.st_size
+
+
+def _verify(
+    ctx: Context,
+    drill: Drill,
+    snapshot: Snapshot,
+    selection: list[Node],
+    scratch: Path,
+    details: dict[str, Any],
+) -> list[str]:
+    """Verify the restored tree; record the counts in `details`; return the data problems."""
+    problems: list[str] = []
+    diff: TreeDiff = compare_tree(
+        {node.path: node.size for node in selection}, dict(_restored_files(scratch))
+    )
+    details["missing"] = diff.missing[:MAX_NAMED]
+    details["extra"] = diff.extra[:MAX_NAMED]
+    details["size_different"] = diff.size_different[:MAX_NAMED]
+    if not diff.ok:
+        problems.append(diff.describe())
+    canary_state = _verify_canary(ctx, drill.plan, snapshot, selection, scratch)
+    details["canary"] = canary_state
+    if canary_state in ("mismatch", "missing"):
+        problems.append(
+            f"canary {canary_state}: the restore does not hold the canary written at backup time"
+        )
+    comparison = _compare_with_source(drill, selection, scratch)
+    details.update(
+        compared_files=comparison.compared,
+        changed_files=comparison.changed,
+        gone_files=comparison.gone,
+        content_mismatches=comparison.mismatched[:MAX_NAMED],
+    )
+    if comparison.mismatched:
+        problems.append(
+            f"{len(comparison.mismatched)} file(s) differ from the unchanged live source "
+            f"(first: {comparison.mismatched[0]})"
+        )
+    bad = len(diff.missing) + len(diff.size_different) + len(comparison.mismatched)
+    details["verified_files"] = len(selection) - bad
+    details["mismatched_files"] = bad + len(diff.extra) + (1 if canary_state == "mismatch" else 0)
+    return problems
+
+
+def _verify_canary(
+    ctx: Context, plan: str, snapshot: Snapshot, selection: list[Node], scratch: Path
+) -> str:
+    canaries = [node for node in selection if node.path.endswith(f"/canary/{plan}/{CANARY_NAME}")]
+    if not canaries:
+        return "absent"
+    run = runs.backup_run_for_snapshot(ctx.db, plan, [snapshot.id, snapshot.original or ""])
+    expected = run.details.get("canary_sha256") if run else None
+    restored = scratch / canaries[0].path.lstrip("/")
+    if not restored.exists():
+        return "missing"
+    if expected is None:
+        return "unknown"
+    return "ok" if file_sha256(restored) == expected else "mismatch"
+
+
+def _compare_with_source(drill: Drill, selection: list[Node], scratch: Path) -> SourceComparison:
+    """Compare restored files with live files that did not change since the snapshot."""
+    comparison = SourceComparison()
+    if drill.source_compare == "none":
+        return comparison
+    candidates: list[Node] = []
+    for node in selection:
+        if node.path.endswith(f"/{CANARY_NAME}"):
+            continue
+        try:
+            info = os.stat(node.path)
+            live: tuple[int, int] | None = (info.st_size, info.st_mtime_ns // 1000)
+        except OSError:
+            live = None
+        state = source_state(node, live)
+        if state == UNCHANGED:
+            candidates.append(node)
+        elif live is None:
+            comparison.gone += 1
+        else:
+            comparison.changed += 1
+    if drill.source_compare == "metadata":
+        comparison.compared = len(candidates)
+        comparison.matched = len(candidates)
+        return comparison
+
+    def same(node: Node) -> bool:
+        return file_sha256(scratch / node.path.lstrip("/")) == file_sha256(node.path)
+
+    # hashlib releases the GIL on large buffers: two threads keep both cores busy.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for node, equal in zip(candidates, pool.map(same, candidates), strict=True):
+            comparison.compared += 1
+            if equal:
+                comparison.matched += 1
+            else:
+                comparison.mismatched.append(node.path)
+    return comparison
+
+
+def expand(argument: str, scratch: Path, sources: list[str]) -> str:
+    """Replace {restore} (the plan's first source, as restored) and {root} (the scratch root)."""
+    restored_source = scratch / sources[0].lstrip("/")
+    return argument.replace("{restore}", str(restored_source)).replace("{root}", str(scratch))
+
+
+def expected_output(stdout: str, expect: str | None) -> bool:
+    """A check passes its `expect` when one line of its output is exactly that text."""
+    if expect is None:
+        return True
+    return any(line.strip() == expect.strip() for line in stdout.splitlines())
+
+
+def _run_checks(
+    ctx: Context, drill: Drill, scratch: Path, sources: list[str], details: dict[str, Any]
+) -> list[str]:
+    failures: list[str] = []
+    results: list[dict[str, Any]] = []
+    for index, check in enumerate(drill.checks):
+        argv = [expand(argument, scratch, sources) for argument in check.run]
+        started = time.monotonic()
+        problem = _run_check(ctx, check, argv)
+        label = f"checks.{index} ({' '.join(check.run)})"
+        results.append(
+            {
+                "check": label,
+                "ok": problem is None,
+                "problem": problem,
+                "seconds": time.monotonic() - started,
+            }
+        )
+        if problem is not None:
+            failures.append(f"{label}: {problem}")
+    details["checks"] = results
+    return failures
+
+
+def _run_check(ctx: Context, check: AppCheck, argv: list[str]) -> str | None:
+    """Run one application check; return None when it passed, else what went wrong."""
+    if check.remote is not None:
+        from bdr.remote.ssh import run_remote
+
+        try:
+            remote = run_remote(
+                check.remote, ctx.config.remote[check.remote], argv, timeout=check.timeout
+            )
+        except BdrError as error:
+            return error.message
+        code, stdout, stderr = remote.exit_code, remote.stdout, remote.stderr
+    else:
+        try:
+            completed = subprocess.run(
+                argv,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=check.timeout,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
+        except FileNotFoundError:
+            return f"program {argv[0]!r} not found"
+        except subprocess.TimeoutExpired:
+            return f"still running after {check.timeout}s, stopped"
+        code, stdout, stderr = completed.returncode, completed.stdout, completed.stderr
+    if code != 0:
+        output = stderr.strip() or stdout.strip()
+        return f"exited with {code}: {output[-CHECK_OUTPUT_TAIL:]}"
+    if not expected_output(stdout, check.expect):
+        return f"printed {stdout.strip()[-CHECK_OUTPUT_TAIL:]!r}, expected {check.expect!r}"
+    return None
+
+
+def history_points(ctx: Context, repository: str) -> list[Point]:
+    """Return the restore+verify measurements of past drills on `repository` whose data was good."""
+    points = []
+    for run in runs.finished_runs(ctx.db, "drill", repository=repository, limit=200):
+        d = run.details
+        phases = d.get("phases")
+        if d.get("verdict") in ("passed", "rto", "check") and phases and d.get("bytes") is not None:
+            points.append(
+                Point(
+                    int(d["bytes"]),
+                    int(d["files"]),
+                    float(phases["restore"]) + float(phases["verify"]),
+                )
+            )
+    return points
+
+
+def _projection(
+    ctx: Context, drill: Drill, details: dict[str, Any], seconds: float
+) -> Projection | None:
+    """Project the full restore+verify time of a sample drill; None for a full drill."""
+    if drill.kind != "sample":
+        return None
+    sample = Point(int(details["bytes"]), int(details["files"]), seconds)
+    history = [*history_points(ctx, drill.repository), sample]
+    return project(history, sample, int(details["full_bytes"]), int(details["full_files"]))
+
+
+def drill_all(ctx: Context) -> list[DrillResult]:
+    return [run_drill(ctx, name) for name in ctx.config.drills]

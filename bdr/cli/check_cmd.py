@@ -1,0 +1,28 @@
+"""`bdr check [REPOSITORY]`."""
+
+from __future__ import annotations
+
+import click
+
+from bdr.cli.app import App
+from bdr.errors import worst
+
+
+@click.command()
+@click.argument("repository", required=False)
+@click.pass_obj
+def check(app: App, repository: str | None) -> None:
+    """Check repositories and read the next subset of their packs (every pack once per cycle)."""
+    from bdr.actions.check import check_repository, checks_to_run
+
+    ctx = app.context()
+    summaries = [
+        check_repository(ctx, name, cycle) for name, cycle in checks_to_run(ctx, repository).items()
+    ]
+    if app.json_output:
+        app.print_json([summary.as_json() for summary in summaries])
+    else:
+        from bdr.cli.render import summaries as show
+
+        show(summaries)
+    app.exit(worst([summary.exit_code for summary in summaries]))

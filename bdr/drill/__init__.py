@@ -1,0 +1,1 @@
+"""Pure logic of restore drills: sampling, verification, RTO projection and verdicts."""

@@ -1,0 +1,126 @@
+"""The projected full recovery time: t = a + b*bytes + c*files, fitted to the drill history.
+
+Non-negative least squares over three coefficients is solved exactly by trying every subset
+of them (eight), solving the normal equations on each and keeping the best feasible one: no
+numerical library needed, and the result is the true NNLS optimum for this size.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+MIN_POINTS = 4
+
+
+@dataclass(frozen=True)
+class Point:
+    """One drill's measurement: what it restored and how long restore and verify took."""
+
+    bytes: int
+    files: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Model:
+    a: float  # fixed cost per drill, seconds
+    b: float  # seconds per byte
+    c: float  # seconds per file
+    points: int
+    relative_error: float | None  # RMS of the relative residuals; None for a one-point rate
+
+    def predict(self, size: int, files: int) -> float:
+        return self.a + self.b * size + self.c * files
+
+
+@dataclass(frozen=True)
+class Projection:
+    seconds: float
+    error_seconds: float | None
+    method: str  # "history" (fitted model) or "sample rate"
+    points: int
+
+
+def fit(points: Sequence[Point]) -> Model | None:
+    """Fit the model by NNLS; return None when the points cannot determine it."""
+    sizes = [p.bytes for p in points]
+    # Points of one size say nothing about how time grows with size: too thin to extrapolate.
+    if len(points) < MIN_POINTS or max(sizes) < 2 * max(min(sizes), 1):
+        return None
+    # Scale columns to comparable magnitudes so the normal equations stay well conditioned.
+    scale_b = max((p.bytes for p in points), default=1) or 1
+    scale_c = max((p.files for p in points), default=1) or 1
+    rows = [(1.0, p.bytes / scale_b, p.files / scale_c) for p in points]
+    targets = [p.seconds for p in points]
+    best: tuple[float, list[float]] | None = None
+    for size in range(1, 4):
+        for active in itertools.combinations(range(3), size):
+            solution = _least_squares([[row[i] for i in active] for row in rows], targets)
+            if solution is None or any(value < 0 for value in solution):
+                continue
+            coefficients = [0.0, 0.0, 0.0]
+            for index, value in zip(active, solution, strict=True):
+                coefficients[index] = value
+            residual = sum(
+                (sum(c * x for c, x in zip(coefficients, row, strict=True)) - t) ** 2
+                for row, t in zip(rows, targets, strict=True)
+            )
+            if best is None or residual < best[0] - 1e-12:
+                best = (residual, coefficients)
+    if best is None:
+        return None
+    a, b, c = best[1]
+    model = Model(a=a, b=b / scale_b, c=c / scale_c, points=len(points), relative_error=None)
+    relative = [
+        (model.predict(p.bytes, p.files) - p.seconds) / p.seconds for p in points if p.seconds > 0
+    ]
+    error = math.sqrt(sum(r * r for r in relative) / len(relative)) if relative else None
+    return Model(a=model.a, b=model.b, c=model.c, points=len(points), relative_error=error)
+
+
+def project(
+    history: Sequence[Point], sample: Point, full_bytes: int, full_files: int
+) -> Projection:
+    """Project the full recovery time of a snapshot from the history, or from the sample's rate.
+
+    The sample itself is part of the history it is given. With too little history the sample's
+    own throughput is scaled to the full size; that projection has no error estimate.
+    """
+    model = fit(history)
+    if model is not None:
+        seconds = max(model.predict(full_bytes, full_files), sample.seconds)
+        error = None if model.relative_error is None else seconds * model.relative_error
+        return Projection(seconds, error, "history", model.points)
+    if sample.bytes > 0:
+        seconds = sample.seconds * full_bytes / sample.bytes
+    elif sample.files > 0:
+        seconds = sample.seconds * full_files / sample.files
+    else:
+        seconds = sample.seconds
+    return Projection(max(seconds, sample.seconds), None, "sample rate", 1)
+
+
+def _least_squares(matrix: list[list[float]], targets: list[float]) -> list[float] | None:
+    """Solve min |Ax - y| through the normal equations; None when A'A is singular."""
+    n = len(matrix[0])
+    normal = [[sum(row[i] * row[j] for row in matrix) for j in range(n)] for i in range(n)]
+    rhs = [sum(row[i] * t for row, t in zip(matrix, targets, strict=True)) for i in range(n)]
+    return _solve(normal, rhs)
+
+
+def _solve(matrix: list[list[float]], rhs: list[float]) -> list[float] | None:
+    n = len(rhs)
+    a = [[*row, value] for row, value in zip(matrix, rhs, strict=True)]
+    for column in range(n):
+        pivot = max(range(column, n), key=lambda r: abs(a[r][column]))
+        if abs(a[pivot][column]) < 1e-12:
+            return None
+        a[column], a[pivot] = a[pivot], a[column]
+        for r in range(n):
+            if r != column:
+                factor = a[r][column] / a[column][column]
+                a[r] = [x - factor * y for x, y in zip(a[r], a[column], strict=True)]
+    return [a[i][n] / a[i][i] for i in range(n)]

@@ -1,0 +1,37 @@
+"""Filesystem helpers for scratch areas: free space, and removal that does not give up."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from pathlib import Path
+
+
+def free_bytes(path: Path) -> int:
+    """Return the bytes free to this user on the filesystem that holds `path` (or its parent)."""
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return shutil.disk_usage(probe).free
+
+
+def remove_tree(path: Path) -> None:
+    """Remove `path` and everything under it, also read-only directories a restore recreated."""
+    if not os.path.lexists(path):
+        return
+
+    def make_writable(function: object, target: str, _: object) -> None:
+        parent = os.path.dirname(target)
+        os.chmod(parent, os.stat(parent).st_mode | stat.S_IWUSR | stat.S_IXUSR)
+        if os.path.isdir(target) and not os.path.islink(target):
+            os.chmod(target, os.stat(target).st_mode | stat.S_IRWXU)
+            shutil.rmtree(target, onerror=make_writable)
+        else:
+            os.unlink(target)
+
+    if path.is_dir() and not path.is_symlink():
+        os.chmod(path, os.stat(path).st_mode | stat.S_IRWXU)
+        shutil.rmtree(path, onerror=make_writable)
+    else:
+        path.unlink()

@@ -1,0 +1,1 @@
+"""The only paramiko user: commands over SSH to recovery hosts."""

@@ -1,0 +1,73 @@
+"""Running an application check on a remote host over SSH.
+
+Host keys are verified against the configured known_hosts file; an unknown or changed key is
+refused, never accepted, since a drill that trusts any host proves nothing.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from bdr.config.model import Remote
+from bdr.errors import BdrError
+
+OUTPUT_LIMIT = 64 * 1024
+
+
+class RemoteError(BdrError):
+    pass
+
+
+@dataclass(frozen=True)
+class RemoteResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def run_remote(name: str, remote: Remote, argv: list[str], *, timeout: float) -> RemoteResult:
+    """Run `argv` (quoted for the remote shell) on remote `name`; raise RemoteError on trouble."""
+    import paramiko
+
+    where = f"remote.{name} ({remote.user}@{remote.host}:{remote.port})"
+    client = paramiko.SSHClient()
+    try:
+        client.load_host_keys(str(remote.known_hosts))
+    except OSError as error:
+        raise RemoteError(
+            f"{where}: cannot read known_hosts {remote.known_hosts}: {error}"
+        ) from None
+    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    try:
+        client.connect(
+            remote.host,
+            port=remote.port,
+            username=remote.user,
+            key_filename=str(remote.key_file),
+            timeout=min(timeout, 30),
+            banner_timeout=30,
+            auth_timeout=30,
+            allow_agent=False,
+            look_for_keys=False,
+        )
+        _, stdout, stderr = client.exec_command(shlex.join(argv), timeout=timeout)
+        out = stdout.read(OUTPUT_LIMIT).decode(errors="replace")
+        err = stderr.read(OUTPUT_LIMIT).decode(errors="replace")
+        return RemoteResult(stdout.channel.recv_exit_status(), out, err)
+    except paramiko.BadHostKeyException:
+        raise RemoteError(
+            f"{where}: the host key has CHANGED from the one in {remote.known_hosts}; refusing to "
+            "connect (if the host was reinstalled, update known_hosts)"
+        ) from None
+    except paramiko.SSHException as error:
+        if "not found in known_hosts" in str(error):
+            raise RemoteError(
+                f"{where}: host key unknown: not in {remote.known_hosts}; refusing to connect "
+                "(add it with ssh-keyscan after checking its fingerprint)"
+            ) from None
+        raise RemoteError(f"{where}: ssh failed: {error}") from None
+    except OSError as error:
+        raise RemoteError(f"{where}: cannot connect: {error}") from None
+    finally:
+        client.close()
