@@ -17,7 +17,16 @@ from bdr.store import runs
 DEFAULT_CYCLE = 30
 MAX_ERROR_LINES = 20
 # restic's progress and phase lines, which say nothing about what is wrong.
-_ROUTINE = ("[", "using temporary", "load ", "check ", "create ", "read ", "no errors")
+_ROUTINE = (
+    "[",
+    "using temporary",
+    "load ",
+    "check ",
+    "create ",
+    "read ",
+    "no errors",
+    "Fatal:",
+)
 
 
 def checks_to_run(ctx: Context, repository: str | None) -> dict[str, int]:
@@ -54,10 +63,14 @@ def check_repository(ctx: Context, repository: str, cycle: int) -> RunSummary:
         if result.outcome is not Outcome.FAILED:
             require_ok(result, f"check of {repository}")
         else:
+            # restic 0.14 writes what it found to stderr, newer versions partly to stdout.
+            lines = [*result.stdout, *result.stderr_tail.splitlines()]
             errors = [
                 line.strip()
-                for line in result.stdout
-                if line.strip() and not line.startswith(_ROUTINE)
+                for line in lines
+                if line.strip()
+                and not line.startswith(_ROUTINE)
+                and "repository contains errors" not in line
             ]
             record.details["errors"] = errors[:MAX_ERROR_LINES]
             first = errors[0] if errors else result.error_text()

@@ -38,6 +38,7 @@ from bdr.errors import BdrError, ExitCode, UsageError
 from bdr.fsutil import free_bytes, remove_tree
 from bdr.restic import argv as build
 from bdr.restic.messages import Node, Snapshot, ls_nodes, snapshot_list
+from bdr.restic.outcome import Outcome
 from bdr.restic.runner import require_ok
 from bdr.store import runs
 
@@ -166,19 +167,26 @@ def _drill(
         started = time.monotonic()
         # A full drill restores everything in one call; a sample in batches of --include.
         batches = include_batches([n.path for n in selection]) if drill.kind == "sample" else [[]]
+        restore_errors: list[str] = []
         for batch in batches:
-            require_ok(
-                ctx.restic.run(
-                    ctx.restic.args(build.restore, snapshot.id, str(scratch), includes=batch),
-                    env,
-                ),
-                f"restore of snapshot {snapshot.short_id}",
+            result = ctx.restic.run(
+                ctx.restic.args(build.restore, snapshot.id, str(scratch), includes=batch), env
             )
+            # restic read the repository but could not restore the data as it was saved
+            # (a damaged pack, a failed --verify): that is a finding about the data, and the
+            # verification below says which files it touched.
+            if result.outcome is Outcome.FAILED:
+                restore_errors.append(result.error_text())
+            else:
+                require_ok(result, f"restore of snapshot {snapshot.short_id}")
         restore_seconds = time.monotonic() - started
 
     ctx.say(f"drill {name}: verifying")
     verify_started = time.monotonic()
     problems = _verify(ctx, drill, snapshot, selection, scratch, details)
+    if restore_errors:
+        details["restore_errors"] = restore_errors
+        problems.insert(0, f"restic could not restore the data intact: {restore_errors[0]}")
     verify_seconds = time.monotonic() - verify_started
 
     checks_started = time.monotonic()
@@ -247,9 +255,8 @@ def _verify(
 ) -> list[str]:
     """Verify the restored tree; record the counts in `details`; return the data problems."""
     problems: list[str] = []
-    diff: TreeDiff = compare_tree(
-        {node.path: node.size for node in selection}, dict(_restored_files(scratch))
-    )
+    restored = dict(_restored_files(scratch))
+    diff: TreeDiff = compare_tree({node.path: node.size for node in selection}, restored)
     details["missing"] = diff.missing[:MAX_NAMED]
     details["extra"] = diff.extra[:MAX_NAMED]
     details["size_different"] = diff.size_different[:MAX_NAMED]
@@ -261,7 +268,9 @@ def _verify(
         problems.append(
             f"canary {canary_state}: the restore does not hold the canary written at backup time"
         )
-    comparison = _compare_with_source(drill, selection, scratch)
+    # Files already found missing or of the wrong size are not compared a second time.
+    intact = [node for node in selection if restored.get(node.path) == node.size]
+    comparison = _compare_with_source(drill, intact, scratch)
     details.update(
         compared_files=comparison.compared,
         changed_files=comparison.changed,

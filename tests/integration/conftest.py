@@ -38,6 +38,7 @@ class Appliance:
     repositories: dict[str, dict[str, Any]] = field(default_factory=dict)
     plans: dict[str, dict[str, Any]] = field(default_factory=dict)
     appliance: dict[str, Any] = field(default_factory=dict)
+    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.state_dir = self.root / "state"
@@ -80,18 +81,27 @@ class Appliance:
     ) -> None:
         self.plans[name] = {"sources": [str(s) for s in sources], "repository": repository, **extra}
 
+    def add(self, section: str, name: str, **entry: Any) -> None:
+        """Add a [section.name] table (drills, checks, remote)."""
+        self.sections.setdefault(section, {})[name] = entry
+
+    @property
+    def scratch_dir(self) -> Path:
+        return self.root / "scratch"
+
     def write(self) -> Path:
         data = {
             "appliance": {
                 "client": "Test Client",
                 "id": "test-01",
                 "state_dir": str(self.state_dir),
-                "scratch_dir": str(self.root / "scratch"),
+                "scratch_dir": str(self.scratch_dir),
                 "lock_timeout": "30s",
                 **self.appliance,
             },
             "repositories": self.repositories,
             "plans": self.plans,
+            **self.sections,
         }
         self.config_path.write_text(to_toml(data) + "\n")
         return self.config_path

@@ -1,0 +1,232 @@
+"""Restore drills and checks against real restic, S3 on SeaweedFS and sshd."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import Appliance, make_tree
+
+
+@pytest.fixture
+def drilled(appliance: Appliance, office) -> Appliance:
+    appliance.local_repository()
+    appliance.add_plan("office", [office])
+    appliance.add("drills", "onsite", plan="office", repository="local", rto="1h")
+    appliance.bdr("init")
+    appliance.bdr("backup")
+    return appliance
+
+
+def scratch_is_clean(appliance: Appliance) -> bool:
+    return not appliance.scratch_dir.exists() or not any(appliance.scratch_dir.rglob("*"))
+
+
+def test_full_drill_passes_on_a_fresh_backup(drilled: Appliance):
+    (result,) = drilled.bdr_json("drill", "run", "onsite")
+    assert result["verdict"] == "passed", result["reason"]
+    assert result["canary"] == "ok"
+    assert result["files"] == result["verified_files"] == 6  # five office files and the canary
+    assert result["compared_files"] == 5 and result["changed_files"] == 0
+    assert result["mismatched_files"] == 0
+    assert set(result["phases"]) == {"restore", "verify", "checks"}
+    assert result["projected_seconds"] == result["recovery_seconds"] < 3600
+    assert scratch_is_clean(drilled)
+    human = drilled.bdr("drill", "run", "onsite").stdout
+    assert "passed" in human and "within the RTO of 1h 00m" in human
+
+
+def test_source_changed_after_the_snapshot_is_counted_not_a_mismatch(drilled: Appliance, office):
+    time.sleep(0.05)
+    (office / "documents" / "letters" / "welcome.txt").write_text("Dear client, (edited)\n")
+    (result,) = drilled.bdr_json("drill", "run", "onsite")
+    assert result["verdict"] == "passed"
+    assert result["changed_files"] == 1 and result["compared_files"] == 4
+    assert result["mismatched_files"] == 0
+
+
+def test_verified_rpo_in_status(drilled: Appliance):
+    before = drilled.bdr_json("status")["plans"][0]
+    assert before["verified_snapshot_id"] is None
+    drilled.bdr("drill", "run", "onsite")
+    after = drilled.bdr_json("status")["plans"][0]
+    assert after["verified_snapshot_id"] == after["snapshot_id"]
+    assert 0 <= after["verified_snapshot_age_seconds"] < 300
+
+
+def test_corrupted_pack_fails_the_drill_as_data_and_the_check(drilled: Appliance):
+    drilled.add("checks", "local", repository="local", read_data_cycle=1)
+    drilled.write()
+    drilled.bdr("check")
+    packs = sorted((Path(drilled.repositories["local"]["url"]) / "data").rglob("*"),
+                   key=lambda p: p.stat().st_size if p.is_file() else 0)
+    pack = packs[-1]  # the largest pack holds file contents
+    pack.chmod(0o600)
+    data = bytearray(pack.read_bytes())
+    for offset in range(100, 400):
+        data[offset] ^= 0xFF
+    pack.write_bytes(bytes(data))
+    result = drilled.bdr("--json", "drill", "run", "onsite", expect=4)
+    (drill,) = json.loads(result.stdout)
+    assert drill["verdict"] == "data"
+    assert drill["reason"].startswith("the restored data is wrong")
+    assert drill["mismatched_files"] >= 1
+    assert scratch_is_clean(drilled)
+    check = drilled.bdr("--json", "check", expect=1)
+    (summary,) = json.loads(check.stdout)
+    assert summary["status"] == "failed" and "found errors" in summary["message"]
+    assert summary["details"]["errors"]
+
+
+def test_failing_application_check_gives_verdict_check(drilled: Appliance, office):
+    drilled.add("drills", "with-check", plan="office", repository="local", rto="1h", checks=[
+        {"run": ["cat", "{restore}/documents/invoices/2026-001.txt"], "expect": "Invoice 1: 120 EUR"},
+        {"run": ["sh", "-c", "echo 'database is malformed'; exit 0"], "expect": "ok"},
+    ])
+    drilled.write()
+    result = drilled.bdr("--json", "drill", "run", "with-check", expect=4)
+    (drill,) = json.loads(result.stdout)
+    assert drill["verdict"] == "check"
+    assert "checks.1" in drill["reason"] and "database is malformed" in drill["reason"]
+    assert [c["ok"] for c in drill["checks"]] == [True, False]
+
+
+def test_rto_exceeded_with_the_data_verified(appliance: Appliance, tmp_path):
+    data = make_tree(tmp_path / "big", {f"f{i}.bin": os.urandom(8 << 20) for i in range(24)})
+    appliance.local_repository()
+    appliance.add_plan("big", [data])
+    appliance.add("drills", "tight", plan="big", repository="local", rto="1s")
+    appliance.bdr("init")
+    appliance.bdr("backup")
+    result = appliance.bdr("--json", "drill", "run", "tight", expect=4)
+    (drill,) = json.loads(result.stdout)
+    assert drill["verdict"] == "rto"
+    assert drill["reason"].startswith("data verified, but the recovery takes")
+    assert drill["mismatched_files"] == 0 and drill["canary"] == "ok"
+    assert drill["recovery_seconds"] > 1
+
+
+def test_scratch_too_small_is_a_clear_error_and_leaves_nothing(drilled: Appliance):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a small tmpfs as the scratch area")
+    drilled.scratch_dir.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs",
+                              str(drilled.scratch_dir)], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        result = drilled.bdr("--json", "drill", "run", "onsite", expect=1)
+        (drill,) = json.loads(result.stdout)
+        assert drill["verdict"] == "error"
+        assert f"scratch area {drilled.scratch_dir} has" in drill["reason"]
+        assert "has 64 KiB free; restoring 6 files" in drill["reason"]
+        assert "needs 342 KiB" in drill["reason"]
+        assert list(drilled.scratch_dir.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(drilled.scratch_dir)], check=True)
+
+
+def test_sigterm_during_a_drill_removes_scratch_and_records_interrupted(
+    appliance: Appliance, tmp_path
+):
+    data = make_tree(tmp_path / "big", {f"f{i}.bin": os.urandom(8 << 20) for i in range(40)})
+    appliance.local_repository()
+    appliance.add_plan("big", [data])
+    appliance.add("drills", "long", plan="big", repository="local", rto="1h")
+    appliance.bdr("init")
+    appliance.bdr("backup")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bdr", "--config", str(appliance.config_path), "drill", "run",
+         "long"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while subprocess.run(["pgrep", "-f", "restic.*restore"], capture_output=True).returncode:
+        assert time.monotonic() < deadline, "the drill never started restoring"
+        time.sleep(0.05)
+    time.sleep(0.3)
+    assert any(appliance.scratch_dir.rglob("*")), "the restore wrote nothing yet"
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=60)
+    assert process.returncode == 143
+    assert scratch_is_clean(appliance)
+    run = appliance.runs()[-1]
+    assert (run["kind"], run["status"]) == ("drill", "interrupted")
+
+
+def test_sample_drill_on_s3_projects_the_full_recovery(appliance: Appliance, seaweed, tmp_path):
+    data = make_tree(tmp_path / "files", {
+        f"dir{i % 5}/file{i:03d}.bin": os.urandom(20_000 + i * 1500) for i in range(150)
+    })
+    appliance.local_repository("onsite")
+    appliance.add_repository("cloud", seaweed.url(f"drill-{uuid.uuid4().hex[:8]}"),
+                             env_file=seaweed.env_file(appliance.secrets / "cloud.env"))
+    appliance.add_plan("files", [data], repository="onsite", copy_to=["cloud"])
+    appliance.add("drills", "cloud-sample", plan="files", repository="cloud", kind="sample",
+                  sample="10%", rto="8h")
+    appliance.bdr("init")
+    appliance.bdr("backup")
+    (drill,) = appliance.bdr_json("drill", "run", "cloud-sample")
+    assert drill["verdict"] == "passed", drill["reason"]
+    assert drill["canary"] == "ok"  # recorded for the onsite snapshot, found through the copy
+    assert 2 < drill["files"] < drill["full_files"] == 151
+    assert drill["bytes"] < drill["full_bytes"]
+    assert drill["projection_method"] == "sample rate"
+    assert drill["projected_seconds"] > drill["phases"]["restore"]
+    again = appliance.bdr_json("drill", "run", "cloud-sample")[0]
+    assert again["files"] == drill["files"], "the same snapshot gives the same sample"
+    assert "projected full recovery" in appliance.bdr("drill", "run", "cloud-sample").stdout
+    history = appliance.bdr_json("drill", "history", "cloud-sample")
+    assert len(history) == 3 and all(h["projected_seconds"] for h in history)
+    assert history[0]["headroom_seconds"] > 0
+
+
+def test_remote_check_over_ssh_and_unknown_host_key(drilled: Appliance, sftp_server, tmp_path):
+    d = sftp_server.directory
+    drilled.add("remote", "recovery", host="127.0.0.1", port=sftp_server.port,
+                user=sftp_server.user, key_file=str(d / "client_key"),
+                known_hosts=str(d / "known_hosts"))
+    empty = tmp_path / "empty_known_hosts"
+    empty.write_text("")
+    drilled.add("remote", "stranger", host="127.0.0.1", port=sftp_server.port,
+                user=sftp_server.user, key_file=str(d / "client_key"), known_hosts=str(empty))
+    invoice = ["cat", "{restore}/documents/invoices/2026-001.txt"]
+    drilled.add("drills", "remote-ok", plan="office", repository="local", rto="1h",
+                checks=[{"run": invoice, "expect": "Invoice 1: 120 EUR", "remote": "recovery"}])
+    drilled.add("drills", "remote-unknown", plan="office", repository="local", rto="1h",
+                checks=[{"run": invoice, "expect": "Invoice 1: 120 EUR", "remote": "stranger"}])
+    drilled.write()
+    (ok,) = drilled.bdr_json("drill", "run", "remote-ok")
+    assert ok["verdict"] == "passed", ok["reason"]
+    assert ok["checks"][0]["ok"]
+    result = drilled.bdr("--json", "drill", "run", "remote-unknown", expect=4)
+    (refused,) = json.loads(result.stdout)
+    assert refused["verdict"] == "check"
+    assert "host key unknown" in refused["reason"] and "refusing to connect" in refused["reason"]
+
+
+def test_drill_list_and_history(drilled: Appliance):
+    drilled.bdr("drill", "run", "onsite")
+    listing = drilled.bdr_json("drill", "list")
+    assert [(d["drill"], d["last_verdict"]) for d in listing] == [("onsite", "passed")]
+    history = drilled.bdr_json("drill", "history")
+    assert history[0]["verdict"] == "passed" and history[0]["rto_seconds"] == 3600
+    table = drilled.bdr("drill", "history", "onsite").stdout
+    assert "onsite" in table and "passed" in table
+
+
+def test_check_rotates_the_read_subset(drilled: Appliance):
+    drilled.add("checks", "local", repository="local", read_data_cycle=3)
+    drilled.write()
+    subsets = []
+    for _ in range(4):
+        (summary,) = drilled.bdr_json("check")
+        subsets.append((summary["details"]["subset"], round(summary["details"]["coverage"], 2)))
+    assert subsets == [(1, 0.33), (2, 0.67), (3, 1.0), (1, 1.0)]
