@@ -35,3 +35,19 @@ def remove_tree(path: Path) -> None:
         shutil.rmtree(path, onerror=make_writable)
     else:
         path.unlink()
+
+
+def same_content(first: Path, second: Path, *, chunk: int = 1 << 20) -> bool:
+    """Return whether two files hold the same bytes; stops at the first difference.
+
+    Comparing bytes reads each file once, like hashing both, but a memcmp is several times
+    faster than SHA-256, and the drill's recovery time is what the client pays for.
+    """
+    with open(first, "rb") as one, open(second, "rb") as two:
+        while True:
+            a = one.read(chunk)
+            b = two.read(chunk)
+            if a != b:
+                return False
+            if not a:
+                return True

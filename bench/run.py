@@ -1,21 +1,30 @@
 """`make bench`: bdr against bare restic on the same tree, measured in one run.
 
-The tree is ~500 MB in 10,000 files of incompressible data. Each round backs it up into a
-fresh repository twice, once with bare `restic backup` and once with `bdr backup` (order
-alternating), then once more into the same repositories with nothing changed. Reported: the
-median wall times and their ratio. Nothing here is asserted; the README records the figures.
+The tree is ~500 MB in 10,000 files of incompressible data.
+
+Backup: each round backs it up into a fresh repository twice, once with bare `restic backup`
+and once with `bdr backup` (order alternating), then once more with nothing changed.
+
+Drill: a full drill (source hash comparison on) against bare `restic restore --verify` of the
+same snapshot; then sample drills of 5% and 10%, whose projected full recovery is compared
+with the measured full drills: |projected - measured| / measured.
+
+Reported: median wall times and ratios. Nothing is asserted; the README records the figures.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent / "work"
 FILES = 10_000
@@ -49,6 +58,16 @@ def main() -> None:
     secret = ROOT / "password"
     secret.write_text(PASSWORD + "\n")
     secret.chmod(0o600)
+    version = subprocess.run(["restic", "version"], capture_output=True, text=True).stdout
+    size = (data / ".complete").read_text().split()[0]
+    print(f"restic {version.split()[1]}, {FILES} files, {size} bytes, {ROUNDS} rounds")
+    if os.environ.get("BDR_BENCH_ONLY") != "drill":
+        bench_backup(data, secret)
+    if os.environ.get("BDR_BENCH_ONLY") != "backup":
+        bench_drill(data, secret)
+
+
+def bench_backup(data: Path, secret: Path) -> None:
     results: dict[str, list[float]] = {
         key: [] for key in ("restic", "bdr", "restic-unchanged", "bdr-unchanged")
     }
@@ -82,9 +101,6 @@ def main() -> None:
         for name, argv, env in runs:
             results[f"{name}-unchanged"].append(timed(argv, env))
         shutil.rmtree(repos)
-    version = subprocess.run(["restic", "version"], capture_output=True, text=True).stdout
-    size = (data / ".complete").read_text().split()[0]
-    print(f"restic {version.split()[1]}, {FILES} files, {size} bytes, {ROUNDS} rounds")
     for kind in ("", "-unchanged"):
         bare = statistics.median(results[f"restic{kind}"])
         ours = statistics.median(results[f"bdr{kind}"])
@@ -92,14 +108,122 @@ def main() -> None:
         print(f"{label:>17}: restic {bare:6.2f}s  bdr {ours:6.2f}s  ratio {ours / bare:.3f}")
 
 
-def write_config(repos: Path, secret: Path, data: Path) -> Path:
+def write_config(repos: Path, secret: Path, data: Path, extra: str = "") -> Path:
     config = repos / "bdr.toml"
+    repos.mkdir(parents=True, exist_ok=True)
     config.write_text(
         f'[appliance]\nstate_dir = "{repos / "state"}"\nscratch_dir = "{repos / "scratch"}"\n'
         f'[repositories.local]\nurl = "{repos / "bdr"}"\npassword_file = "{secret}"\n'
-        f'[plans.bench]\nsources = ["{data}"]\nrepository = "local"\n'
+        f'[plans.bench]\nsources = ["{data}"]\nrepository = "local"\n{extra}'
     )
     return config
+
+
+DRILLS = """
+[plans.half]
+sources = [HALF]
+repository = "local"
+[drills.half]
+plan = "half"
+repository = "local"
+[drills.full]
+plan = "bench"
+repository = "local"
+source_compare = "hash"
+[drills.sample5]
+plan = "bench"
+repository = "local"
+kind = "sample"
+sample = "5%"
+[drills.sample10]
+plan = "bench"
+repository = "local"
+kind = "sample"
+sample = "10%"
+"""
+
+
+def bench_drill(data: Path, secret: Path) -> None:
+    repos = ROOT / "drill"
+    shutil.rmtree(repos, ignore_errors=True)
+    half = ", ".join(f'"{data / f"dir{i:03d}"}"' for i in range(50))
+    config = write_config(repos, secret, data, DRILLS.replace("HALF", half))
+    bdr = [sys.executable, "-m", "bdr", "--config", str(config)]
+    subprocess.run([*bdr, "init"], check=True, capture_output=True)
+    subprocess.run([*bdr, "backup"], check=True, capture_output=True)
+    restic_env = {
+        **os.environ,
+        "RESTIC_REPOSITORY": str(repos / "bdr"),
+        "RESTIC_PASSWORD_FILE": str(secret),
+    }
+    # Sample drills first, with a history of samples alone (as an offsite tier that never
+    # had a full drill has); then with full drills of another, smaller plan in the history
+    # too. Neither history holds a full drill of the snapshot being projected.
+    for _ in range(ROUNDS):
+        for name in ("sample5", "sample10"):
+            subprocess.run([*bdr, "drill", "run", name], capture_output=True, check=True)
+    blind = {name: drills(repos, name)[-1] for name in ("sample5", "sample10")}
+    for _ in range(2):
+        subprocess.run([*bdr, "drill", "run", "half"], capture_output=True, check=True)
+    for name in ("sample5", "sample10"):
+        subprocess.run([*bdr, "drill", "run", name], capture_output=True, check=True)
+    informed = {name: drills(repos, name)[-1] for name in ("sample5", "sample10")}
+    target = repos / "bare-restore"
+    bare: list[float] = []
+    full: list[float] = []
+    for round_ in range(ROUNDS):
+        runs = [
+            (
+                "restic",
+                lambda: timed(
+                    [
+                        "restic",
+                        "--cache-dir",
+                        str(repos / "state" / "cache"),
+                        "restore",
+                        "latest",
+                        "--target",
+                        str(target),
+                        "--verify",
+                    ],
+                    restic_env,
+                ),
+            ),
+            ("bdr", lambda: timed([*bdr, "drill", "run", "full"], dict(os.environ))),
+        ]
+        if round_ % 2:
+            runs.reverse()
+        for name, run in runs:
+            (bare if name == "restic" else full).append(run())
+            shutil.rmtree(target, ignore_errors=True)
+    measured = statistics.median(d["recovery_seconds"] for d in drills(repos, "full"))
+    print(
+        f"       full drill: restic restore --verify {statistics.median(bare):6.2f}s  "
+        f"bdr drill {statistics.median(full):6.2f}s  "
+        f"ratio {statistics.median(full) / statistics.median(bare):.3f}  "
+        f"(recovery time of the drill {measured:.2f}s)"
+    )
+    for name in ("sample5", "sample10"):
+        for label, result in (
+            ("samples only", blind[name]),
+            ("+ full drills of half the tree", informed[name]),
+        ):
+            error = abs(result["projected_seconds"] - measured) / measured
+            print(
+                f"  {name:>8} projection, history of {label:<30}: "
+                f"{result['projected_seconds']:6.2f}s ({result['projection_method']}) vs "
+                f"measured {measured:6.2f}s: error {error:.1%}"
+            )
+    shutil.rmtree(repos)
+
+
+def drills(repos: Path, name: str) -> list[dict[str, Any]]:
+    """Return the details of drill `name`'s runs, oldest first, from the bench's history."""
+    with sqlite3.connect(repos / "state" / "bdr.sqlite") as db:
+        rows = db.execute(
+            "SELECT details FROM runs WHERE kind = 'drill' AND subject = ? ORDER BY id", (name,)
+        ).fetchall()
+    return [json.loads(row[0]) for row in rows]
 
 
 if __name__ == "__main__":

@@ -113,8 +113,17 @@ def snapshots(
     return (*_base(binary, cache_dir), "snapshots", "--json", *tag, *newest)
 
 
-def ls(snapshot_id: str, *, binary: str = "restic", cache_dir: str | None = None) -> Argv:
-    return (*_base(binary, cache_dir), "ls", "--json", snapshot_id)
+def ls(
+    snapshot_id: str,
+    *,
+    plan: str | None = None,
+    binary: str = "restic",
+    cache_dir: str | None = None,
+) -> Argv:
+    """Argv that lists a snapshot (its first JSON line) and its nodes; with `plan`, "latest"
+    means the plan's newest snapshot, which saves a separate `snapshots` call."""
+    tag = ("--tag", plan_tag(plan)) if plan else ()
+    return (*_base(binary, cache_dir), "ls", "--json", *tag, snapshot_id)
 
 
 def restore(

@@ -181,6 +181,15 @@ def ls_nodes(lines: Iterable[str]) -> Iterator[Node]:
         )
 
 
+def ls_snapshot(lines: Iterable[str]) -> Snapshot | None:
+    """Return the snapshot that `restic ls --json` describes on its first JSON line."""
+    for data in json_objects(lines):
+        if isinstance(data, dict) and "id" in data and "tree" in data:
+            return snapshot_from(data)
+        break
+    return None
+
+
 def restore_status(lines: Iterable[str]) -> Iterator[RestoreStatus]:
     """Yield the progress of `restic restore --json` (restic 0.16 and newer)."""
     for data in json_objects(lines):

@@ -66,8 +66,10 @@ def test_corrupted_pack_fails_the_drill_as_data_and_the_check(drilled: Appliance
     drilled.add("checks", "local", repository="local", read_data_cycle=1)
     drilled.write()
     drilled.bdr("check")
-    packs = sorted((Path(drilled.repositories["local"]["url"]) / "data").rglob("*"),
-                   key=lambda p: p.stat().st_size if p.is_file() else 0)
+    packs = sorted(
+        (Path(drilled.repositories["local"]["url"]) / "data").rglob("*"),
+        key=lambda p: p.stat().st_size if p.is_file() else 0,
+    )
     pack = packs[-1]  # the largest pack holds file contents
     pack.chmod(0o600)
     data = bytearray(pack.read_bytes())
@@ -87,10 +89,20 @@ def test_corrupted_pack_fails_the_drill_as_data_and_the_check(drilled: Appliance
 
 
 def test_failing_application_check_gives_verdict_check(drilled: Appliance, office):
-    drilled.add("drills", "with-check", plan="office", repository="local", rto="1h", checks=[
-        {"run": ["cat", "{restore}/documents/invoices/2026-001.txt"], "expect": "Invoice 1: 120 EUR"},
-        {"run": ["sh", "-c", "echo 'database is malformed'; exit 0"], "expect": "ok"},
-    ])
+    drilled.add(
+        "drills",
+        "with-check",
+        plan="office",
+        repository="local",
+        rto="1h",
+        checks=[
+            {
+                "run": ["cat", "{restore}/documents/invoices/2026-001.txt"],
+                "expect": "Invoice 1: 120 EUR",
+            },
+            {"run": ["sh", "-c", "echo 'database is malformed'; exit 0"], "expect": "ok"},
+        ],
+    )
     drilled.write()
     result = drilled.bdr("--json", "drill", "run", "with-check", expect=4)
     (drill,) = json.loads(result.stdout)
@@ -118,8 +130,11 @@ def test_scratch_too_small_is_a_clear_error_and_leaves_nothing(drilled: Applianc
     if os.geteuid() != 0:
         pytest.skip("needs root to mount a small tmpfs as the scratch area")
     drilled.scratch_dir.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs",
-                              str(drilled.scratch_dir)], capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(drilled.scratch_dir)],
+        capture_output=True,
+        text=True,
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
     try:
@@ -144,8 +159,19 @@ def test_sigterm_during_a_drill_removes_scratch_and_records_interrupted(
     appliance.bdr("init")
     appliance.bdr("backup")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bdr", "--config", str(appliance.config_path), "drill", "run",
-         "long"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "bdr",
+            "--config",
+            str(appliance.config_path),
+            "drill",
+            "run",
+            "long",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 60
     while subprocess.run(["pgrep", "-f", "restic.*restore"], capture_output=True).returncode:
@@ -162,15 +188,26 @@ def test_sigterm_during_a_drill_removes_scratch_and_records_interrupted(
 
 
 def test_sample_drill_on_s3_projects_the_full_recovery(appliance: Appliance, seaweed, tmp_path):
-    data = make_tree(tmp_path / "files", {
-        f"dir{i % 5}/file{i:03d}.bin": os.urandom(20_000 + i * 1500) for i in range(150)
-    })
+    data = make_tree(
+        tmp_path / "files",
+        {f"dir{i % 5}/file{i:03d}.bin": os.urandom(20_000 + i * 1500) for i in range(150)},
+    )
     appliance.local_repository("onsite")
-    appliance.add_repository("cloud", seaweed.url(f"drill-{uuid.uuid4().hex[:8]}"),
-                             env_file=seaweed.env_file(appliance.secrets / "cloud.env"))
+    appliance.add_repository(
+        "cloud",
+        seaweed.url(f"drill-{uuid.uuid4().hex[:8]}"),
+        env_file=seaweed.env_file(appliance.secrets / "cloud.env"),
+    )
     appliance.add_plan("files", [data], repository="onsite", copy_to=["cloud"])
-    appliance.add("drills", "cloud-sample", plan="files", repository="cloud", kind="sample",
-                  sample="10%", rto="8h")
+    appliance.add(
+        "drills",
+        "cloud-sample",
+        plan="files",
+        repository="cloud",
+        kind="sample",
+        sample="10%",
+        rto="8h",
+    )
     appliance.bdr("init")
     appliance.bdr("backup")
     (drill,) = appliance.bdr_json("drill", "run", "cloud-sample")
@@ -190,18 +227,43 @@ def test_sample_drill_on_s3_projects_the_full_recovery(appliance: Appliance, sea
 
 def test_remote_check_over_ssh_and_unknown_host_key(drilled: Appliance, sftp_server, tmp_path):
     d = sftp_server.directory
-    drilled.add("remote", "recovery", host="127.0.0.1", port=sftp_server.port,
-                user=sftp_server.user, key_file=str(d / "client_key"),
-                known_hosts=str(d / "known_hosts"))
+    drilled.add(
+        "remote",
+        "recovery",
+        host="127.0.0.1",
+        port=sftp_server.port,
+        user=sftp_server.user,
+        key_file=str(d / "client_key"),
+        known_hosts=str(d / "known_hosts"),
+    )
     empty = tmp_path / "empty_known_hosts"
     empty.write_text("")
-    drilled.add("remote", "stranger", host="127.0.0.1", port=sftp_server.port,
-                user=sftp_server.user, key_file=str(d / "client_key"), known_hosts=str(empty))
+    drilled.add(
+        "remote",
+        "stranger",
+        host="127.0.0.1",
+        port=sftp_server.port,
+        user=sftp_server.user,
+        key_file=str(d / "client_key"),
+        known_hosts=str(empty),
+    )
     invoice = ["cat", "{restore}/documents/invoices/2026-001.txt"]
-    drilled.add("drills", "remote-ok", plan="office", repository="local", rto="1h",
-                checks=[{"run": invoice, "expect": "Invoice 1: 120 EUR", "remote": "recovery"}])
-    drilled.add("drills", "remote-unknown", plan="office", repository="local", rto="1h",
-                checks=[{"run": invoice, "expect": "Invoice 1: 120 EUR", "remote": "stranger"}])
+    drilled.add(
+        "drills",
+        "remote-ok",
+        plan="office",
+        repository="local",
+        rto="1h",
+        checks=[{"run": invoice, "expect": "Invoice 1: 120 EUR", "remote": "recovery"}],
+    )
+    drilled.add(
+        "drills",
+        "remote-unknown",
+        plan="office",
+        repository="local",
+        rto="1h",
+        checks=[{"run": invoice, "expect": "Invoice 1: 120 EUR", "remote": "stranger"}],
+    )
     drilled.write()
     (ok,) = drilled.bdr_json("drill", "run", "remote-ok")
     assert ok["verdict"] == "passed", ok["reason"]

@@ -1,0 +1,62 @@
+import random
+
+import pytest
+
+from bdr.drill.projection import Point, fit, project
+
+
+def synthetic(a: float, b: float, c: float, noise: float = 0.0, seed: int = 1) -> list[Point]:
+    rng = random.Random(seed)
+    points = []
+    for _ in range(12):
+        size = rng.randint(10**6, 10**10)
+        files = rng.randint(10, 100_000)
+        seconds = (a + b * size + c * files) * (1 + rng.uniform(-noise, noise))
+        points.append(Point(size, files, seconds))
+    return points
+
+
+def test_recovers_known_coefficients():
+    model = fit(synthetic(a=20.0, b=1 / 150e6, c=0.002))
+    assert model is not None
+    assert model.a == pytest.approx(20.0, rel=1e-6)
+    assert model.b == pytest.approx(1 / 150e6, rel=1e-6)
+    assert model.c == pytest.approx(0.002, rel=1e-6)
+    assert model.relative_error == pytest.approx(0.0, abs=1e-9)
+
+
+def test_coefficients_are_never_negative():
+    # Timings that would fit a negative fixed cost get a = 0 instead.
+    points = [
+        Point(size, 10, size / 100e6 - 5 + 0.01 * size / 1e8)
+        for size in (10**9, 2 * 10**9, 4 * 10**9, 8 * 10**9)
+    ]
+    model = fit(points)
+    assert model is not None and min(model.a, model.b, model.c) >= 0
+
+
+def test_noise_gives_an_error_estimate():
+    model = fit(synthetic(a=5.0, b=1 / 100e6, c=0.001, noise=0.1))
+    assert model is not None and 0.01 < model.relative_error < 0.2
+
+
+def test_thin_history_falls_back_to_the_sample_rate():
+    sample = Point(100_000_000, 1000, 4.0)
+    projection = project([sample], sample, 1_000_000_000, 10_000)
+    assert projection.method == "sample rate"
+    assert projection.seconds == pytest.approx(40.0)
+    assert projection.error_seconds is None
+
+
+def test_history_of_one_size_is_too_thin():
+    same = [Point(10**8, 100, 4.0 + i * 0.1) for i in range(6)]
+    assert fit(same) is None
+
+
+def test_projection_from_history():
+    history = synthetic(a=10.0, b=1 / 200e6, c=0.0, noise=0.05)
+    sample = history[-1]
+    projection = project(history, sample, 50 * 10**9, 500_000)
+    assert projection.method == "history"
+    assert projection.seconds == pytest.approx(10 + 50e9 / 200e6, rel=0.1)
+    assert projection.error_seconds is not None and projection.error_seconds > 0
