@@ -96,3 +96,15 @@ def test_no_builder_takes_a_repository_or_password():
         if callable(builder) and inspect.isfunction(builder):
             params = set(inspect.signature(builder).parameters)
             assert not params & {"password", "repository", "repo", "url"}, name
+
+
+def test_ls_latest_of_a_plan():
+    assert argv.ls("latest", plan="office") == (
+        "restic",
+        "ls",
+        "--json",
+        "--tag",
+        "bdr-plan=office",
+        "latest",
+    )
+    assert argv.check(3, 30) == ("restic", "check", "--read-data-subset=3/30")

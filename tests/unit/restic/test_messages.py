@@ -84,3 +84,11 @@ def test_parse_time_with_nanoseconds():
         2026, 11, 25, 16, 52, 20, 578256, tzinfo=UTC
     )
     assert parse_time("2026-11-25T17:52:20.5+01:00").utcoffset() is not None
+
+
+def test_ls_snapshot_line():
+    from bdr.restic.messages import ls_snapshot
+
+    snapshot = ls_snapshot(lines("ls.ndjson"))
+    assert snapshot is not None and snapshot.paths == ("/WORK/src",)
+    assert ls_snapshot([]) is None
