@@ -65,6 +65,13 @@ class RepositoryAccessError(BdrError):
     exit_code = ExitCode.REPOSITORY
 
 
+class Interrupted(BaseException):
+    """bdr was asked to stop (SIGTERM, or the daemon shutting down a run).
+
+    Like KeyboardInterrupt it is not an ordinary error: runs end as `interrupted`, not failed.
+    """
+
+
 def worst(codes: list[ExitCode]) -> ExitCode:
     """Return the code that should end a command made of several runs.
 

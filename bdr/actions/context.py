@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bdr.config.model import Config, Repository
-from bdr.errors import BdrError, ExitCode, UsageError
+from bdr.errors import BdrError, ExitCode, Interrupted, UsageError
 from bdr.restic.environment import ResticEnv, build_env
 from bdr.restic.lock import repository_locks
 from bdr.restic.runner import Restic
@@ -20,10 +20,6 @@ from bdr.store import runs
 log = logging.getLogger("bdr")
 
 _STATUS_EXIT = {runs.OK: ExitCode.OK, runs.WARNING: ExitCode.PARTIAL}
-
-
-class Interrupted(BaseException):
-    """bdr was asked to stop (SIGTERM); like KeyboardInterrupt, it is not an ordinary error."""
 
 
 def _silent(_: str) -> None:

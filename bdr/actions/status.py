@@ -105,3 +105,43 @@ def plan_status(config: Config, db: sqlite3.Connection, now: float) -> list[Tier
                 )
             )
     return rows
+
+
+HEARTBEAT_STALE_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class DaemonStatus:
+    alive: bool
+    heartbeat_age: float | None
+    pid: int | None
+    jobs: list[runs.ScheduledJob]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "alive": self.alive,
+            "heartbeat_age_seconds": self.heartbeat_age,
+            "pid": self.pid,
+            "jobs": [
+                {
+                    "job": job.job_id,
+                    "kind": job.kind,
+                    "subject": job.subject,
+                    "schedule": job.cron,
+                    "next_run": job.next_run,
+                    "last_run": job.last_fire,
+                }
+                for job in self.jobs
+            ],
+        }
+
+
+def daemon_status(db: sqlite3.Connection, now: float) -> DaemonStatus:
+    """Return whether the daemon is alive (its heartbeat is recent) and its schedule."""
+    values = runs.daemon_values(db)
+    beat = float(values["heartbeat"]) if "heartbeat" in values else None
+    stopped = float(values.get("stopped_at", "0"))
+    age = None if beat is None else max(0.0, now - beat)
+    alive = age is not None and age <= HEARTBEAT_STALE_SECONDS and stopped < (beat or 0)
+    pid = int(values["pid"]) if "pid" in values else None
+    return DaemonStatus(alive, age, pid, runs.scheduled_jobs(db))

@@ -16,7 +16,7 @@ import click
 
 from bdr import __version__
 from bdr.cli.app import Abort, App
-from bdr.errors import BdrError, ConfigError, ExitCode
+from bdr.errors import BdrError, ConfigError, ExitCode, Interrupted
 
 # name -> (module, attribute, one-line help); the help is here so --help imports nothing.
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("bdr.cli.demo_cmd", "demo", "Run a self-contained demo appliance under ./demo."),
     "drill": ("bdr.cli.drill_cmd", "drill", "Run restore drills; list them and their history."),
     "check": ("bdr.cli.check_cmd", "check", "Check repositories, reading every pack once a cycle."),
+    "daemon": ("bdr.cli.daemon_cmd", "daemon", "Run the appliance service (for systemd)."),
 }
 
 
@@ -77,8 +78,6 @@ def cli(
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
-    from bdr.actions.context import Interrupted
-
     raise Interrupted(f"signal {signum}")
 
 
@@ -111,8 +110,6 @@ def main(argv: list[str] | None = None) -> Any:
         print("bdr: interrupted", file=sys.stderr)
         sys.exit(130)
     except BaseException as error:
-        from bdr.actions.context import Interrupted
-
         if isinstance(error, Interrupted):
             print("bdr: stopped by SIGTERM", file=sys.stderr)
             sys.exit(143)

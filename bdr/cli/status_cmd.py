@@ -13,7 +13,7 @@ from bdr.cli.app import App
 @click.pass_obj
 def status(app: App) -> None:
     """Show, per plan and repository, the last backup and the newest snapshot's age vs the RPO."""
-    from bdr.actions.status import plan_status
+    from bdr.actions.status import daemon_status, plan_status
     from bdr.cli.render import age, styled, table, when
     from bdr.config.units import format_duration
     from bdr.store.database import connect
@@ -22,13 +22,16 @@ def status(app: App) -> None:
     config = app.config
     db = connect(config.appliance.state_dir)
     recover_dead_runs(db)
-    rows = plan_status(config, db, time.time())
+    now = time.time()
+    rows = plan_status(config, db, now)
+    service = daemon_status(db, now)
     if app.json_output:
         app.print_json(
             {
                 "appliance": config.appliance.id,
                 "client": config.appliance.client,
                 "plans": [row.as_json() for row in rows],
+                "daemon": service.as_json(),
             }
         )
         return
@@ -50,3 +53,22 @@ def status(app: App) -> None:
             for row in rows
         ],
     )
+    if service.heartbeat_age is None:
+        click.echo("daemon: never ran on this appliance")
+    else:
+        state = "alive" if service.alive else "NOT RUNNING"
+        click.echo(f"daemon: {state} (last heartbeat {age(service.heartbeat_age)})")
+    if service.jobs:
+        table(
+            None,
+            ["job", "schedule", "last run", "next run"],
+            [
+                [
+                    job.job_id,
+                    job.cron,
+                    when(job.last_fire, short=True),
+                    when(job.next_run, short=True) if service.alive else "-",
+                ]
+                for job in service.jobs
+            ],
+        )

@@ -74,6 +74,13 @@ class Appliance(_Section):
         default=3600,
         description="how long a run waits for another bdr run on the same repository",
     )
+    max_parallel_runs: int = Field(
+        default=1, gt=0, description="daemon runs at once (on different repositories)"
+    )
+    stop_grace: Duration = Field(
+        default=60,
+        description="on SIGTERM, how long running runs may finish before restic is interrupted",
+    )
 
 
 class Repository(_Section):

@@ -19,13 +19,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bdr.errors import BdrError, UsageError
+from bdr.errors import BdrError, Interrupted, UsageError
 from bdr.restic import argv as build
 from bdr.restic.environment import ResticEnv
 from bdr.restic.outcome import Outcome, classify
 from bdr.restic.version import Features, features_for, parse_version
 
 log = logging.getLogger(__name__)
+
+# Every restic this process has running, so that a shutting-down daemon can stop them all.
+_live: set[subprocess.Popen[str]] = set()
+_signalled: set[int] = set()
+_live_lock = threading.Lock()
+_stopping = threading.Event()
 
 STDERR_TAIL_BYTES = 1000
 MAX_JSON_ERRORS = 1000
@@ -131,6 +137,8 @@ class Restic:
         keep_stdout: bool,
     ) -> Result:
         argv = (argv[0], *env.options, *argv[1:])
+        if _stopping.is_set():
+            raise Interrupted("bdr is shutting down; no new restic is started")
         log.debug("running %s", shlex.join(argv))
         started = time.monotonic()
         try:
@@ -147,6 +155,8 @@ class Restic:
             )
         except FileNotFoundError:
             raise ResticNotFound(f"restic binary {argv[0]!r} not found") from None
+        with _live_lock:
+            _live.add(process)
         if on_start is not None:
             on_start(process.pid)
         tail: collections.deque[str] = collections.deque()
@@ -169,6 +179,11 @@ class Restic:
             raise
         finally:
             reader.join(timeout=5)
+            with _live_lock:
+                _live.discard(process)
+                stopped = process.pid in _signalled
+        if stopped:
+            raise Interrupted("bdr is shutting down; restic was stopped")
         stderr_tail = env.redact("".join(tail))[-STDERR_TAIL_BYTES:]
         outcome = classify(process.returncode, stderr_tail)
         result = Result(
@@ -184,6 +199,23 @@ class Restic:
             "restic exited %d (%s) after %.1fs", process.returncode, outcome.value, result.duration
         )
         return result
+
+
+def stop_all() -> int:
+    """Stop every running restic of this process as Ctrl-C would; return how many there were.
+
+    Their runs end as interrupted: each runner raises Interrupted once its restic has exited.
+    Used by the daemon after its shutdown grace period.
+    """
+    _stopping.set()
+    with _live_lock:
+        processes = list(_live)
+    for process in processes:
+        if process.poll() is None:
+            with _live_lock:
+                _signalled.add(process.pid)
+            process.send_signal(signal.SIGINT)
+    return len(processes)
 
 
 def _read_stderr(

@@ -48,6 +48,21 @@ MIGRATIONS: list[str] = [
         cycle INTEGER NOT NULL
     );
     """,
+    # 3: the daemon's schedule (next and last runs of each job) and its heartbeat.
+    """
+    CREATE TABLE schedule (
+        job_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        cron TEXT NOT NULL,
+        next_run REAL,
+        last_fire REAL
+    );
+    CREATE TABLE daemon (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

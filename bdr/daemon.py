@@ -1,0 +1,285 @@
+"""`bdr daemon`: the appliance service.
+
+The scheduler runs backups, drills and checks on their cron schedules, in the local time zone.
+The main thread only waits for signals and writes the heartbeat: SIGTERM stops new runs,
+gives running ones `appliance.stop_grace` to finish, then interrupts restic (runs end as
+interrupted) and exits 0; SIGHUP reloads the config, keeping the old one when the new one is
+invalid. With NOTIFY_SOCKET set, systemd hears READY, WATCHDOG and STATUS.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sqlite3
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+
+from bdr import __version__
+from bdr.actions.context import Context
+from bdr.config.load import load_config
+from bdr.config.model import Config
+from bdr.errors import BdrError, ConfigError, Interrupted
+from bdr.fsutil import remove_tree
+from bdr.restic import argv as build
+from bdr.restic import runner
+from bdr.restic.environment import build_env
+from bdr.restic.runner import Restic
+from bdr.schedule.jobs import JobSpec, job_specs
+from bdr.schedule.scheduler import Scheduler, local_timezone, missed_jobs
+from bdr.store import runs
+from bdr.store.database import connect
+
+log = logging.getLogger("bdr.daemon")
+
+HEARTBEAT_SECONDS = 10.0
+
+
+class Notifier:
+    """sd_notify without libsystemd: one datagram per message to $NOTIFY_SOCKET."""
+
+    def __init__(self) -> None:
+        address = os.environ.get("NOTIFY_SOCKET", "")
+        # An address starting with "@" is in the abstract namespace.
+        self.address = "\0" + address[1:] if address.startswith("@") else address
+        usec = os.environ.get("WATCHDOG_USEC", "")
+        self.watchdog_interval = int(usec) / 2e6 if usec.isdigit() else None
+
+    def send(self, message: str) -> None:
+        if not self.address:
+            return
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            try:
+                sock.sendto(message.encode(), self.address)
+            except OSError as error:
+                log.warning("cannot notify systemd: %s", error)
+
+
+@dataclass
+class Daemon:
+    config_path: Path
+    config: Config
+    restic: Restic
+    notifier: Notifier = field(default_factory=Notifier)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _reload: threading.Event = field(default_factory=threading.Event)
+    _active: set[str] = field(default_factory=set)
+    _active_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def context(self) -> Context:
+        """A context of its own for each run: SQLite connections stay in their thread."""
+        return Context(
+            config=self.config,
+            db=connect(self.config.appliance.state_dir),
+            restic=self.restic,
+            say=lambda text: log.info("%s", text),
+        )
+
+    def run_job(self, spec: JobSpec) -> None:
+        if self._stop.is_set():
+            return
+        with self._active_lock:
+            self._active.add(spec.job_id)
+        ctx = self.context()
+        try:
+            runs.record_fire(ctx.db, spec.job_id, time.time(), self._next_run(spec.job_id))
+            log.info("job %s starting", spec.job_id)
+            self.notifier.send(f"STATUS=running {spec.job_id}")
+            _execute(ctx, spec)
+        except BaseException as error:
+            # A job must never take the scheduler thread down; the run itself is recorded.
+            log.error(
+                "job %s ended with %s",
+                spec.job_id,
+                error,
+                exc_info=not isinstance(error, BdrError | Interrupted),
+            )
+        finally:
+            ctx.db.close()
+            with self._active_lock:
+                self._active.discard(spec.job_id)
+            self.notifier.send(
+                "STATUS=idle"
+                if not self._active
+                else f"STATUS=running {', '.join(sorted(self._active))}"
+            )
+
+    def _next_run(self, job_id: str) -> float | None:
+        moment = self.scheduler.next_runs().get(job_id)
+        return moment.timestamp() if moment else None
+
+    def serve(self) -> int:
+        db = connect(self.config.appliance.state_dir)
+        startup_recovery(self.config, db, self.restic)
+        timezone = local_timezone()
+        self.scheduler = Scheduler(
+            self.run_job, max_parallel=self.config.appliance.max_parallel_runs, timezone=timezone
+        )
+        specs = job_specs(self.config)
+        last_fires = {job.job_id: job.last_fire for job in runs.scheduled_jobs(db)}
+        self.scheduler.start(specs)
+        self._save_schedule(db, specs)
+        for spec in missed_jobs(specs, last_fires, datetime.now(timezone), timezone):
+            log.info(
+                "job %s missed a run while the daemon was down: running it once now", spec.job_id
+            )
+            self.scheduler.run_soon(spec)
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGHUP, self._on_signal)
+        runs.set_daemon_value(db, "pid", str(os.getpid()))
+        runs.set_daemon_value(db, "started_at", str(time.time()))
+        runs.set_daemon_value(db, "version", __version__)
+        log.info("daemon ready: %d jobs, config %s", len(specs), self.config_path)
+        self.notifier.send("READY=1\nSTATUS=idle")
+        last_beat = last_ping = 0.0
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now - last_beat >= HEARTBEAT_SECONDS:
+                runs.set_daemon_value(db, "heartbeat", str(time.time()))
+                self._save_schedule(db, job_specs(self.config))
+                last_beat = now
+            interval = self.notifier.watchdog_interval
+            if interval is not None and now - last_ping >= interval:
+                self.notifier.send("WATCHDOG=1")
+                last_ping = now
+            if self._reload.is_set():
+                self._reload.clear()
+                self.reload(db)
+            self._stop.wait(0.5)
+        return self.shutdown(db)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGHUP:
+            self._reload.set()
+        else:
+            self._stop.set()
+
+    def reload(self, db: sqlite3.Connection) -> None:
+        try:
+            config = load_config(self.config_path)
+        except ConfigError as error:
+            log.error("reload refused, keeping the running config: %s", error.message)
+            for problem in error.problems:
+                log.error("  %s", problem)
+            return
+        except BdrError as error:
+            log.error("reload refused, keeping the running config: %s", error.message)
+            return
+        self.config = config
+        specs = job_specs(config)
+        self.scheduler.replace(specs)
+        self._save_schedule(db, specs)
+        log.info("config reloaded from %s: %d jobs", self.config_path, len(specs))
+        self.notifier.send("STATUS=config reloaded")
+
+    def _save_schedule(self, db: object, specs: list[JobSpec]) -> None:
+        import sqlite3
+
+        assert isinstance(db, sqlite3.Connection)
+        next_runs = self.scheduler.next_runs()
+        runs.save_schedule(
+            db,
+            [
+                runs.ScheduledJob(
+                    spec.job_id,
+                    spec.kind,
+                    spec.subject,
+                    spec.cron,
+                    next_runs[spec.job_id].timestamp()  # type: ignore[union-attr]
+                    if next_runs.get(spec.job_id)
+                    else None,
+                    None,
+                )
+                for spec in specs
+            ],
+        )
+
+    def shutdown(self, db: sqlite3.Connection) -> int:
+        self.notifier.send("STOPPING=1\nSTATUS=stopping")
+        self.scheduler.shutdown()
+        grace = float(self.config.appliance.stop_grace)
+        deadline = time.monotonic() + grace
+        if self._active:
+            log.info("stopping: waiting up to %.0fs for %s", grace, ", ".join(sorted(self._active)))
+        while self._active and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if self._active:
+            count = runner.stop_all()
+            log.info("stopping: interrupted %d restic process(es)", count)
+            end = time.monotonic() + 60
+            while self._active and time.monotonic() < end:
+                time.sleep(0.2)
+        runs.set_daemon_value(db, "stopped_at", str(time.time()))
+        log.info("daemon stopped")
+        return 0
+
+
+def _execute(ctx: Context, spec: JobSpec) -> None:
+    if spec.kind == "backup":
+        from bdr.actions.backup import backup_plans
+
+        backup_plans(ctx, ctx.config.plans_named([spec.subject]))
+    elif spec.kind == "drill":
+        from bdr.actions.drill import run_drill
+
+        run_drill(ctx, spec.subject)
+    elif spec.kind == "check":
+        from bdr.actions.check import check_repository
+
+        check = ctx.config.checks[spec.subject]
+        check_repository(ctx, check.repository, check.read_data_cycle)
+
+
+def startup_recovery(config: Config, db: sqlite3.Connection, restic: Restic) -> None:
+    """Runs left running become interrupted; stale restic locks and dead scratch areas go."""
+    recovered = runs.recover_dead_runs(db)
+    if recovered:
+        log.warning(
+            "runs left running by a dead process marked interrupted: %s",
+            ", ".join(map(str, recovered)),
+        )
+    running = {str(run.id) for run in runs.list_runs(db, limit=1000) if run.status == runs.RUNNING}
+    scratch = config.appliance.scratch_dir
+    if scratch.is_dir():
+        for drill_dir in scratch.iterdir():
+            for run_dir in drill_dir.iterdir() if drill_dir.is_dir() else []:
+                if run_dir.name not in running:
+                    log.warning("removing scratch %s left by a dead drill", run_dir)
+                    remove_tree(run_dir)
+    for name, repository in config.repositories.items():
+        try:
+            result = restic.run(
+                restic.args(build.unlock), build_env(repository), unlock_retry=False
+            )
+        except (OSError, ValueError) as error:
+            log.warning("repository %s: cannot clear stale locks: %s", name, error)
+            continue
+        if result.ok:
+            log.info("repository %s: stale restic locks cleared", name)
+        else:
+            log.warning("repository %s: restic unlock failed: %s", name, result.error_text())
+
+
+def main(config_path: Path) -> int:
+    """Run the daemon until SIGTERM; return its exit code."""
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stdout,
+        force=True,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    # bdr logs each run itself, with its run id; APScheduler's own lines would repeat them.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    config = load_config(config_path)
+    restic = Restic.detect(
+        os.environ.get("BDR_RESTIC", "restic"), cache_dir=config.appliance.state_dir / "cache"
+    )
+    return Daemon(config_path=config_path, config=config, restic=restic).serve()

@@ -1,0 +1,130 @@
+"""APScheduler 3 behind a small interface: cron jobs in local time, a bounded worker pool.
+
+Jobs never run twice at once (max_instances=1), late runs are coalesced into one, and a run
+that is late (the box was busy) still runs (misfire_grace_time=None). Runs missed while the
+daemon was down are found from the stored last fire times: one run each at start.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime, tzinfo
+from typing import Any
+
+from bdr.schedule.jobs import JobSpec, cron_day_of_week
+
+log = logging.getLogger(__name__)
+
+
+def local_timezone() -> tzinfo:
+    zone = datetime.now().astimezone().tzinfo
+    assert zone is not None
+    return zone
+
+
+def trigger_for(cron: str, timezone: tzinfo) -> Any:
+    """Return the APScheduler trigger of a 5-field cron (6 fields: seconds first, tests only)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    fields = cron.split()
+    second = fields.pop(0) if len(fields) == 6 else "0"
+    minute, hour, day, month, day_of_week = fields
+    return CronTrigger(
+        second=second,
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=cron_day_of_week(day_of_week),
+        timezone=timezone,
+    )
+
+
+def next_fire(cron: str, after: datetime, timezone: tzinfo) -> datetime | None:
+    """Return the first time `cron` fires strictly after `after`."""
+    trigger = trigger_for(cron, timezone)
+    fire: datetime | None = trigger.get_next_fire_time(None, after)
+    if fire is not None and fire <= after:
+        # APScheduler's "next" includes `after` itself when it matches exactly.
+        from datetime import timedelta
+
+        fire = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
+    return fire
+
+
+def missed_jobs(
+    specs: Iterable[JobSpec],
+    last_fires: dict[str, float | None],
+    now: datetime,
+    timezone: tzinfo,
+) -> list[JobSpec]:
+    """Return the jobs with a slot between their last run and `now`: each is run once.
+
+    A job the daemon never ran has no last run to miss from; it waits for its next slot.
+    """
+    missed = []
+    for spec in specs:
+        last = last_fires.get(spec.job_id)
+        if last is None:
+            continue
+        fire = next_fire(spec.cron, datetime.fromtimestamp(last, timezone), timezone)
+        if fire is not None and fire <= now:
+            missed.append(spec)
+    return missed
+
+
+class Scheduler:
+    """The daemon's scheduler: `run` is called with a JobSpec in a worker thread."""
+
+    def __init__(
+        self, run: Callable[[JobSpec], None], *, max_parallel: int, timezone: tzinfo
+    ) -> None:
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        self.timezone = timezone
+        self._run = run
+        self._scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=max_parallel)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=timezone,
+        )
+
+    def start(self, specs: list[JobSpec]) -> None:
+        self.replace(specs)
+        self._scheduler.start()
+
+    def replace(self, specs: list[JobSpec]) -> None:
+        """Schedule exactly `specs` (used at start and on reload)."""
+        self._scheduler.remove_all_jobs()
+        for spec in specs:
+            self._scheduler.add_job(
+                self._run,
+                trigger_for(spec.cron, self.timezone),
+                args=[spec],
+                id=spec.job_id,
+                name=spec.job_id,
+                replace_existing=True,
+            )
+
+    def run_soon(self, spec: JobSpec) -> None:
+        """Run `spec` once now (a missed run), besides its cron schedule."""
+        self._scheduler.add_job(
+            self._run,
+            args=[spec],
+            id=f"{spec.job_id}:catch-up",
+            name=f"{spec.job_id} (missed run)",
+            replace_existing=True,
+        )
+
+    def next_runs(self) -> dict[str, datetime | None]:
+        return {
+            job.id: job.next_run_time
+            for job in self._scheduler.get_jobs()
+            if not job.id.endswith(":catch-up")
+        }
+
+    def shutdown(self) -> None:
+        """Start no new runs; running ones go on (the daemon decides how long to wait)."""
+        self._scheduler.shutdown(wait=False)
