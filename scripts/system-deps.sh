@@ -4,11 +4,11 @@
 set -euo pipefail
 
 want=(restic)
-[ "${1:-runtime}" = test ] && want+=(sshd ssh-keygen pgrep setpriv)
+[ "${1:-runtime}" = test ] && want+=(sshd ssh-keygen pgrep setpriv unshare systemd-analyze)
 
 declare -A package=(
     [restic]=restic [sshd]=openssh-server [ssh-keygen]=openssh-client [pgrep]=procps
-    [setpriv]=util-linux
+    [setpriv]=util-linux [unshare]=util-linux [systemd-analyze]=systemd
 )
 missing=()
 for command in "${want[@]}"; do

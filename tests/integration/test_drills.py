@@ -174,7 +174,8 @@ def test_sigterm_during_a_drill_removes_scratch_and_records_interrupted(
         text=True,
     )
     deadline = time.monotonic() + 60
-    while subprocess.run(["pgrep", "-f", "restic.*restore"], capture_output=True).returncode:
+    pattern = f"restic --cache-dir {appliance.state_dir}/cache restore"
+    while subprocess.run(["pgrep", "-f", pattern], capture_output=True).returncode:
         assert time.monotonic() < deadline, "the drill never started restoring"
         time.sleep(0.05)
     time.sleep(0.3)

@@ -24,6 +24,11 @@ def big(appliance: Appliance, tmp_path) -> Appliance:
     return appliance
 
 
+def restic_pattern(appliance: Appliance) -> str:
+    """This appliance's restic backup, told apart from any other by its cache directory."""
+    return f"restic --cache-dir {appliance.state_dir}/cache backup"
+
+
 def start_backup(appliance: Appliance) -> subprocess.Popen[str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "bdr", "--config", str(appliance.config_path), "backup"],
@@ -34,7 +39,7 @@ def start_backup(appliance: Appliance) -> subprocess.Popen[str]:
     deadline = time.monotonic() + 60
     while True:
         assert time.monotonic() < deadline, "the backup never started"
-        restic = subprocess.run(["pgrep", "-f", "restic.*backup --json"], capture_output=True)
+        restic = subprocess.run(["pgrep", "-f", restic_pattern(appliance)], capture_output=True)
         if restic.returncode == 0:
             return process
         time.sleep(0.05)
@@ -54,7 +59,7 @@ def test_sigterm_stops_restic_and_records_the_run_as_interrupted(big: Appliance)
     assert process.returncode == 143, stderr
     assert "stopped by SIGTERM" in stderr
     assert run_status(big) == "interrupted"
-    assert subprocess.run(["pgrep", "-f", "restic.*backup --json"]).returncode == 1
+    assert subprocess.run(["pgrep", "-f", restic_pattern(big)]).returncode == 1
     big.bdr("backup")  # restic removed its own lock on SIGINT: the next backup just works
 
 
@@ -62,7 +67,7 @@ def test_killed_bdr_leaves_a_run_that_becomes_interrupted(big: Appliance):
     process = start_backup(big)
     process.kill()
     process.wait()
-    subprocess.run(["pkill", "-9", "-f", "restic.*backup --json"])
+    subprocess.run(["pkill", "-9", "-f", restic_pattern(big)])
     assert run_status(big) == "running"
     status = big.bdr_json("status")
     assert status["plans"][0]["last_run"]["status"] == "interrupted"

@@ -1,0 +1,327 @@
+"""`bdr daemon` against real restic: schedules, crash safety, signals, sd_notify."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import Appliance, make_tree
+
+SECONDS = {"BDR_ALLOW_SECONDS_SCHEDULES": "1"}
+
+
+@pytest.fixture(autouse=True)
+def _seconds_schedules(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BDR_ALLOW_SECONDS_SCHEDULES", "1")
+
+
+def wait_for(what: str, predicate: Callable[[], object], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+class RunningDaemon:
+    def __init__(self, appliance: Appliance, env: dict[str, str] | None = None) -> None:
+        self.appliance = appliance
+        self.log = appliance.root / f"daemon-{time.monotonic_ns()}.log"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bdr", "--config", str(appliance.config_path), "daemon"],
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **SECONDS, **(env or {})},
+        )
+        wait_for(
+            "the daemon to be ready",
+            lambda: "daemon ready" in self.text() or self.process.poll() is not None,
+            60,
+        )
+        assert self.process.poll() is None, self.text()
+
+    def text(self) -> str:
+        return self.log.read_text()
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 120) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        return self.process.wait(timeout=timeout)
+
+
+def runs(appliance: Appliance, kind: str | None = None) -> list[sqlite3.Row]:
+    path = appliance.state_dir / "bdr.sqlite"
+    if not path.exists():
+        return []
+    rows = appliance.runs()
+    return [row for row in rows if kind is None or row["kind"] == kind]
+
+
+@pytest.fixture
+def scheduled(appliance: Appliance, office) -> Appliance:
+    appliance.appliance["stop_grace"] = "5s"
+    appliance.local_repository()
+    appliance.add_plan("office", [office], schedule="*/3 * * * * *")
+    appliance.add("drills", "onsite", plan="office", repository="local", schedule="*/4 * * * * *")
+    appliance.add("checks", "local", repository="local", schedule="*/5 * * * * *")
+    appliance.bdr("init")
+    return appliance
+
+
+@pytest.fixture
+def big(appliance: Appliance, tmp_path: Path) -> Appliance:
+    data = make_tree(tmp_path / "big", {f"f{i}.bin": os.urandom(8 << 20) for i in range(40)})
+    appliance.appliance["stop_grace"] = "2s"
+    appliance.local_repository()
+    appliance.add_plan("big", [data], schedule="*/2 * * * * *")
+    appliance.bdr("init")
+    return appliance
+
+
+def restic_running(appliance: Appliance, command: str) -> bool:
+    """Whether this appliance's restic (found by its cache directory) runs `command`."""
+    pattern = f"restic --cache-dir {appliance.state_dir}/cache {command}"
+    return subprocess.run(["pgrep", "-f", pattern], capture_output=True).returncode == 0
+
+
+def test_daemon_runs_backup_drill_and_check_on_schedule(scheduled: Appliance):
+    daemon = RunningDaemon(scheduled)
+    try:
+        wait_for(
+            "a backup, a drill and a check",
+            lambda: (
+                {row["kind"] for row in runs(scheduled) if row["status"] == "ok"}
+                >= {"backup", "drill", "check"}
+            ),
+        )
+        status = scheduled.bdr_json("status")
+        assert status["daemon"]["alive"]
+        jobs = {job["job"]: job for job in status["daemon"]["jobs"]}
+        assert set(jobs) == {"backup:office", "drill:onsite", "check:local"}
+        assert all(job["next_run"] > time.time() - 5 for job in jobs.values())
+        assert "daemon: alive" in scheduled.bdr("status").stdout
+    finally:
+        assert daemon.stop() == 0
+    log = daemon.text()
+    assert "run=" in log and "backup ok" in log and "daemon stopped" in log
+    assert not scheduled.bdr_json("status")["daemon"]["alive"]
+
+
+def test_sigterm_during_a_backup_exits_0_and_records_the_run(big: Appliance):
+    big.appliance["stop_grace"] = "1s"
+    big.write()
+    daemon = RunningDaemon(big)
+    wait_for("a backup to start", lambda: restic_running(big, "backup"))
+    started = time.monotonic()
+    assert daemon.stop() == 0
+    assert time.monotonic() - started < 1 + 30  # the grace, then restic stops on SIGINT
+    assert not restic_running(big, "backup")
+    assert "interrupted 1 restic process" in daemon.text()
+    assert runs(big, "backup")[-1]["status"] == "interrupted"
+    locks = Path(big.repositories["local"]["url"]) / "locks"
+    assert not any(locks.iterdir()), "restic, stopped with SIGINT, removed its own lock"
+
+
+def test_kill_9_then_restart_recovers(big: Appliance):
+    daemon = RunningDaemon(big)
+    locks = Path(big.repositories["local"]["url"]) / "locks"
+    wait_for(
+        "a backup to lock the repository",
+        lambda: restic_running(big, "backup") and any(locks.iterdir()),
+    )
+    daemon.stop(signal.SIGKILL)
+    # A power cut takes restic with it (under systemd the whole cgroup is killed).
+    subprocess.run(["pkill", "-9", "-f", f"restic --cache-dir {big.state_dir}/cache backup"])
+    wait_for("restic to die", lambda: not restic_running(big, "backup"), 10)
+    assert any(locks.iterdir()), "the killed restic left a lock"
+    history_before = len(runs(big))
+    assert runs(big, "backup")[-1]["status"] == "running"
+    restarted = RunningDaemon(big)
+    try:
+        assert "marked interrupted" in restarted.text()
+        assert "stale restic locks cleared" in restarted.text()
+        interrupted = [row for row in runs(big, "backup") if row["status"] == "interrupted"]
+        assert len(interrupted) == 1
+        wait_for(
+            "a backup after the restart",
+            lambda: any(row["status"] == "ok" for row in runs(big, "backup")),
+            120,
+        )
+    finally:
+        assert restarted.stop() == 0
+    assert len(runs(big)) >= history_before
+
+
+def test_manual_backup_waits_for_the_daemons_backup(big: Appliance):
+    daemon = RunningDaemon(big)
+    try:
+        wait_for("a backup to start", lambda: restic_running(big, "backup"))
+        manual = big.bdr("backup")
+        assert "waiting for repository 'local'" in manual.stderr
+        assert "backup of plan big" in manual.stderr
+    finally:
+        daemon.stop()
+
+
+def test_sighup_with_a_broken_config_keeps_the_old_one(scheduled: Appliance):
+    daemon = RunningDaemon(scheduled)
+    good = scheduled.config_path.read_text()
+    try:
+        scheduled.config_path.write_text(
+            good.replace('rto = "1h"', 'rto = "soon"') + "\n[plans.office.typo]\n"
+        )
+        daemon.process.send_signal(signal.SIGHUP)
+        wait_for("the reload to be refused", lambda: "reload refused" in daemon.text())
+        assert "drills.onsite.rto" in daemon.text() or "configuration error" in daemon.text()
+        count = len(runs(scheduled, "backup"))
+        wait_for("backups to go on", lambda: len(runs(scheduled, "backup")) > count + 1)
+        assert daemon.process.poll() is None
+        scheduled.config_path.write_text(good.replace('"*/3 * * * * *"', '"0 0 1 1 *"'))
+        daemon.process.send_signal(signal.SIGHUP)
+        wait_for("the reload", lambda: "config reloaded" in daemon.text())
+        jobs = {job["job"]: job for job in scheduled.bdr_json("status")["daemon"]["jobs"]}
+        assert jobs["backup:office"]["schedule"] == "0 0 1 1 *"
+    finally:
+        assert daemon.stop() == 0
+
+
+def test_missed_schedule_runs_once_at_start(appliance: Appliance, office):
+    appliance.local_repository()
+    appliance.add_plan("office", [office], schedule="0 3 * * *")
+    appliance.bdr("init")
+    first = RunningDaemon(appliance)
+    first.stop()
+    assert runs(appliance, "backup") == []  # never ran before: nothing was missed
+    db = sqlite3.connect(appliance.state_dir / "bdr.sqlite")
+    # The daemon last ran the job three days ago: three 03:00 slots have passed since.
+    db.execute(
+        "UPDATE schedule SET last_fire = ? WHERE job_id = 'backup:office'",
+        (time.time() - 3 * 86400,),
+    )
+    db.commit()
+    second = RunningDaemon(appliance)
+    try:
+        wait_for(
+            "the missed backup", lambda: any(r["status"] == "ok" for r in runs(appliance, "backup"))
+        )
+        time.sleep(3)
+        assert len(runs(appliance, "backup")) == 1
+        assert "missed a run while the daemon was down" in second.text()
+    finally:
+        assert second.stop() == 0
+
+
+def test_sd_notify_ready_and_watchdog(appliance: Appliance, office, tmp_path):
+    appliance.local_repository()
+    appliance.add_plan("office", [office], schedule="0 3 * * *")
+    appliance.bdr("init")
+    address = str(tmp_path / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(address)
+        sock.settimeout(30)
+        daemon = RunningDaemon(appliance, {"NOTIFY_SOCKET": address, "WATCHDOG_USEC": "2000000"})
+        try:
+            messages: list[str] = []
+            while not any("WATCHDOG=1" in m for m in messages):
+                messages.append(sock.recv(4096).decode())
+            assert any(m.startswith("READY=1") for m in messages)
+        finally:
+            assert daemon.stop() == 0
+        assert "STOPPING=1" in sock.recv(4096).decode()
+
+
+@pytest.fixture
+def installed(tmp_path: Path) -> Iterator[Path]:
+    if os.geteuid() != 0:
+        pytest.skip("install.sh runs as root")
+    root = tmp_path / "root"
+    env = {**os.environ, "DESTDIR": str(root)}
+    subprocess.run(
+        ["sh", "appliance/install.sh"],
+        env=env,
+        check=True,
+        capture_output=True,
+        cwd=Path(__file__).parents[2],
+        timeout=600,
+    )
+    yield root
+
+
+def test_install_sh_into_a_prefix(installed: Path):
+    root = installed
+    passwd = (root / "etc/passwd").read_text()
+    uid = int(next(line for line in passwd.splitlines() if line.startswith("bdr:")).split(":")[2])
+    for path, mode, owner in (
+        ("etc/bdr/secrets", 0o700, uid),
+        ("var/lib/bdr", 0o750, uid),
+        ("srv/bdr/scratch", 0o700, uid),
+        ("srv/bdr/repo", 0o700, uid),
+        ("etc/bdr/bdr.toml", 0o640, 0),
+    ):
+        info = (root / path).stat()
+        assert (info.st_mode & 0o777, info.st_uid) == (mode, owner), path
+    assert (root / "etc/systemd/system/multi-user.target.wants/bdr.service").is_symlink()
+    version = subprocess.run(
+        [root / "opt/bdr/venv/bin/bdr", "--version"], capture_output=True, text=True, check=True
+    )
+    assert "bdr, version" in version.stdout
+
+
+def test_install_sh_is_idempotent_and_uninstall_keeps_data(installed: Path):
+    root = installed
+    config = root / "etc/bdr/bdr.toml"
+    config.write_text(config.read_text() + "\n# edited by the technician\n")
+    env = {**os.environ, "DESTDIR": str(root)}
+    repo = Path(__file__).parents[2]
+    again = subprocess.run(
+        ["sh", "appliance/install.sh"],
+        env=env,
+        check=True,
+        text=True,
+        capture_output=True,
+        cwd=repo,
+        timeout=600,
+    )
+    assert "kept the existing /etc/bdr/bdr.toml" in again.stdout
+    assert "edited by the technician" in config.read_text()
+    users = [line for line in (root / "etc/passwd").read_text().splitlines()]
+    assert [line.split(":")[0] for line in users].count("bdr") == 1
+    subprocess.run(
+        ["sh", "appliance/install.sh", "--uninstall"],
+        env=env,
+        check=True,
+        capture_output=True,
+        cwd=repo,
+    )
+    assert not (root / "opt/bdr").exists()
+    assert not (root / "etc/systemd/system/bdr.service").exists()
+    assert "edited by the technician" in config.read_text()
+    assert (root / "var/lib/bdr").is_dir() and (root / "srv/bdr/repo").is_dir()
+
+
+def test_systemd_analyze_verifies_the_unit(installed: Path):
+    if subprocess.run(["which", "systemd-analyze"], capture_output=True).returncode:
+        pytest.fail("systemd-analyze is missing: make test installs systemd")
+    unit = installed / "etc/systemd/system/bdr.service"
+    # The unit names /opt/bdr/venv/bin/bdr: verify it where /opt is the installed tree's.
+    result = subprocess.run(
+        [
+            "unshare",
+            "-m",
+            "sh",
+            "-c",
+            f"mount --bind {installed / 'opt'} /opt && systemd-analyze verify {unit}",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == ""

@@ -1,0 +1,53 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bdr.schedule.jobs import JobSpec, cron_day_of_week
+from bdr.schedule.scheduler import missed_jobs, next_fire
+
+
+@pytest.mark.parametrize(
+    ("field", "names"),
+    [
+        ("*", "*"),
+        ("0", "sun"),
+        ("7", "sun"),
+        ("6", "sat"),
+        ("1-5", "mon,tue,wed,thu,fri"),
+        ("5-7", "sun,fri,sat"),
+        ("sat,sun", "sun,sat"),
+        ("*/2", "sun,tue,thu,sat"),
+        ("mon-wed", "mon,tue,wed"),
+    ],
+)
+def test_cron_days_become_names_apscheduler_cannot_misread(field, names):
+    assert cron_day_of_week(field) == names
+
+
+def test_saturday_is_saturday():
+    # cron "6" is Saturday; APScheduler 3 alone would read it as Sunday.
+    fire = next_fire("30 2 * * 6", datetime(2026, 11, 25, tzinfo=UTC), UTC)
+    assert fire == datetime(2026, 11, 28, 2, 30, tzinfo=UTC)
+    assert fire.strftime("%A") == "Saturday"
+
+
+def test_next_fire_is_strictly_after():
+    moment = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
+    assert next_fire("0 */4 * * *", moment, UTC) == moment + timedelta(hours=4)
+
+
+def test_seconds_field_for_tests(monkeypatch):
+    moment = datetime(2026, 11, 25, 4, 0, 1, tzinfo=UTC)
+    assert next_fire("*/5 * * * * *", moment, UTC) == moment + timedelta(seconds=4)
+
+
+def test_missed_jobs_run_once_and_new_jobs_wait():
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    daily = JobSpec("backup:a", "backup", "a", "0 3 * * *")
+    fresh = JobSpec("backup:b", "backup", "b", "0 3 * * *")
+    recent = JobSpec("check:c", "check", "c", "0 3 * * *")
+    last = {
+        "backup:a": (now - timedelta(days=3)).timestamp(),  # three slots missed: one run
+        "check:c": datetime(2026, 11, 25, 3, 0, tzinfo=UTC).timestamp(),  # ran at its slot
+    }
+    assert missed_jobs([daily, fresh, recent], last, now, UTC) == [daily]
