@@ -28,6 +28,7 @@ from bdr.config.load import load_config
 from bdr.config.model import Config
 from bdr.errors import BdrError, ConfigError, Interrupted
 from bdr.fsutil import remove_tree
+from bdr.metrics.exporter import Exporter, publish_after_run
 from bdr.restic import argv as build
 from bdr.restic import runner
 from bdr.restic.environment import build_env
@@ -92,7 +93,10 @@ class Daemon:
             runs.record_fire(ctx.db, spec.job_id, time.time(), self._next_run(spec.job_id))
             log.info("job %s starting", spec.job_id)
             self.notifier.send(f"STATUS=running {spec.job_id}")
-            _execute(ctx, spec)
+            try:
+                _execute(ctx, spec)
+            finally:
+                publish_after_run(self.config)
         except BaseException as error:
             # A job must never take the scheduler thread down; the run itself is recorded.
             log.error(
@@ -137,6 +141,12 @@ class Daemon:
         runs.set_daemon_value(db, "pid", str(os.getpid()))
         runs.set_daemon_value(db, "started_at", str(time.time()))
         runs.set_daemon_value(db, "version", __version__)
+        runs.set_daemon_value(db, "restic_version", self.restic.features.version_text)
+        exporter = None
+        if self.config.metrics.listen:
+            exporter = Exporter(self.config.metrics, lambda: self.config)
+            exporter.start()
+        publish_after_run(self.config)
         log.info("daemon ready: %d jobs, config %s", len(specs), self.config_path)
         self.notifier.send("READY=1\nSTATUS=idle")
         last_beat = last_ping = 0.0
@@ -154,7 +164,10 @@ class Daemon:
                 self._reload.clear()
                 self.reload(db)
             self._stop.wait(0.5)
-        return self.shutdown(db)
+        code = self.shutdown(db)
+        if exporter is not None:
+            exporter.stop()
+        return code
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if signum == signal.SIGHUP:

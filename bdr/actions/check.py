@@ -10,6 +10,7 @@ from bdr.actions.context import Context, recorded_run
 from bdr.actions.summary import RunSummary
 from bdr.errors import BdrError
 from bdr.restic import argv as build
+from bdr.restic.messages import json_objects
 from bdr.restic.outcome import Outcome
 from bdr.restic.runner import require_ok
 from bdr.store import runs
@@ -75,7 +76,19 @@ def check_repository(ctx: Context, repository: str, cycle: int) -> RunSummary:
             record.details["errors"] = errors[:MAX_ERROR_LINES]
             first = errors[0] if errors else result.error_text()
             raise BdrError(f"check of {repository} found errors: {first}")
+        size = _stored_size(ctx, repository)
+        if size is not None:
+            record.details["repository_size_bytes"] = size
         coverage = read_coverage(ctx, repository, cycle, current=subset)
         record.details["coverage"] = coverage
         record.message = f"no errors; read subset {subset}/{cycle}; cycle coverage {coverage:.0%}"
     return RunSummary.of(record)
+
+
+def _stored_size(ctx: Context, repository: str) -> int | None:
+    """Measure the repository for bdr_repository_size_bytes; the check already holds the lock."""
+    result = ctx.restic.run(ctx.restic.args(build.stats_raw), ctx.env(repository))
+    for data in json_objects(result.stdout) if result.ok else []:
+        if isinstance(data, dict) and isinstance(data.get("total_size"), int):
+            return int(data["total_size"])
+    return None

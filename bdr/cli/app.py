@@ -72,10 +72,22 @@ class App:
                 os.environ.get("BDR_RESTIC", "restic"),
                 cache_dir=config.appliance.state_dir / "cache",
             )
+            from bdr.store.runs import set_daemon_value
+
+            # For bdr_appliance_info: the collector reads versions, it never runs restic.
+            set_daemon_value(db, "restic_version", restic.features.version_text)
             self._context = Context(
                 config=config, db=db, restic=restic, say=self.say, lock_timeout=lock_timeout
             )
         return self._context
+
+    def publish(self) -> None:
+        """After runs: refresh the metrics textfile and push, when configured."""
+        config = self.config
+        if config.metrics.textfile or config.metrics.pushgateway:
+            from bdr.metrics.exporter import publish_after_run
+
+            publish_after_run(config)
 
     def say(self, text: str) -> None:
         """Tell the person what is happening (stderr, so --json output stays clean)."""

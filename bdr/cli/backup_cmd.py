@@ -32,6 +32,7 @@ def backup(app: App, plans: tuple[str, ...], lock_timeout: float | None) -> None
     if not config.plans:
         app.abort(f"{app.config_path} has no [plans.*]: nothing to back up", 2)
     summaries = backup_plans(app.context(lock_timeout=lock_timeout), config.plans_named(plans))
+    app.publish()
     if app.json_output:
         app.print_json([summary.as_json() for summary in summaries])
     else:

@@ -19,6 +19,7 @@ def check(app: App, repository: str | None) -> None:
     summaries = [
         check_repository(ctx, name, cycle) for name, cycle in checks_to_run(ctx, repository).items()
     ]
+    app.publish()
     if app.json_output:
         app.print_json([summary.as_json() for summary in summaries])
     else:

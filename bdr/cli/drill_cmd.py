@@ -33,6 +33,7 @@ def run(app: App, name: str | None, run_all: bool, snapshot: str | None) -> None
     if not names:
         app.abort(f"{app.config_path} has no [drills.*]", 2)
     results = [run_drill(ctx, drill_name, snapshot_id=snapshot) for drill_name in names]
+    app.publish()
     if app.json_output:
         app.print_json([result.as_json() for result in results])
     else:

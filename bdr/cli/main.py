@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "drill": ("bdr.cli.drill_cmd", "drill", "Run restore drills; list them and their history."),
     "check": ("bdr.cli.check_cmd", "check", "Check repositories, reading every pack once a cycle."),
     "daemon": ("bdr.cli.daemon_cmd", "daemon", "Run the appliance service (for systemd)."),
+    "metrics": ("bdr.cli.metrics_cmd", "metrics", "Print the Prometheus metrics once."),
 }
 
 

@@ -132,8 +132,17 @@ _ABSOLUTE_PATHS = (
     ("appliance", None, ("state_dir", "scratch_dir")),
     ("repositories", "*", ("password_file", "env_file")),
     ("remote", "*", ("key_file", "known_hosts")),
+    ("metrics", None, ("tls_cert_file", "tls_key_file", "basic_auth_password_file", "textfile")),
 )
-_SECRET_FILES = {"password_file", "env_file", "key_file"}
+_SECRET_FILES = {
+    "password_file",
+    "env_file",
+    "key_file",
+    "tls_key_file",
+    "basic_auth_password_file",
+}
+# Files that must exist (secrets are checked for their mode as well).
+_EXISTING_FILES = {*_SECRET_FILES, "known_hosts", "tls_cert_file"}
 
 
 def _check_files(raw: dict[str, Any]) -> Iterator[str]:
@@ -150,7 +159,7 @@ def _check_files(raw: dict[str, Any]) -> Iterator[str]:
                 where = ".".join(part for part in (section, name, key) if part)
                 if not value.startswith("/"):
                     yield f"{where}: {value!r} must be an absolute path"
-                elif key in _SECRET_FILES or key == "known_hosts":
+                elif key in _EXISTING_FILES:
                     yield from _check_file(where, Path(value), secret=key in _SECRET_FILES)
 
 

@@ -199,9 +199,36 @@ class Check(_Section):
 
 
 class Metrics(_Section):
-    listen: str = "127.0.0.1:9898"
-    textfile: Path | None = None
-    pushgateway: str | None = None
+    listen: str | None = Field(
+        default="127.0.0.1:9898", description="host:port of the daemon's exporter; empty: none"
+    )
+    textfile: Path | None = Field(
+        default=None, description="a .prom file for node_exporter's textfile collector"
+    )
+    pushgateway: str | None = Field(
+        default=None, description="Pushgateway URL, pushed to after every run"
+    )
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    basic_auth_user: str | None = None
+    basic_auth_password_file: Path | None = None
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, listen: str | None) -> str | None:
+        if listen:
+            host, _, port = listen.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"{listen!r} is not host:port (e.g. 127.0.0.1:9898)")
+        return listen or None
+
+    @model_validator(mode="after")
+    def _pairs(self) -> Metrics:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("set both tls_cert_file and tls_key_file, or neither")
+        if (self.basic_auth_user is None) != (self.basic_auth_password_file is None):
+            raise ValueError("set both basic_auth_user and basic_auth_password_file, or neither")
+        return self
 
 
 class Reports(_Section):

@@ -154,6 +154,11 @@ def unlock(binary: str = "restic", cache_dir: str | None = None) -> Argv:
     return (*_base(binary, cache_dir), "unlock")
 
 
+def stats_raw(binary: str = "restic", cache_dir: str | None = None) -> Argv:
+    """Argv of the repository's stored size (all snapshots, deduplicated, as stored)."""
+    return (*_base(binary, cache_dir), "stats", "--json", "--mode", "raw-data")
+
+
 def check(subset: int, cycle: int, *, binary: str = "restic", cache_dir: str | None = None) -> Argv:
     """Argv of a structural check that also reads subset `subset` of `cycle` of the packs."""
     return (*_base(binary, cache_dir), "check", f"--read-data-subset={subset}/{cycle}")

@@ -63,6 +63,11 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 4: indexes for the metrics collector, which reads on every scrape.
+    """
+    CREATE INDEX runs_by_kind_status ON runs (kind, status);
+    CREATE INDEX runs_by_subject ON runs (kind, subject, started_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

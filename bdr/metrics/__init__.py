@@ -1,0 +1,1 @@
+"""Prometheus metrics over the history store: the collector and its exporters."""
