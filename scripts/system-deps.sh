@@ -4,11 +4,13 @@
 set -euo pipefail
 
 want=(restic)
-[ "${1:-runtime}" = test ] && want+=(sshd ssh-keygen pgrep setpriv unshare systemd-analyze)
+[ "${1:-runtime}" = test ] && want+=(sshd ssh-keygen pgrep setpriv unshare systemd-analyze prometheus
+                                   prometheus-pushgateway)
 
 declare -A package=(
     [restic]=restic [sshd]=openssh-server [ssh-keygen]=openssh-client [pgrep]=procps
     [setpriv]=util-linux [unshare]=util-linux [systemd-analyze]=systemd
+    [prometheus]=prometheus [prometheus-pushgateway]=prometheus-pushgateway
 )
 missing=()
 for command in "${want[@]}"; do

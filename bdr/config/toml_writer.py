@@ -22,7 +22,8 @@ def _value(value: object) -> str:
 
 def to_toml(data: dict[str, object], prefix: str = "") -> str:
     """Render nested tables as TOML: a table's own keys first, then its sub-tables."""
-    scalars = [(key, value) for key, value in data.items() if not isinstance(value, dict)]
+    # TOML has no null: a key set to None is left out, which means "the default".
+    scalars = [(k, v) for k, v in data.items() if v is not None and not isinstance(v, dict)]
     tables = [(key, value) for key, value in data.items() if isinstance(value, dict)]
     lines = [f"[{prefix}]"] if prefix and (scalars or not tables) else []
     lines += [f"{_key(key)} = {_value(value)}" for key, value in scalars]

@@ -105,7 +105,11 @@ class Exporter:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.minimum_version = ssl.TLSVersion.TLSv1_2
             context.load_cert_chain(str(settings.tls_cert_file), str(settings.tls_key_file))
-            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            # The handshake happens in each request's thread: a client that connects and says
+            # nothing must not hold up the accepting thread.
+            self.server.socket = context.wrap_socket(
+                self.server.socket, server_side=True, do_handshake_on_connect=False
+            )
         self.address = settings.listen
         self._thread = threading.Thread(
             target=self.server.serve_forever, daemon=True, name="metrics"

@@ -234,3 +234,99 @@ class SftpServer:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+@dataclass
+class Prometheus:
+    """Debian's Prometheus on a loopback port, scraping every second."""
+
+    directory: Path
+    scrape_configs: list[dict[str, object]]
+    extra_args: tuple[str, ...] = ()
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        config = self.directory / "prometheus.yml"
+        config.write_text(
+            json.dumps(
+                {
+                    "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+                    "scrape_configs": self.scrape_configs,
+                }
+            )
+        )
+        log = self.directory / "prometheus.log"
+        self.process = subprocess.Popen(
+            [
+                "prometheus",
+                f"--config.file={config}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                f"--storage.tsdb.path={self.directory / 'data'}",
+                *self.extra_args,
+            ],
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for_port(self.port, 60, self.process, log)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def query(self, expression: str) -> list[dict[str, object]]:
+        from urllib.parse import urlencode
+
+        with urllib.request.urlopen(
+            f"{self.url}/api/v1/query?{urlencode({'query': expression})}", timeout=10
+        ) as response:
+            body = json.load(response)
+        assert body["status"] == "success", body
+        result: list[dict[str, object]] = body["data"]["result"]
+        return result
+
+    def wait_for(self, expression: str, timeout: float = 60) -> list[dict[str, object]]:
+        """Poll until `expression` returns data: a first sample takes seconds to be queryable."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = self.query(expression)
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{expression!r} returned no data in {timeout}s")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+
+@dataclass
+class Pushgateway:
+    directory: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        log = self.directory / "pushgateway.log"
+        binary = shutil.which("prometheus-pushgateway") or "pushgateway"
+        self.process = subprocess.Popen(
+            [binary, f"--web.listen-address=127.0.0.1:{self.port}"],
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for_port(self.port, 30, self.process, log)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)

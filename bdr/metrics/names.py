@@ -1,0 +1,28 @@
+"""The metric names of DESIGN.md's table: the contract with dashboards and alert rules."""
+
+METRIC_NAMES = (
+    "bdr_appliance_info",
+    "bdr_backup_last_success_timestamp_seconds",
+    "bdr_backup_last_status",
+    "bdr_backup_last_duration_seconds",
+    "bdr_backup_last_added_bytes",
+    "bdr_backup_last_processed_bytes",
+    "bdr_backup_last_processed_files",
+    "bdr_snapshot_latest_timestamp_seconds",
+    "bdr_verified_snapshot_timestamp_seconds",
+    "bdr_rpo_target_seconds",
+    "bdr_drill_last_timestamp_seconds",
+    "bdr_drill_last_success",
+    "bdr_drill_last_recovery_seconds",
+    "bdr_drill_projected_full_recovery_seconds",
+    "bdr_drill_rto_target_seconds",
+    "bdr_drill_last_verified_files",
+    "bdr_drill_last_mismatched_files",
+    "bdr_check_last_success_timestamp_seconds",
+    "bdr_check_last_status",
+    "bdr_check_read_coverage_ratio",
+    "bdr_repository_size_bytes",
+    "bdr_runs_total",
+    "bdr_scheduler_next_run_timestamp_seconds",
+    "bdr_daemon_heartbeat_timestamp_seconds",
+)

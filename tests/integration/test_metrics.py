@@ -1,0 +1,224 @@
+"""Metrics through real Prometheus and Pushgateway on loopback."""
+
+from __future__ import annotations
+
+import datetime
+import ssl
+import urllib.error
+import urllib.request
+from base64 import b64encode
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bdr.metrics.names import METRIC_NAMES
+from tests.integration.conftest import Appliance
+from tests.integration.daemon import RunningDaemon, runs, wait_for
+from tests.integration.servers import Prometheus, Pushgateway, free_port
+
+
+@pytest.fixture(autouse=True)
+def _seconds_schedules(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BDR_ALLOW_SECONDS_SCHEDULES", "1")
+
+
+def metric_names(exposition: str) -> set[str]:
+    return {
+        line.split("{")[0].split(" ")[0]
+        for line in exposition.splitlines()
+        if line and not line.startswith("#")
+    }
+
+
+@pytest.fixture
+def monitored(appliance: Appliance, office) -> Appliance:
+    appliance.local_repository()
+    appliance.add_plan("office", [office], schedule="*/3 * * * * *")
+    appliance.add("drills", "onsite", plan="office", repository="local", schedule="*/4 * * * * *")
+    appliance.add("checks", "local", repository="local", schedule="*/5 * * * * *")
+    appliance.port = free_port()  # type: ignore[attr-defined]
+    appliance.sections["metrics"] = {"listen": f"127.0.0.1:{appliance.port}"}  # type: ignore[attr-defined]
+    return appliance
+
+
+def _set_metrics(appliance: Appliance, **settings: object) -> None:
+    appliance.sections["metrics"] = settings
+    appliance.write()
+
+
+def test_prometheus_scrapes_every_metric_from_the_daemon(monitored: Appliance, tmp_path):
+    _set_metrics(monitored, listen=f"127.0.0.1:{monitored.port}")  # type: ignore[attr-defined]
+    monitored.bdr("init")
+    daemon = RunningDaemon(monitored)
+    prometheus = Prometheus(
+        tmp_path / "prometheus",
+        [
+            {
+                "job_name": "bdr",
+                "static_configs": [{"targets": [f"127.0.0.1:{monitored.port}"]}],  # type: ignore[attr-defined]
+            }
+        ],
+    )
+    prometheus.start()
+    try:
+        wait_for(
+            "a backup, a drill and a check",
+            lambda: (
+                {row["kind"] for row in runs(monitored) if row["status"] == "ok"}
+                >= {"backup", "drill", "check"}
+            ),
+        )
+        body = (
+            urllib.request.urlopen(
+                f"http://127.0.0.1:{monitored.port}/metrics",
+                timeout=10,  # type: ignore[attr-defined]
+            )
+            .read()
+            .decode()
+        )
+        assert set(METRIC_NAMES) <= metric_names(body), set(METRIC_NAMES) - metric_names(body)
+        assert prometheus.wait_for('up{job="bdr"} == 1')
+        for name in METRIC_NAMES:
+            prometheus.wait_for(name)
+        (drill,) = prometheus.wait_for('bdr_drill_last_success{drill="onsite"}')
+        assert drill["value"][1] == "1"  # type: ignore[index]
+    finally:
+        prometheus.stop()
+        assert daemon.stop() == 0
+
+
+def test_bdr_metrics_prints_the_exposition_once(monitored: Appliance):
+    monitored.bdr("init")
+    monitored.bdr("backup")
+    body = monitored.bdr("metrics").stdout
+    assert 'bdr_backup_last_status{plan="office",repository="local"} 2.0' in body
+    assert 'restic_version="0.' in body
+
+
+def test_textfile_is_written_after_a_run(monitored: Appliance, tmp_path):
+    textfile = tmp_path / "textfile" / "bdr.prom"
+    textfile.parent.mkdir()
+    _set_metrics(monitored, textfile=str(textfile))
+    monitored.bdr("init")
+    monitored.bdr("backup")
+    text = textfile.read_text()
+    assert 'bdr_backup_last_status{plan="office",repository="local"} 2.0' in text
+    assert [p.name for p in textfile.parent.iterdir()] == ["bdr.prom"]  # no temp file left
+
+
+def test_push_to_pushgateway_is_seen_by_prometheus(monitored: Appliance, tmp_path):
+    gateway = Pushgateway(tmp_path / "pushgateway")
+    gateway.start()
+    prometheus = Prometheus(
+        tmp_path / "prometheus",
+        [
+            {
+                "job_name": "pushgateway",
+                "honor_labels": True,
+                "static_configs": [{"targets": [f"127.0.0.1:{gateway.port}"]}],
+            }
+        ],
+    )
+    prometheus.start()
+    try:
+        _set_metrics(monitored, pushgateway=gateway.url)
+        monitored.bdr("init")
+        monitored.bdr("backup")
+        (series,) = prometheus.wait_for('bdr_backup_last_status{appliance="test-01"}')
+        assert series["value"][1] == "2"  # type: ignore[index]
+        assert series["metric"]["job"] == "bdr"  # type: ignore[index]
+    finally:
+        prometheus.stop()
+        gateway.stop()
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    import ipaddress
+
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file = tmp_path / "metrics.crt"
+    key_file = tmp_path / "metrics.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_file.chmod(0o600)
+    yield cert_file, key_file
+
+
+def test_tls_and_basic_auth_refuse_a_scrape_without_credentials(
+    monitored: Appliance, certificate, tmp_path
+):
+    cert_file, key_file = certificate
+    password = monitored.secret("metrics.pass", "scrape me please\n")
+    port = monitored.port  # type: ignore[attr-defined]
+    _set_metrics(
+        monitored,
+        listen=f"127.0.0.1:{port}",
+        tls_cert_file=str(cert_file),
+        tls_key_file=str(key_file),
+        basic_auth_user="prometheus",
+        basic_auth_password_file=str(password),
+    )
+    monitored.bdr("init")
+    daemon = RunningDaemon(monitored)
+    context = ssl.create_default_context(cafile=str(cert_file))
+    url = f"https://127.0.0.1:{port}/metrics"
+    prometheus = Prometheus(
+        tmp_path / "prometheus",
+        [
+            {
+                "job_name": "bdr",
+                "scheme": "https",
+                "tls_config": {"ca_file": str(cert_file)},
+                "basic_auth": {"username": "prometheus", "password_file": str(password)},
+                "static_configs": [{"targets": [f"127.0.0.1:{port}"]}],
+            }
+        ],
+    )
+    try:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url, context=context, timeout=10)
+        assert refused.value.code == 401
+        with pytest.raises((urllib.error.URLError, ConnectionError)):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10)
+        request = urllib.request.Request(
+            url,
+            headers={
+                "Authorization": "Basic " + b64encode(b"prometheus:scrape me please").decode()
+            },
+        )
+        body = urllib.request.urlopen(request, context=context, timeout=10).read().decode()
+        assert "bdr_appliance_info" in body
+        prometheus.start()
+        prometheus.wait_for('up{job="bdr"} == 1')
+    finally:
+        prometheus.stop()
+        assert daemon.stop() == 0
