@@ -243,27 +243,31 @@ class Prometheus:
     directory: Path
     scrape_configs: list[dict[str, object]]
     extra_args: tuple[str, ...] = ()
+    config: dict[str, object] | None = None  # a whole config instead of scrape_configs
+    agent: bool = False
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         config = self.directory / "prometheus.yml"
-        config.write_text(
-            json.dumps(
-                {
-                    "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-                    "scrape_configs": self.scrape_configs,
-                }
-            )
-        )
+        default = {
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "scrape_configs": self.scrape_configs,
+        }
+        config.write_text(json.dumps(self.config or default))
         log = self.directory / "prometheus.log"
+        storage = (
+            ["--enable-feature=agent", f"--storage.agent.path={self.directory / 'wal'}"]
+            if self.agent
+            else [f"--storage.tsdb.path={self.directory / 'data'}"]
+        )
         self.process = subprocess.Popen(
             [
                 "prometheus",
                 f"--config.file={config}",
                 f"--web.listen-address=127.0.0.1:{self.port}",
-                f"--storage.tsdb.path={self.directory / 'data'}",
+                *storage,
                 *self.extra_args,
             ],
             stdout=log.open("ab"),

@@ -16,6 +16,7 @@ from bdr.metrics.names import METRIC_NAMES
 from tests.integration.conftest import Appliance
 from tests.integration.daemon import RunningDaemon, runs, wait_for
 from tests.integration.servers import Prometheus, Pushgateway, free_port
+from tests.promql import dashboard_expressions, rule_expressions
 
 
 @pytest.fixture(autouse=True)
@@ -47,42 +48,50 @@ def _set_metrics(appliance: Appliance, **settings: object) -> None:
     appliance.write()
 
 
-def test_prometheus_scrapes_every_metric_from_the_daemon(monitored: Appliance, tmp_path):
-    _set_metrics(monitored, listen=f"127.0.0.1:{monitored.port}")  # type: ignore[attr-defined]
+def test_prometheus_scrapes_every_metric_and_every_query_returns_data(
+    monitored: Appliance, tmp_path
+):
+    port = monitored.port  # type: ignore[attr-defined]
+    # A second plan with a missing source makes partial backups: their series exist too.
+    monitored.add_plan(
+        "mail", [tmp_path / "office", tmp_path / "mail-archive"], schedule="*/3 * * * * *"
+    )
+    monitored.write()
     monitored.bdr("init")
     daemon = RunningDaemon(monitored)
+    # Fleet labels come from Prometheus (target labels here, external labels on an agent).
+    labels = {"client": "Test Client", "site": "Lab", "appliance": "test-01"}
     prometheus = Prometheus(
         tmp_path / "prometheus",
         [
             {
                 "job_name": "bdr",
-                "static_configs": [{"targets": [f"127.0.0.1:{monitored.port}"]}],  # type: ignore[attr-defined]
+                "static_configs": [{"targets": [f"127.0.0.1:{port}"], "labels": labels}],
             }
         ],
     )
     prometheus.start()
     try:
         wait_for(
-            "a backup, a drill and a check",
+            "a backup, a drill, a check and a partial backup",
             lambda: (
-                {row["kind"] for row in runs(monitored) if row["status"] == "ok"}
-                >= {"backup", "drill", "check"}
+                {(row["kind"], row["status"]) for row in runs(monitored)}
+                >= {("backup", "ok"), ("drill", "ok"), ("check", "ok"), ("backup", "warning")}
             ),
         )
-        body = (
-            urllib.request.urlopen(
-                f"http://127.0.0.1:{monitored.port}/metrics",
-                timeout=10,  # type: ignore[attr-defined]
-            )
-            .read()
-            .decode()
-        )
-        assert set(METRIC_NAMES) <= metric_names(body), set(METRIC_NAMES) - metric_names(body)
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read()
+        exported = metric_names(body.decode())
+        assert set(METRIC_NAMES) <= exported, set(METRIC_NAMES) - exported
         assert prometheus.wait_for('up{job="bdr"} == 1')
         for name in METRIC_NAMES:
             prometheus.wait_for(name)
         (drill,) = prometheus.wait_for('bdr_drill_last_success{drill="onsite"}')
         assert drill["value"][1] == "1"  # type: ignore[index]
+        for where, expression in [*dashboard_expressions(), *rule_expressions()]:
+            try:
+                prometheus.wait_for(expression, timeout=30)
+            except AssertionError as error:
+                raise AssertionError(f"{where}: {error}") from None
     finally:
         prometheus.stop()
         assert daemon.stop() == 0
@@ -221,4 +230,41 @@ def test_tls_and_basic_auth_refuse_a_scrape_without_credentials(
         prometheus.wait_for('up{job="bdr"} == 1')
     finally:
         prometheus.stop()
+        assert daemon.stop() == 0
+
+
+def test_agent_remote_writes_with_the_appliance_labels(monitored: Appliance, tmp_path):
+    """appliance/prometheus-agent.yml, pointed at this appliance and a receiving Prometheus."""
+    import yaml
+
+    port = monitored.port  # type: ignore[attr-defined]
+    monitored.bdr("init")
+    monitored.bdr("backup")
+    daemon = RunningDaemon(monitored)
+    central = Prometheus(
+        tmp_path / "central", [], extra_args=("--web.enable-remote-write-receiver",)
+    )
+    central.start()
+    config = yaml.safe_load(
+        (Path(__file__).parents[2] / "appliance" / "prometheus-agent.yml").read_text()
+    )
+    config["global"]["scrape_interval"] = "1s"
+    config["scrape_configs"][0]["static_configs"][0]["targets"] = [f"127.0.0.1:{port}"]
+    remote = config["remote_write"][0]
+    remote["url"] = f"{central.url}/api/v1/write"
+    remote["basic_auth"]["password_file"] = str(monitored.secret("remote-write.pass", "x\n"))
+    agent = Prometheus(tmp_path / "agent", [], config=config, agent=True)
+    agent.start()
+    try:
+        (series,) = central.wait_for('bdr_backup_last_status{plan="office"}', timeout=90)
+        labels = series["metric"]
+        assert (labels["client"], labels["site"], labels["appliance"]) == (  # type: ignore[index]
+            "Acme Dental",
+            "Main office",
+            "acme-01",
+        )
+        assert series["value"][1] == "2"  # type: ignore[index]
+    finally:
+        agent.stop()
+        central.stop()
         assert daemon.stop() == 0
