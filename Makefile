@@ -37,6 +37,7 @@ test-unit: $(FULL)
 
 bench: deps-runtime $(BASE)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/metrics.py
 
 lint: $(FULL)
 	$(BIN)/ruff format --check bdr tests bench

@@ -140,6 +140,7 @@ def recorded_run(
             bytes_processed=record.bytes_processed,
             files_processed=record.files_processed,
             details=record.details,
+            snapshot_time=record.details.get("snapshot_time"),
             now=ctx.now,
         )
         log.info(

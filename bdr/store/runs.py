@@ -99,6 +99,7 @@ def finish_run(
     bytes_processed: int | None = None,
     files_processed: int | None = None,
     details: dict[str, Any] | None = None,
+    snapshot_time: float | None = None,
     now: Callable[[], float] = time.time,
 ) -> None:
     """Record the end of a run."""
@@ -106,7 +107,8 @@ def finish_run(
         raise ValueError(f"a run cannot end as {status!r}")
     connection.execute(
         "UPDATE runs SET status = ?, ended_at = ?, snapshot_id = ?, exit_code = ?, error = ?, "
-        "bytes_added = ?, bytes_processed = ?, files_processed = ?, details = ? WHERE id = ?",
+        "bytes_added = ?, bytes_processed = ?, files_processed = ?, details = ?, "
+        "snapshot_time = ? WHERE id = ?",
         (
             status,
             now(),
@@ -117,6 +119,7 @@ def finish_run(
             bytes_processed,
             files_processed,
             json.dumps(details or {}, sort_keys=True),
+            snapshot_time,
             run_id,
         ),
     )
@@ -187,16 +190,12 @@ def last_run(
     if statuses:
         query += f" AND status IN ({', '.join('?' for _ in statuses)})"
         params.extend(statuses)
-    row = connection.execute(
-        query + " ORDER BY started_at DESC, id DESC LIMIT 1", params
-    ).fetchone()
+    row = connection.execute(query + " ORDER BY id DESC LIMIT 1", params).fetchone()
     return _run_from(row) if row else None
 
 
 def list_runs(connection: sqlite3.Connection, *, limit: int = 100) -> list[Run]:
-    rows = connection.execute(
-        "SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?", (limit,)
-    ).fetchall()
+    rows = connection.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
     return [_run_from(row) for row in rows]
 
 
@@ -295,10 +294,10 @@ def verified_snapshot(
     connection: sqlite3.Connection, plan: str, repository: str
 ) -> LatestSnapshot | None:
     """Return the newest snapshot of `plan` in `repository` that passed a drill."""
+    # A drill run ends `ok` exactly when its verdict is passed.
     row = connection.execute(
-        "SELECT snapshot_id, json_extract(details, '$.snapshot_time') AS snapshot_time "
-        "FROM runs WHERE kind = 'drill' AND plan = ? AND repository = ? "
-        "AND json_extract(details, '$.verdict') = 'passed' "
+        "SELECT snapshot_id, snapshot_time FROM runs WHERE kind = 'drill' AND plan = ? "
+        "AND repository = ? AND status = 'ok' AND snapshot_time IS NOT NULL "
         "ORDER BY snapshot_time DESC LIMIT 1",
         (plan, repository),
     ).fetchone()

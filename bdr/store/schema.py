@@ -66,7 +66,15 @@ MIGRATIONS: list[str] = [
     # 4: indexes for the metrics collector, which reads on every scrape.
     """
     CREATE INDEX runs_by_kind_status ON runs (kind, status);
-    CREATE INDEX runs_by_subject ON runs (kind, subject, started_at);
+    CREATE INDEX runs_by_subject ON runs (kind, subject);
+    CREATE INDEX runs_by_repository ON runs (kind, repository);
+    """,
+    # 5: the time of the snapshot a drill tested, as a column: the verified RPO is its maximum.
+    """
+    ALTER TABLE runs ADD COLUMN snapshot_time REAL;
+    UPDATE runs SET snapshot_time = json_extract(details, '$.snapshot_time')
+        WHERE kind = 'drill';
+    CREATE INDEX runs_by_snapshot_time ON runs (kind, plan, repository, snapshot_time);
     """,
 ]
 

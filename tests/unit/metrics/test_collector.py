@@ -48,7 +48,16 @@ def registry(config: Config) -> CollectorRegistry:
 def finished(db, kind, status, start, end, *, details=None, **fields):
     where = {k: fields.pop(k) for k in ("plan", "repository", "subject") if k in fields}
     run_id = runs.start_run(db, kind, now=lambda: start, **where)
-    runs.finish_run(db, run_id, status, details=details or {}, now=lambda: end, **fields)
+    details = details or {}
+    runs.finish_run(
+        db,
+        run_id,
+        status,
+        details=details,
+        now=lambda: end,
+        snapshot_time=details.get("snapshot_time"),
+        **fields,
+    )
     return run_id
 
 
