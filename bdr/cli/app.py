@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from bdr.errors import BdrError, ExitCode
+from bdr.errors import BdrError, ExitCode, worst
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from bdr.actions.context import Context
+    from bdr.actions.summary import RunSummary
     from bdr.config.model import Config
 
 
@@ -88,6 +91,17 @@ class App:
             from bdr.metrics.exporter import publish_after_run
 
             publish_after_run(config)
+
+    def finish_runs(self, summaries: Sequence[RunSummary]) -> NoReturn:
+        """Publish the metrics, show the runs (a line each, or JSON), exit with the worst code."""
+        self.publish()
+        if self.json_output:
+            self.print_json([summary.as_json() for summary in summaries])
+        else:
+            from bdr.cli.render import summaries as show
+
+            show(summaries)
+        self.exit(worst([summary.exit_code for summary in summaries]))
 
     def say(self, text: str) -> None:
         """Tell the person what is happening (stderr, so --json output stays clean)."""

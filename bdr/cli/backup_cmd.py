@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from bdr.cli.app import App
-from bdr.errors import worst
 
 
 @click.command()
@@ -32,11 +31,4 @@ def backup(app: App, plans: tuple[str, ...], lock_timeout: float | None) -> None
     if not config.plans:
         app.abort(f"{app.config_path} has no [plans.*]: nothing to back up", 2)
     summaries = backup_plans(app.context(lock_timeout=lock_timeout), config.plans_named(plans))
-    app.publish()
-    if app.json_output:
-        app.print_json([summary.as_json() for summary in summaries])
-    else:
-        from bdr.cli.render import summaries as show
-
-        show(summaries)
-    app.exit(worst([summary.exit_code for summary in summaries]))
+    app.finish_runs(summaries)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from bdr.cli.app import App
-from bdr.errors import worst
 
 
 @click.command()
@@ -19,11 +18,4 @@ def check(app: App, repository: str | None) -> None:
     summaries = [
         check_repository(ctx, name, cycle) for name, cycle in checks_to_run(ctx, repository).items()
     ]
-    app.publish()
-    if app.json_output:
-        app.print_json([summary.as_json() for summary in summaries])
-    else:
-        from bdr.cli.render import summaries as show
-
-        show(summaries)
-    app.exit(worst([summary.exit_code for summary in summaries]))
+    app.finish_runs(summaries)
