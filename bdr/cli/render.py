@@ -13,7 +13,20 @@ if TYPE_CHECKING:
 
     from bdr.actions.summary import RunSummary
 
-_STATUS_STYLE = {"ok": "green", "warning": "yellow", "failed": "red", "interrupted": "red"}
+# Run statuses, tier states and drill verdicts; "last run failed" is styled by its last word.
+_STATUS_STYLE = {
+    "ok": "green",
+    "passed": "green",
+    "warning": "yellow",
+    "failed": "red",
+    "interrupted": "red",
+    "exceeded": "red",
+    "never backed up": "red",
+    "data": "red",
+    "rto": "red",
+    "check": "red",
+    "error": "red",
+}
 
 
 def console(stderr: bool = False) -> Console:
@@ -51,11 +64,8 @@ def age(seconds: float | None) -> str:
 
 
 def styled(status: str) -> str:
-    style = _STATUS_STYLE.get(status.split()[-1] if status else "", "")
-    if status == "ok":
-        style = "green"
-    elif status in ("rpo exceeded", "never backed up"):
-        style = "red"
+    """Return `status` in the colour a technician reads at a glance."""
+    style = _STATUS_STYLE.get(status) or _STATUS_STYLE.get(status.rsplit(" ", 1)[-1], "")
     return f"[{style}]{status}[/{style}]" if style else status
 
 

@@ -19,7 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bdr.errors import BdrError, Interrupted, UsageError
+from bdr.errors import (
+    BdrError,
+    Interrupted,
+    RepositoryAccessError,
+    RepositoryBusyError,
+    UsageError,
+)
 from bdr.restic import argv as build
 from bdr.restic.environment import ResticEnv
 from bdr.restic.outcome import Outcome, classify
@@ -253,8 +259,6 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 def require_ok(result: Result, what: str) -> Result:
     """Return `result` when restic succeeded; otherwise raise the BdrError its outcome maps to."""
-    from bdr.errors import RepositoryAccessError, RepositoryBusyError
-
     if result.ok:
         return result
     text = result.error_text()
