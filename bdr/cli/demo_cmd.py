@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 
@@ -91,7 +92,9 @@ def demo(click_ctx: click.Context, directory: Path) -> None:
 
     out.rule("5. status")
     click_ctx.invoke(status)
-    out.print(f"\nTry: bdr --config {app.config_option} drill history")
+    # Under `make demo` the command is .venv/bin/bdr, which is not on PATH: show that one.
+    command = sys.argv[0] if sys.argv[0].endswith("/bdr") else "bdr"
+    out.print(f"\nTry: {command} --config {app.config_option} drill history")
     failed = worst([outcome.exit_code for outcome in drills])
     if failed != ExitCode.OK:
         app.exit(failed)
