@@ -144,8 +144,16 @@ class Daemon:
         runs.set_daemon_value(db, "restic_version", self.restic.features.version_text)
         exporter = None
         if self.config.metrics.listen:
-            exporter = Exporter(self.config.metrics, lambda: self.config)
-            exporter.start()
+            try:
+                exporter = Exporter(self.config.metrics, lambda: self.config)
+                exporter.start()
+            except (OSError, ValueError) as error:
+                # Backups matter more than their metrics: run on, and say why they are missing.
+                log.error(
+                    "metrics.listen %s: cannot serve metrics: %s; running without them",
+                    self.config.metrics.listen,
+                    error,
+                )
         publish_after_run(self.config)
         log.info("daemon ready: %d jobs, config %s", len(specs), self.config_path)
         self.notifier.send("READY=1\nSTATUS=idle")
