@@ -299,3 +299,36 @@ def test_start_up_removes_scratch_left_by_a_dead_drill(appliance: Appliance, off
         assert f"removing scratch {leftover} left by a dead drill" in daemon.text()
     finally:
         assert daemon.stop() == 0
+
+
+@pytest.mark.parametrize("parallel", [1, 2])
+def test_runs_on_two_repositories_overlap_only_up_to_the_limit(
+    appliance: Appliance, tmp_path: Path, parallel: int
+):
+    for name in ("one", "two"):
+        data = make_tree(tmp_path / name, {f"f{i}.bin": os.urandom(4 << 20) for i in range(30)})
+        appliance.local_repository(name)
+        appliance.add_plan(name, [data], repository=name, schedule="*/2 * * * * *")
+    appliance.appliance["max_parallel_runs"] = parallel
+    appliance.bdr("init")
+    daemon = RunningDaemon(appliance)
+    try:
+        wait_for(
+            "a backup of each plan",
+            lambda: (
+                {row["plan"] for row in runs(appliance, "backup") if row["status"] == "ok"}
+                == {"one", "two"}
+            ),
+            120,
+        )
+    finally:
+        assert daemon.stop() == 0
+    spans = [
+        (row["started_at"], row["ended_at"])
+        for row in runs(appliance, "backup")
+        if row["ended_at"] is not None
+    ]
+    overlapping = any(
+        a[0] < b[1] and b[0] < a[1] for i, a in enumerate(spans) for b in spans[i + 1 :]
+    )
+    assert overlapping == (parallel == 2)
