@@ -435,7 +435,3 @@ def _projection(
     sample = Point(int(details["bytes"]), int(details["files"]), seconds)
     history = [*history_points(ctx, drill.repository), sample]
     return project(history, sample, int(details["full_bytes"]), int(details["full_files"]))
-
-
-def drill_all(ctx: Context) -> list[DrillResult]:
-    return [run_drill(ctx, name) for name in ctx.config.drills]
