@@ -194,6 +194,8 @@ class Daemon:
         except BdrError as error:
             log.error("reload refused, keeping the running config: %s", error.message)
             return
+        if config.appliance.max_parallel_runs != self.config.appliance.max_parallel_runs:
+            log.warning("appliance.max_parallel_runs changes at the next restart of the daemon")
         self.config = config
         specs = job_specs(config)
         self.scheduler.replace(specs)
