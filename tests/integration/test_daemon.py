@@ -37,7 +37,8 @@ def scheduled(appliance: Appliance, office) -> Appliance:
 
 @pytest.fixture
 def big(appliance: Appliance, tmp_path: Path) -> Appliance:
-    data = make_tree(tmp_path / "big", {f"f{i}.bin": os.urandom(8 << 20) for i in range(40)})
+    # 400 MB: a backup still runs a second or two after it starts, when the signals arrive.
+    data = make_tree(tmp_path / "big", {f"f{i}.bin": os.urandom(8 << 20) for i in range(50)})
     appliance.appliance["stop_grace"] = "2s"
     appliance.local_repository()
     appliance.add_plan("big", [data], schedule="*/2 * * * * *")
