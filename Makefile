@@ -40,6 +40,6 @@ bench: deps-runtime $(BASE)
 	$(BIN)/python bench/metrics.py
 
 lint: $(FULL)
-	$(BIN)/ruff format --check bdr tests bench
-	$(BIN)/ruff check bdr tests bench
+	$(BIN)/ruff format --check bdr tests bench dashboards
+	$(BIN)/ruff check bdr tests bench dashboards
 	$(BIN)/mypy
