@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ class App:
     verbose: bool = False
     _config: Config | None = field(default=None, repr=False)
     _context: Context | None = field(default=None, repr=False)
+    _history: sqlite3.Connection | None = field(default=None, repr=False)
 
     @property
     def config_path(self) -> Path:
@@ -54,23 +56,31 @@ class App:
             self._config = load_config(self.config_path)
         return self._config
 
-    def context(self, *, lock_timeout: float | None = None) -> Context:
-        """Return the action context: validated config, migrated history, detected restic."""
-        if self._context is None:
-            from bdr.actions.context import Context
-            from bdr.restic.runner import Restic
+    def history(self) -> sqlite3.Connection:
+        """Return the migrated history, with runs left running by dead processes marked
+        interrupted: what every command reads must not show a run that lies."""
+        if self._history is None:
             from bdr.store.database import connect
             from bdr.store.runs import recover_dead_runs
 
-            config = self.config
-            db = connect(config.appliance.state_dir)
-            recovered = recover_dead_runs(db)
+            self._history = connect(self.config.appliance.state_dir)
+            recovered = recover_dead_runs(self._history)
             if recovered:
                 logging.getLogger("bdr").warning(
                     "marked %d run(s) left running by a dead process as interrupted: %s",
                     len(recovered),
                     ", ".join(map(str, recovered)),
                 )
+        return self._history
+
+    def context(self, *, lock_timeout: float | None = None) -> Context:
+        """Return the action context: validated config, migrated history, detected restic."""
+        if self._context is None:
+            from bdr.actions.context import Context
+            from bdr.restic.runner import Restic
+
+            config = self.config
+            db = self.history()
             restic = Restic.detect(
                 os.environ.get("BDR_RESTIC", "restic"),
                 cache_dir=config.appliance.state_dir / "cache",

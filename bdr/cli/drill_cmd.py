@@ -75,10 +75,9 @@ def list_drills(app: App) -> None:
     from bdr.cli.render import styled, table, when
     from bdr.config.units import format_duration
     from bdr.store import runs
-    from bdr.store.database import connect
 
     config = app.config
-    db = connect(config.appliance.state_dir)
+    db = app.history()
     rows: list[dict[str, Any]] = []
     for name, item in config.drills.items():
         last = next(iter(runs.finished_runs(db, "drill", subject=name, limit=1)), None)
@@ -125,11 +124,10 @@ def history(app: App, name: str | None, limit: int) -> None:
     from bdr.cli.render import styled, table, when
     from bdr.config.units import format_duration
     from bdr.store import runs
-    from bdr.store.database import connect
 
     if name is not None and name not in app.config.drills:
         app.abort(f"no drill named {name!r}", 2)
-    db = connect(app.config.appliance.state_dir)
+    db = app.history()
     rows: list[dict[str, Any]] = []
     for run in runs.finished_runs(db, "drill", subject=name, limit=limit):
         d = run.details

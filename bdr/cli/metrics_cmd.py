@@ -14,7 +14,6 @@ from bdr.cli.app import App
 def metrics(app: App) -> None:
     """Print the Prometheus exposition once, read from the history (restic is not run)."""
     from bdr.metrics.exporter import exposition
-    from bdr.store.database import connect
 
-    connect(app.config.appliance.state_dir).close()  # migrated: the collector only reads
+    app.history()  # migrated and recovered: the collector only reads
     sys.stdout.buffer.write(exposition(app.config))

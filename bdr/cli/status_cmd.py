@@ -16,12 +16,9 @@ def status(app: App) -> None:
     from bdr.actions.status import daemon_status, plan_status
     from bdr.cli.render import age, styled, table, when
     from bdr.config.units import format_duration
-    from bdr.store.database import connect
-    from bdr.store.runs import recover_dead_runs
 
     config = app.config
-    db = connect(config.appliance.state_dir)
-    recover_dead_runs(db)
+    db = app.history()
     now = time.time()
     rows = plan_status(config, db, now)
     service = daemon_status(db, now)
