@@ -121,7 +121,7 @@ class Restic:
         result = self._run_once(args, env, on_line, on_start, keep_stdout)
         if result.outcome is Outcome.LOCKED and unlock_retry:
             log.info("repository locked; removing stale locks with restic unlock and retrying once")
-            self._run_once(self._argv(build.unlock), env, None, None, False)
+            self._run_once(self.args(build.unlock), env, None, None, False)
             result = self._run_once(args, env, on_line, on_start, keep_stdout)
         return result
 
@@ -130,9 +130,6 @@ class Restic:
     ) -> tuple[str, ...]:
         """Return the argv of `builder` for this binary and cache directory."""
         return builder(*a, binary=self.binary, cache_dir=self.cache_dir, **kw)
-
-    def _argv(self, builder: Callable[..., tuple[str, ...]]) -> tuple[str, ...]:
-        return builder(binary=self.binary, cache_dir=self.cache_dir)
 
     def _run_once(
         self,
