@@ -23,11 +23,11 @@ from pathlib import Path
 from types import FrameType
 
 from bdr import __version__
+from bdr.actions import scratch
 from bdr.actions.context import Context
 from bdr.config.load import load_config
 from bdr.config.model import Config
 from bdr.errors import BdrError, ConfigError, Interrupted
-from bdr.fsutil import remove_tree
 from bdr.metrics.exporter import Exporter, publish_after_run
 from bdr.restic import argv as build
 from bdr.restic import runner
@@ -269,14 +269,8 @@ def startup_recovery(config: Config, db: sqlite3.Connection, restic: Restic) -> 
             "runs left running by a dead process marked interrupted: %s",
             ", ".join(map(str, recovered)),
         )
-    running = {str(run.id) for run in runs.list_runs(db, limit=1000) if run.status == runs.RUNNING}
-    scratch = config.appliance.scratch_dir
-    if scratch.is_dir():
-        for drill_dir in scratch.iterdir():
-            for run_dir in drill_dir.iterdir() if drill_dir.is_dir() else []:
-                if run_dir.name not in running:
-                    log.warning("removing scratch %s left by a dead drill", run_dir)
-                    remove_tree(run_dir)
+    running = {run.id for run in runs.list_runs(db, limit=1000) if run.status == runs.RUNNING}
+    scratch.remove_dead(config.appliance.scratch_dir, running)
     for name, repository in config.repositories.items():
         try:
             result = restic.run(

@@ -5,12 +5,12 @@ set -euo pipefail
 
 want=(restic)
 [ "${1:-runtime}" = test ] && want+=(sshd ssh-keygen pgrep setpriv unshare systemd-analyze prometheus
-                                   prometheus-pushgateway)
+                                   prometheus-pushgateway faketime)
 
 declare -A package=(
     [restic]=restic [sshd]=openssh-server [ssh-keygen]=openssh-client [pgrep]=procps
     [setpriv]=util-linux [unshare]=util-linux [systemd-analyze]=systemd
-    [prometheus]=prometheus [prometheus-pushgateway]=prometheus-pushgateway
+    [prometheus]=prometheus [prometheus-pushgateway]=prometheus-pushgateway [faketime]=faketime
 )
 missing=()
 for command in "${want[@]}"; do

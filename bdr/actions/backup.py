@@ -16,6 +16,7 @@ from bdr.actions.hooks import run_hooks
 from bdr.actions.retention import apply_retention
 from bdr.actions.summary import RunSummary
 from bdr.config.model import Plan
+from bdr.config.ownership import backup_set
 from bdr.errors import BdrError, ExitCode
 from bdr.restic import argv as build
 from bdr.restic.messages import BackupSummary, ItemError, backup_messages
@@ -27,8 +28,11 @@ MAX_NAMED_ERRORS = 20
 
 
 def missing_sources(sources: list[str]) -> list[str]:
-    """Return the sources that do not exist (restic 0.14 would silently skip some of them)."""
-    return [source for source in sources if not os.path.lexists(source)]
+    """Return the sources that do not exist (restic 0.14 would silently skip some of them).
+
+    A symlink whose target is gone is missing too: it is the target that is backed up.
+    """
+    return [source for source in sources if not os.path.exists(source)]
 
 
 def backup_plans(ctx: Context, plans: dict[str, Plan]) -> list[RunSummary]:
@@ -53,23 +57,29 @@ def backup_plan(ctx: Context, name: str, plan: Plan) -> RunSummary:
         recorded_run(ctx, "backup", plan=name, repository=plan.repository) as record,
         ctx.lock(plan.repository, purpose=f"backup of plan {name}"),
     ):
-        missing = missing_sources(plan.sources)
-        present = [source for source in plan.sources if source not in missing]
-        record.details["missing_sources"] = missing
-        if not present:
-            raise BdrError(f"plans.{name}.sources: none of the sources exist: {', '.join(missing)}")
         run_hooks(plan.before, timeout=plan.hook_timeout, where=f"plans.{name}")
+        missing = missing_sources(plan.sources)
+        record.details["missing_sources"] = missing
+        if len(missing) == len(plan.sources):
+            raise BdrError(f"plans.{name}.sources: none of the sources exist: {', '.join(missing)}")
         canary = write_canary(ctx.config.appliance.state_dir, name)
         record.details["canary_sha256"] = canary.sha256
         record.details["canary_path"] = str(canary.path)
+        # Resolved after the hooks, which may mount or link a source.
+        selection = backup_set(ctx.config, name, plan)
+        present = [s for s in selection.sources if s.configured not in missing]
+        record.details["sources"] = [
+            {"configured": s.configured, "backed_up": s.backed_up} for s in present
+        ]
+        record.details["automatic_excludes"] = list(selection.automatic)
         started = ctx.now()
         ctx.say(f"backing up plan {name} into {plan.repository}")
         result = ctx.restic.run(
             ctx.restic.args(
                 build.backup,
-                [*present, str(canary.path.parent)],
+                [*(s.backed_up for s in present), selection.canary_dir],
                 plan=name,
-                excludes=plan.exclude,
+                excludes=selection.excludes,
             ),
             ctx.env(plan.repository),
         )

@@ -13,18 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bdr.atomic import write_atomic
-
-CANARY_NAME = "bdr-canary.txt"
+from bdr.config.ownership import CANARY_NAME, canary_dir
 
 
 @dataclass(frozen=True)
 class Canary:
     path: Path
     sha256: str
-
-
-def canary_dir(state_dir: Path, plan: str) -> Path:
-    return state_dir / "canary" / plan
 
 
 def write_canary(state_dir: Path, plan: str) -> Canary:

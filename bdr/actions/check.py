@@ -61,7 +61,7 @@ def check_repository(ctx: Context, repository: str, cycle: int) -> RunSummary:
         result = ctx.restic.run(ctx.restic.args(build.check, subset, cycle), ctx.env(repository))
         runs.advance_check_subset(ctx.db, repository, subset, cycle)
         record.details["restic_exit_code"] = result.exit_code
-        if result.outcome is not Outcome.FAILED:
+        if result.outcome not in (Outcome.FAILED, Outcome.DAMAGED):
             require_ok(result, f"check of {repository}")
         else:
             # restic 0.14 writes what it found to stderr, newer versions partly to stdout.

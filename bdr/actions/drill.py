@@ -8,7 +8,6 @@ the drill keeps it for a failure (`keep_on_failure`).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 import subprocess
@@ -18,13 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bdr.actions.canary import CANARY_NAME, file_sha256
+from bdr.actions import scratch as scratch_area
+from bdr.actions.canary import file_sha256
 from bdr.actions.context import Context, RunRecord, recorded_run
 from bdr.config.model import AppCheck, Drill
+from bdr.config.ownership import canary_path, resolve_source
 from bdr.config.units import format_size
 from bdr.drill.projection import Point, Projection, project
 from bdr.drill.sampling import choose_sample, include_batches, sample_limit
-from bdr.drill.verdict import ERROR, PASSED, Verdict, judge
+from bdr.drill.verdict import DATA, ERROR, PASSED, Verdict, judge
 from bdr.drill.verification import (
     MAX_NAMED,
     UNCHANGED,
@@ -34,14 +35,20 @@ from bdr.drill.verification import (
     source_state,
 )
 from bdr.errors import BdrError, ExitCode, UsageError
-from bdr.fsutil import free_bytes, remove_tree, same_content
+from bdr.fsnames import json_name, shown
+from bdr.fsutil import free_bytes, same_content
 from bdr.restic import argv as build
 from bdr.restic.messages import Node, Snapshot, ls_nodes, ls_snapshot
 from bdr.restic.outcome import Outcome
-from bdr.restic.runner import require_ok
+from bdr.restic.patterns import escape
+from bdr.restic.runner import Result, require_ok
 from bdr.store import runs
 
 CHECK_OUTPUT_TAIL = 300
+
+
+class DataFinding(BdrError):
+    """The repository could not give back the snapshot's data: a finding, not a failure to run."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,9 @@ def run_drill(ctx: Context, name: str, *, snapshot_id: str | None = None) -> Dri
         try:
             verdict = _drill(ctx, name, drill, snapshot_id, record, scratch)
             finished = True
+        except DataFinding as finding:
+            verdict = Verdict(DATA, finding.message)
+            finished = True
         except BdrError as error:
             verdict = Verdict(ERROR, error.message)
             record.fail(error.message, exit_code=int(error.exit_code))
@@ -99,8 +109,7 @@ def run_drill(ctx: Context, name: str, *, snapshot_id: str | None = None) -> Dri
             if kept:
                 record.details["kept_scratch"] = str(scratch)
             else:
-                remove_tree(scratch)
-                _remove_if_empty(scratch.parent)
+                scratch_area.remove(scratch, record.id)
         record.details["verdict"] = verdict.kind
         record.details["reason"] = verdict.reason
         if verdict.kind not in (PASSED, ERROR):
@@ -115,11 +124,6 @@ def run_drill(ctx: Context, name: str, *, snapshot_id: str | None = None) -> Dri
         record.snapshot_id,
         dict(record.details),
     )
-
-
-def _remove_if_empty(directory: Path) -> None:
-    with contextlib.suppress(OSError):
-        directory.rmdir()
 
 
 def _drill(
@@ -140,10 +144,12 @@ def _drill(
         details["snapshot_time"] = snapshot.time.timestamp()
         files = [node for node in ls_nodes(listing) if node.type == "file"]
         full_bytes = sum(node.size for node in files)
+        canary = _expected_canary(ctx, drill.plan, snapshot)
+        details["canary_path"] = canary.path
         if drill.kind == "sample":
             assert drill.sample is not None
             selection = choose_sample(
-                files, snapshot.id, sample_limit(drill.sample, full_bytes), canary_name=CANARY_NAME
+                files, snapshot.id, sample_limit(drill.sample, full_bytes), canary_path=canary.path
             )
         else:
             selection = files
@@ -158,31 +164,40 @@ def _drill(
                 f"restoring {len(selection)} files of snapshot {snapshot.short_id} needs "
                 f"{format_size(size)}"
             )
-        scratch.mkdir(parents=True, exist_ok=False, mode=0o700)
+        scratch_area.create(ctx.config.appliance.scratch_dir, name, record.id)
         ctx.say(
             f"drill {name}: restoring {len(selection)} files ({format_size(size)}) of snapshot "
             f"{snapshot.short_id} from {drill.repository}"
         )
         started = time.monotonic()
         # A full drill restores everything in one call; a sample in batches of --include.
-        batches = include_batches([n.path for n in selection]) if drill.kind == "sample" else [[]]
+        # Paths, not patterns: `weird[1].txt` must not restore `weird1.txt`.
+        batches = (
+            include_batches([escape(n.path) for n in selection]) if drill.kind == "sample" else [[]]
+        )
         restore_errors: list[str] = []
         for batch in batches:
             result = ctx.restic.run(
                 ctx.restic.args(build.restore, snapshot.id, str(scratch), includes=batch), env
             )
+            if result.outcome is Outcome.NO_SPACE:
+                raise BdrError(
+                    f"scratch area {ctx.config.appliance.scratch_dir} ran out of space while "
+                    f"restoring snapshot {snapshot.short_id} "
+                    f"({format_size(free_bytes(scratch))} free now): {result.error_text()}"
+                )
             # restic read the repository but could not restore the data as it was saved
             # (a damaged pack, a failed --verify): that is a finding about the data, and the
             # verification below says which files it touched.
-            if result.outcome is Outcome.FAILED:
-                restore_errors.append(result.error_text())
+            if result.outcome in (Outcome.FAILED, Outcome.DAMAGED):
+                restore_errors.append(_damage_text(ctx, result))
             else:
                 require_ok(result, f"restore of snapshot {snapshot.short_id}")
         restore_seconds = time.monotonic() - started
 
     ctx.say(f"drill {name}: verifying")
     verify_started = time.monotonic()
-    problems = _verify(ctx, drill, snapshot, selection, scratch, details)
+    problems = _verify(drill, canary, selection, scratch, details)
     if restore_errors:
         details["restore_errors"] = restore_errors
         problems.insert(0, f"restic could not restore the data intact: {restore_errors[0]}")
@@ -219,9 +234,16 @@ def _list_snapshot(
 ) -> tuple[Snapshot, list[str]]:
     """Return the drilled snapshot and its `ls --json` lines, in one restic call."""
     what = snapshot_id or "latest"
+    listed = ctx.restic.run(
+        ctx.restic.args(build.ls, what, plan=drill.plan), ctx.env(drill.repository)
+    )
+    if listed.outcome is Outcome.DAMAGED:
+        raise DataFinding(
+            f"snapshot {what} of plan {drill.plan} cannot be read from {drill.repository}: "
+            f"{_damage_text(ctx, listed)}"
+        )
     result = require_ok(
-        ctx.restic.run(ctx.restic.args(build.ls, what, plan=drill.plan), ctx.env(drill.repository)),
-        f"listing snapshot {what} of plan {drill.plan} in {drill.repository}",
+        listed, f"listing snapshot {what} of plan {drill.plan} in {drill.repository}"
     )
     snapshot = ls_snapshot(result.stdout)
     if snapshot is None:
@@ -231,19 +253,54 @@ def _list_snapshot(
     return snapshot, result.stdout
 
 
-def _restored_files(root: Path) -> Iterator[tuple[str, int]]:
+def _damage_text(ctx: Context, result: Result) -> str:
+    """restic's own words about the damage, and what the technician can do about it."""
+    text = result.error_text()
+    if result.outcome is Outcome.DAMAGED:
+        return (
+            f"{text} (the repository is damaged: try {ctx.restic.features.repair_index_command}, "
+            "then bdr check)"
+        )
+    return text
+
+
+@dataclass(frozen=True)
+class RestoredFile:
+    path: Path  # on disk, with the name's own bytes
+    size: int
+
+
+def _restored_files(root: Path) -> Iterator[tuple[str, RestoredFile]]:
+    """Yield each restored regular file under its snapshot path, as restic's JSON spells it."""
     for directory, _, names in os.walk(root):
         for filename in names:
             path = os.path.join(directory, filename)
+            if directory == str(root) and filename == scratch_area.MARKER:
+                continue
             info = os.lstat(path)
             if stat.S_ISREG(info.st_mode):
-                yield "/" + os.path.relpath(path, root), info.st_size
+                snapshot_path = "/" + os.path.relpath(path, root)
+                yield json_name(snapshot_path), RestoredFile(Path(path), info.st_size)
+
+
+@dataclass(frozen=True)
+class ExpectedCanary:
+    path: str
+    # The hash recorded when the snapshot was made; None when no backup run of it is known.
+    sha256: str | None
+
+
+def _expected_canary(ctx: Context, plan: str, snapshot: Snapshot) -> ExpectedCanary:
+    """Return where the snapshot's canary is and its hash, from the backup run that made it."""
+    run = runs.backup_run_for_snapshot(ctx.db, plan, [snapshot.id, snapshot.original or ""])
+    recorded = run.details if run else {}
+    path = recorded.get("canary_path") or canary_path(ctx.config.appliance.state_dir, plan)
+    return ExpectedCanary(json_name(str(path)), recorded.get("canary_sha256"))
 
 
 def _verify(
-    ctx: Context,
     drill: Drill,
-    snapshot: Snapshot,
+    canary: ExpectedCanary,
     selection: list[Node],
     scratch: Path,
     details: dict[str, Any],
@@ -251,71 +308,91 @@ def _verify(
     """Verify the restored tree; record the counts in `details`; return the data problems."""
     problems: list[str] = []
     restored = dict(_restored_files(scratch))
-    diff: TreeDiff = compare_tree({node.path: node.size for node in selection}, restored)
-    details["missing"] = diff.missing[:MAX_NAMED]
-    details["extra"] = diff.extra[:MAX_NAMED]
-    details["size_different"] = diff.size_different[:MAX_NAMED]
+    diff: TreeDiff = compare_tree(
+        {node.path: node.size for node in selection},
+        {path: item.size for path, item in restored.items()},
+    )
+    details["missing"] = [shown(path) for path in diff.missing[:MAX_NAMED]]
+    details["extra"] = [shown(path) for path in diff.extra[:MAX_NAMED]]
+    details["size_different"] = [shown(path) for path in diff.size_different[:MAX_NAMED]]
     if not diff.ok:
-        problems.append(diff.describe())
-    canary_state = _verify_canary(ctx, drill.plan, snapshot, selection, scratch)
+        problems.append(shown(diff.describe()))
+    canary_state = _verify_canary(canary, selection, restored)
     details["canary"] = canary_state
     if canary_state in ("mismatch", "missing"):
         problems.append(
-            f"canary {canary_state}: the restore does not hold the canary written at backup time"
+            f"canary {canary_state}: the restore does not hold the canary written at backup time "
+            f"({canary.path})"
         )
     # Files already found missing or of the wrong size are not compared a second time.
-    intact = [node for node in selection if restored.get(node.path) == node.size]
+    intact = [
+        (node, restored[node.path].path)
+        for node in selection
+        if node.path in restored
+        and restored[node.path].size == node.size
+        and node.path != canary.path
+    ]
     comparison = _compare_with_source(drill, intact, scratch)
     details.update(
         compared_files=comparison.compared,
         changed_files=comparison.changed,
         gone_files=comparison.gone,
-        content_mismatches=comparison.mismatched[:MAX_NAMED],
+        content_mismatches=[shown(path) for path in comparison.mismatched[:MAX_NAMED]],
     )
     if comparison.mismatched:
         problems.append(
             f"{len(comparison.mismatched)} file(s) differ from the unchanged live source "
-            f"(first: {comparison.mismatched[0]})"
+            f"(first: {shown(comparison.mismatched[0])})"
         )
     bad = len(diff.missing) + len(diff.size_different) + len(comparison.mismatched)
     details["verified_files"] = len(selection) - bad
     details["mismatched_files"] = bad + len(diff.extra) + (1 if canary_state == "mismatch" else 0)
+    if not any(node.path != canary.path for node in selection):
+        problems.append(
+            "the snapshot holds no file of the plan's sources: nothing of the client's data "
+            "was restored or proven"
+        )
     return problems
 
 
 def _verify_canary(
-    ctx: Context, plan: str, snapshot: Snapshot, selection: list[Node], scratch: Path
+    canary: ExpectedCanary, selection: list[Node], restored: dict[str, RestoredFile]
 ) -> str:
-    canaries = [node for node in selection if node.path.endswith(f"/canary/{plan}/{CANARY_NAME}")]
-    if not canaries:
-        return "absent"
-    run = runs.backup_run_for_snapshot(ctx.db, plan, [snapshot.id, snapshot.original or ""])
-    expected = run.details.get("canary_sha256") if run else None
-    restored = scratch / canaries[0].path.lstrip("/")
-    if not restored.exists():
+    """Return ok, mismatch, missing (recorded or listed, not restored), unknown or absent."""
+    listed = any(node.path == canary.path for node in selection)
+    if not listed:
+        # A backup that recorded a canary made a snapshot that must hold it.
+        return "missing" if canary.sha256 is not None else "absent"
+    found = restored.get(canary.path)
+    if found is None:
         return "missing"
-    if expected is None:
+    if canary.sha256 is None:
         return "unknown"
-    return "ok" if file_sha256(restored) == expected else "mismatch"
+    return "ok" if file_sha256(found.path) == canary.sha256 else "mismatch"
 
 
-def _compare_with_source(drill: Drill, selection: list[Node], scratch: Path) -> SourceComparison:
-    """Compare restored files with live files that did not change since the snapshot."""
+def _compare_with_source(
+    drill: Drill, selection: list[tuple[Node, Path]], scratch: Path
+) -> SourceComparison:
+    """Compare restored files with live files that did not change since the snapshot.
+
+    Each file comes with its restored path, whose name has the bytes the live file has (the
+    listing's name may hold U+FFFD where the name was not UTF-8).
+    """
     comparison = SourceComparison()
     if drill.source_compare == "none":
         return comparison
-    candidates: list[Node] = []
-    for node in selection:
-        if node.path.endswith(f"/{CANARY_NAME}"):
-            continue
+    candidates: list[tuple[str, Path]] = []
+    for node, restored in selection:
+        live_path = "/" + os.path.relpath(restored, scratch)
         try:
-            info = os.stat(node.path)
+            info = os.stat(live_path)
             live: tuple[int, int] | None = (info.st_size, info.st_mtime_ns // 1000)
         except OSError:
             live = None
         state = source_state(node, live)
         if state == UNCHANGED:
-            candidates.append(node)
+            candidates.append((live_path, restored))
         elif live is None:
             comparison.gone += 1
         else:
@@ -327,18 +404,18 @@ def _compare_with_source(drill: Drill, selection: list[Node], scratch: Path) -> 
 
     # One thread: measured faster than two on 500 MB in 10,000 files, the reads being cheap
     # and the GIL handed back and forth on every chunk.
-    for node in candidates:
+    for live_path, restored in candidates:
         comparison.compared += 1
-        if same_content(scratch / node.path.lstrip("/"), Path(node.path)):
+        if same_content(restored, Path(live_path)):
             comparison.matched += 1
         else:
-            comparison.mismatched.append(node.path)
+            comparison.mismatched.append(live_path)
     return comparison
 
 
 def expand(argument: str, scratch: Path, sources: list[str]) -> str:
     """Replace {restore} (the plan's first source, as restored) and {root} (the scratch root)."""
-    restored_source = scratch / sources[0].lstrip("/")
+    restored_source = scratch / resolve_source(sources[0]).lstrip("/")
     return argument.replace("{restore}", str(restored_source)).replace("{root}", str(scratch))
 
 

@@ -8,7 +8,6 @@ measured against the restore size from `restic ls`. From 0.16 on, restic's JSON 
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import threading
 import time
@@ -19,10 +18,14 @@ from pathlib import Path
 
 from bdr.actions.context import Context, recorded_run
 from bdr.actions.summary import RunSummary
-from bdr.config.model import Plan
+from bdr.config.model import Config, Plan
+from bdr.config.ownership import owned_paths
 from bdr.errors import UsageError
+from bdr.fsnames import json_name
+from bdr.localtime import localise, with_offset
 from bdr.restic import argv as build
 from bdr.restic.messages import Node, Snapshot, ls_nodes, restore_status, snapshot_list
+from bdr.restic.patterns import escape
 from bdr.restic.runner import require_ok
 
 Progress = Callable[[int, int], None]
@@ -54,14 +57,20 @@ class RestorePlanInfo:
 
 
 def parse_as_of(text: str) -> datetime:
-    """Parse --as-of ('2026-11-20', '2026-11-20 14:00', ISO 8601); naive times are local."""
+    """Parse --as-of ('2026-11-20', '2026-11-20 14:00', ISO 8601); naive times are local.
+
+    Raises UsageError for an empty text, and for a local time that a DST change skipped or
+    repeated (see `localtime.localise`).
+    """
+    if not text.strip():
+        raise UsageError("--as-of is empty: give a date or time, e.g. '2026-11-20 14:00'")
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(
             f"--as-of {text!r} is not a date or time (use e.g. '2026-11-20 14:00')"
         ) from None
-    return moment if moment.tzinfo else moment.astimezone()
+    return moment if moment.tzinfo else localise(moment, what="--as-of")
 
 
 def select_snapshot(snapshots: list[Snapshot], spec: str, as_of: datetime | None) -> Snapshot:
@@ -74,11 +83,13 @@ def select_snapshot(snapshots: list[Snapshot], spec: str, as_of: datetime | None
     if as_of is not None:
         older = [snapshot for snapshot in snapshots if snapshot.time <= as_of]
         if not older:
-            oldest = snapshots[0].time.astimezone().strftime("%Y-%m-%d %H:%M")
             raise UsageError(
-                f"no snapshot as of {as_of:%Y-%m-%d %H:%M}; the oldest is from {oldest}"
+                f"no snapshot as of {with_offset(as_of)}; "
+                f"the oldest is from {with_offset(snapshots[0].time)}"
             )
         return older[-1]
+    if not spec:
+        raise UsageError("--snapshot is empty: give 'latest' or a snapshot id")
     if spec == "latest":
         return snapshots[-1]
     matches = [snapshot for snapshot in snapshots if snapshot.id.startswith(spec)]
@@ -89,19 +100,12 @@ def select_snapshot(snapshots: list[Snapshot], spec: str, as_of: datetime | None
 
 
 def included(path: str, includes: Iterable[str]) -> bool:
-    """Return whether `path` falls under one of restic's --include patterns (or there are none)."""
-    patterns = list(includes)
-    if not patterns:
+    """Return whether snapshot `path` is one of the `--include` paths or below one (or there
+    are none). Includes are paths, not patterns: `weird[1].txt` is that file."""
+    wanted = [json_name(item.rstrip("/") or "/") for item in includes]
+    if not wanted:
         return True
-    for pattern in patterns:
-        stem = pattern.rstrip("/") or "/"
-        if (
-            path == stem
-            or path.startswith(stem.rstrip("/") + "/")
-            or fnmatch.fnmatch(path, pattern)
-        ):
-            return True
-    return False
+    return any(path == stem or path.startswith(stem.rstrip("/") + "/") for stem in wanted)
 
 
 def selection_size(nodes: Iterable[Node], includes: Iterable[str]) -> tuple[int, int]:
@@ -115,9 +119,18 @@ def selection_size(nodes: Iterable[Node], includes: Iterable[str]) -> tuple[int,
     return files, total
 
 
-def check_target(target: Path, plan: Plan, *, force: bool, in_place: bool) -> None:
-    """Refuse a target that would overwrite live data or mix with existing files."""
+def check_target(target: Path, plan: Plan, config: Config, *, force: bool, in_place: bool) -> None:
+    """Refuse a target that would overwrite live data, mix with existing files, or land in
+    what bdr owns (a drill's cleanup would delete it; a repository would be damaged)."""
     resolved = Path(os.path.realpath(target))
+    for key, owned in owned_paths(config):
+        real = Path(os.path.realpath(owned))
+        if resolved == real or real in resolved.parents:
+            raise UsageError(
+                f"refusing to restore into {target}: it is inside {key} ({owned}), which bdr "
+                "manages and may clean up",
+                hint="restore somewhere else",
+            )
     if not in_place:
         if resolved == Path("/"):
             raise UsageError(
@@ -152,7 +165,10 @@ def plan_restore(ctx: Context, request: RestoreRequest) -> RestorePlanInfo:
             f"plan {request.plan!r} keeps no snapshots in {repository!r} "
             f"(tiers: {', '.join(tiers)})"
         )
-    check_target(request.target, plan, force=request.force, in_place=request.in_place)
+    empty = [item for item in request.includes if not item.strip()]
+    if empty:
+        raise UsageError("--include is empty: give an absolute path as in the snapshot")
+    check_target(request.target, plan, ctx.config, force=request.force, in_place=request.in_place)
     env = ctx.env(repository)
     listing = require_ok(
         ctx.restic.run(ctx.restic.args(build.snapshots, plan=request.plan), env),
@@ -200,7 +216,7 @@ def restore(
                 build.restore,
                 info.snapshot.id,
                 str(request.target),
-                includes=info.includes,
+                includes=[escape(item) for item in info.includes],
                 verify=request.verify,
                 json_progress=json_progress,
             ),

@@ -14,6 +14,9 @@ from bdr.store import runs
 NEVER = "never backed up"
 OK = "ok"
 RPO_EXCEEDED = "rpo exceeded"
+IN_FUTURE = "snapshot dated in the future"
+# Clocks of the appliance and a NAS may differ a little; more than this is a clock problem.
+FUTURE_TOLERANCE_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class TierStatus:
     state: str
     verified_snapshot_id: str | None = None
     verified_age: float | None = None
+    snapshot_in_future: bool = False
 
     def as_json(self) -> dict[str, object]:
         last = self.last_run
@@ -48,6 +52,7 @@ class TierStatus:
             "last_success_at": self.last_success.ended_at if self.last_success else None,
             "snapshot_id": self.snapshot_id,
             "snapshot_age_seconds": self.snapshot_age,
+            "snapshot_in_future": self.snapshot_in_future,
             "rpo_seconds": self.rpo,
             "state": self.state,
             "verified_snapshot_id": self.verified_snapshot_id,
@@ -56,7 +61,13 @@ class TierStatus:
 
 
 def judge(last_run: runs.Run | None, snapshot_age: float | None, rpo: int) -> str:
-    """Return the one-word state of a tier: the worst of the snapshot's age and the last run."""
+    """Return the one-word state of a tier: the worst of the snapshot's age and the last run.
+
+    A negative age (a snapshot dated in the future) means a clock was wrong: the age proves
+    nothing about the RPO, and that is said instead.
+    """
+    if snapshot_age is not None and snapshot_age < -FUTURE_TOLERANCE_SECONDS:
+        return IN_FUTURE
     if snapshot_age is None:
         return (
             NEVER
@@ -87,7 +98,7 @@ def plan_status(config: Config, db: sqlite3.Connection, now: float) -> list[Tier
                 db, kind, plan=name, repository=repository, statuses=(runs.OK, runs.WARNING)
             )
             latest = runs.latest_snapshot(db, name, repository)
-            age = None if latest is None else max(0.0, now - latest.snapshot_time)
+            age = None if latest is None else now - latest.snapshot_time
             verified = runs.verified_snapshot(db, name, repository)
             rows.append(
                 TierStatus(
@@ -97,9 +108,10 @@ def plan_status(config: Config, db: sqlite3.Connection, now: float) -> list[Tier
                     last_run=last,
                     last_success=success,
                     snapshot_id=latest.snapshot_id if latest else None,
-                    snapshot_age=age,
+                    snapshot_age=None if age is None else max(0.0, age),
                     rpo=plan.rpo,
                     state=judge(last, age, plan.rpo),
+                    snapshot_in_future=age is not None and age < -FUTURE_TOLERANCE_SECONDS,
                     verified_snapshot_id=verified.snapshot_id if verified else None,
                     verified_age=max(0.0, now - verified.snapshot_time) if verified else None,
                 )

@@ -19,10 +19,15 @@ def config() -> None:
 @click.pass_obj
 def check(app: App) -> None:
     """Validate the config file and every file it refers to; exit 2 listing every problem."""
+    from bdr.config.load import warnings
+
     cfg = app.config
+    found = warnings(cfg)
     if app.json_output:
-        app.print_json({"config": str(app.config_path), "valid": True})
+        app.print_json({"config": str(app.config_path), "valid": True, "warnings": found})
         return
+    for warning in found:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(
         f"{app.config_path}: valid ({len(cfg.repositories)} repositories, {len(cfg.plans)} plans, "
         f"{len(cfg.drills)} drills, {len(cfg.checks)} checks)"
@@ -33,16 +38,40 @@ def check(app: App) -> None:
 @click.pass_obj
 def show(app: App) -> None:
     """Print the effective configuration, defaults filled in, secrets masked."""
+    from bdr.config.ownership import backup_set
     from bdr.restic.environment import MASK
 
-    data = app.config.model_dump(mode="json", exclude_none=True)
+    config = app.config
+    data = config.model_dump(mode="json", exclude_none=True)
     for repository in data.get("repositories", {}).values():
         if "password_command" in repository:
             repository["password_command"] = MASK
+    sets = {name: backup_set(config, name, plan) for name, plan in config.plans.items()}
     if app.json_output:
+        data["backup_sets"] = {
+            name: {
+                "sources": [vars(source) for source in item.sources],
+                "canary_dir": item.canary_dir,
+                "excludes": list(item.excludes),
+                "automatic_excludes": list(item.automatic),
+            }
+            for name, item in sets.items()
+        }
         app.print_json(data)
         return
     click.echo(to_toml(data))
+    for name, item in sets.items():
+        click.echo(
+            f"# plans.{name}: restic backs up {', '.join(s.backed_up for s in item.sources)}"
+            f" and bdr's canary {item.canary_dir}"
+        )
+        if item.automatic:
+            click.echo(
+                f"# plans.{name}: bdr also excludes what it owns inside the sources: "
+                + ", ".join(item.automatic)
+            )
+        if list(item.excludes) != [*(config.plans[name].exclude)]:
+            click.echo(f"# plans.{name}: restic --exclude {' '.join(item.excludes)}")
 
 
 @config.command()

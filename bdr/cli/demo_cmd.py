@@ -26,7 +26,7 @@ def demo(click_ctx: click.Context, directory: Path) -> None:
     """Run a self-contained demo appliance: init, backup + copy, restore, status."""
     from bdr.actions.demo import PLAN, write_demo_config, write_sample_data
     from bdr.actions.init import init_repositories
-    from bdr.cli.render import console, styled, summaries
+    from bdr.cli.render import console, plain, styled, summaries
     from bdr.cli.status_cmd import status
     from bdr.config.units import format_size
 
@@ -34,7 +34,7 @@ def demo(click_ctx: click.Context, directory: Path) -> None:
     base = directory.resolve()
     out = console()
     out.rule("[bold]bdr demo")
-    out.print(f"appliance under {base}")
+    out.print(f"appliance under {plain(base)}")
     data = base / "data" / "office"
     write_sample_data(data)
     app.config_option = str(write_demo_config(base))
@@ -43,7 +43,7 @@ def demo(click_ctx: click.Context, directory: Path) -> None:
     out.rule("1. init: create the onsite and cloud repositories")
     inits = init_repositories(ctx)
     for result in inits:
-        out.print(f"  {result.repository:<8} {result.state:<8} {result.message}")
+        out.print(f"  {result.repository:<8} {result.state:<8} {plain(result.message)}")
     if worst([result.exit_code for result in inits]) != ExitCode.OK:
         app.abort("could not create the demo repositories", worst([r.exit_code for r in inits]))
 
@@ -68,7 +68,7 @@ def demo(click_ctx: click.Context, directory: Path) -> None:
         count = sum(1 for _ in target.rglob("*.txt"))
         out.print(
             f"  {restored.status}: {count} invoices of snapshot {info.snapshot.short_id} restored "
-            f"from cloud into {target} and verified"
+            f"from cloud into {plain(target)} and verified"
         )
         if restored.status != "ok":
             app.abort(restored.message, restored.exit_code)
@@ -81,7 +81,8 @@ def demo(click_ctx: click.Context, directory: Path) -> None:
     for outcome in drills:
         d = outcome.details
         out.print(
-            f"  {outcome.drill:<14} {styled(outcome.verdict.kind):<8} {outcome.verdict.reason}"
+            f"  {outcome.drill:<14} {styled(outcome.verdict.kind):<8} "
+            f"{plain(outcome.verdict.reason)}"
         )
         if "projected_seconds" in d:
             out.print(
@@ -94,7 +95,7 @@ def demo(click_ctx: click.Context, directory: Path) -> None:
     click_ctx.invoke(status)
     # Under `make demo` the command is .venv/bin/bdr, which is not on PATH: show that one.
     command = sys.argv[0] if sys.argv[0].endswith("/bdr") else "bdr"
-    out.print(f"\nTry: {command} --config {app.config_option} drill history")
+    out.print(f"\nTry: {plain(command)} --config {plain(app.config_option)} drill history")
     failed = worst([outcome.exit_code for outcome in drills])
     if failed != ExitCode.OK:
         app.exit(failed)

@@ -37,7 +37,7 @@ def run(app: App, name: str | None, run_all: bool, snapshot: str | None) -> None
     if app.json_output:
         app.print_json([result.as_json() for result in results])
     else:
-        from bdr.cli.render import console, styled
+        from bdr.cli.render import console, plain, styled
         from bdr.config.units import format_duration
 
         out = console()
@@ -47,7 +47,7 @@ def run(app: App, name: str | None, run_all: bool, snapshot: str | None) -> None
                 f"drill {result.drill} ({result.plan} from {result.repository}, snapshot "
                 f"{result.snapshot_id or '-'}): {styled(result.verdict.kind)}"
             )
-            out.print(f"  {result.verdict.reason}")
+            out.print(f"  {plain(result.verdict.reason)}")
             if "phases" in d:
                 phases = ", ".join(f"{k} {format_duration(v)}" for k, v in d["phases"].items())
                 out.print(f"  {d['files']} files verified against the snapshot; {phases}")
@@ -64,7 +64,7 @@ def run(app: App, name: str | None, run_all: bool, snapshot: str | None) -> None
                     f"({d['projection_method']}) against an RTO of {format_duration(d['rto'])}"
                 )
             if d.get("kept_scratch"):
-                out.print(f"  restored data kept in {d['kept_scratch']}")
+                out.print(f"  restored data kept in {plain(d['kept_scratch'])}")
     app.exit(worst([result.exit_code for result in results]))
 
 

@@ -18,10 +18,10 @@ def init(app: App) -> None:
     if app.json_output:
         app.print_json([result.as_json() for result in results])
     else:
-        from bdr.cli.render import console, styled
+        from bdr.cli.render import console, plain, styled
 
         out = console()
         for result in results:
             state = {"created": "ok", "exists": "ok"}.get(result.state, "failed")
-            out.print(f"{result.repository:<16} {styled(state):<8} {result.message}")
+            out.print(f"{result.repository:<16} {styled(state):<8} {plain(result.message)}")
     app.exit(worst([result.exit_code for result in results]))

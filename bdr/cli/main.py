@@ -85,6 +85,11 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 def main(argv: list[str] | None = None) -> Any:
     """Run bdr; every outcome leaves through here with an exit code from bdr/errors.py."""
     signal.signal(signal.SIGTERM, _terminate)
+    # A file name that is not UTF-8 is printed with its bytes escaped (caf\xe9.doc), never
+    # turned into a crash at the last step of an otherwise good command.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     debug = "--debug" in (argv if argv is not None else sys.argv)
     try:
         cli.main(args=argv, prog_name="bdr", standalone_mode=False)

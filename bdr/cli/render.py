@@ -26,7 +26,20 @@ _STATUS_STYLE = {
     "rto": "red",
     "check": "red",
     "error": "red",
+    "future": "red",
 }
+
+
+class Markup(str):
+    """Text that is rich markup already (a styled status); every other text is escaped."""
+
+
+def plain(text: object) -> str:
+    """Return `text` (a path, a reason, a name) escaped, so rich prints it as it is:
+    a file called `[conceal]x.xlsx` or `[/x]` is data, not markup."""
+    from rich.markup import escape
+
+    return escape(str(text))
 
 
 def console(stderr: bool = False) -> Console:
@@ -43,11 +56,11 @@ def console(stderr: bool = False) -> Console:
 def table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     from rich.table import Table
 
-    grid = Table(title=title, title_justify="left", header_style="bold")
+    grid = Table(title=plain(title) if title else None, title_justify="left", header_style="bold")
     for header in headers:
         grid.add_column(header)
     for row in rows:
-        grid.add_row(*row)
+        grid.add_row(*(cell if isinstance(cell, Markup) else plain(cell) for cell in row))
     console().print(grid)
 
 
@@ -59,14 +72,16 @@ def when(timestamp: float | None, *, short: bool = False) -> str:
     return datetime.fromtimestamp(timestamp).astimezone().strftime(form)
 
 
-def age(seconds: float | None) -> str:
+def age(seconds: float | None, *, in_future: bool = False) -> str:
+    if in_future:
+        return "in the future"
     return "-" if seconds is None else f"{format_duration(seconds)} ago"
 
 
-def styled(status: str) -> str:
+def styled(status: str) -> Markup:
     """Return `status` in the colour a technician reads at a glance."""
     style = _STATUS_STYLE.get(status) or _STATUS_STYLE.get(status.rsplit(" ", 1)[-1], "")
-    return f"[{style}]{status}[/{style}]" if style else status
+    return Markup(f"[{style}]{plain(status)}[/{style}]" if style else plain(status))
 
 
 def summaries(items: Sequence[RunSummary]) -> None:
@@ -76,4 +91,6 @@ def summaries(items: Sequence[RunSummary]) -> None:
         where = " ".join(
             part for part in (item.plan, "->" if item.plan else "", item.repository) if part
         )
-        out.print(f"{item.kind:<9} {where:<28} {styled(item.status):<10} {item.message}")
+        out.print(
+            f"{item.kind:<9} {plain(where):<28} {styled(item.status):<10} {plain(item.message)}"
+        )

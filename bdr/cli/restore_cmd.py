@@ -55,16 +55,19 @@ def restore(
 
     from bdr.actions.restore import RestoreRequest, parse_as_of, plan_restore
     from bdr.actions.restore import restore as run_restore
-    from bdr.cli.render import console, when
+    from bdr.cli.render import console
     from bdr.config.units import format_duration, format_size
+    from bdr.localtime import with_offset
 
-    if snapshot != "latest" and as_of:
+    if snapshot != "latest" and as_of is not None:
         app.abort("use either --snapshot or --as-of, not both", 2)
+    if not snapshot.strip():
+        app.abort("--snapshot is empty: give 'latest' or a snapshot id", 2)
     request = RestoreRequest(
         plan=plan,
         target=target,
         snapshot=snapshot,
-        as_of=parse_as_of(as_of) if as_of else None,
+        as_of=parse_as_of(as_of) if as_of is not None else None,
         repository=repository,
         includes=includes,
         dry_run=dry_run,
@@ -76,7 +79,7 @@ def restore(
     info = plan_restore(ctx, request)
     described = (
         f"snapshot {info.snapshot.short_id} of plan {plan} "
-        f"({when(info.snapshot.time.timestamp())}) from {info.repository}: "
+        f"({with_offset(info.snapshot.time)}) from {info.repository}: "
         f"{info.files} files, {format_size(info.bytes)}"
     )
     if dry_run:

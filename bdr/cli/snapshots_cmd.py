@@ -14,7 +14,8 @@ from bdr.cli.app import App
 def snapshots(app: App, plan: str | None, repository: str | None) -> None:
     """List the snapshots of plans, read live from the repositories."""
     from bdr.actions.snapshots import list_snapshots
-    from bdr.cli.render import table, when
+    from bdr.cli.render import table
+    from bdr.localtime import with_offset
 
     if plan is not None and plan not in app.config.plans:
         app.abort(f"no plan named {plan!r}", 2)
@@ -46,7 +47,7 @@ def snapshots(app: App, plan: str | None, repository: str | None) -> None:
                     row.repository,
                     row.plan or "-",
                     row.snapshot.short_id,
-                    when(row.snapshot.time.timestamp()),
+                    with_offset(row.snapshot.time),
                     ", ".join(row.snapshot.paths),
                 ]
                 for row in listing.rows

@@ -42,7 +42,7 @@ def status(app: App) -> None:
                 when(row.last_run.started_at, short=True) if row.last_run else "-",
                 styled(row.last_run.status) if row.last_run else "-",
                 row.snapshot_id or "-",
-                age(row.snapshot_age),
+                age(row.snapshot_age, in_future=row.snapshot_in_future),
                 age(row.verified_age),
                 format_duration(row.rpo),
                 styled(row.state),

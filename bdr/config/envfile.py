@@ -6,6 +6,27 @@ import re
 from pathlib import Path
 
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Backend credentials and settings restic's backends read; anything else (RESTIC_REPOSITORY,
+# PATH, LD_PRELOAD) would change which repository, program or library a backup uses.
+CREDENTIAL_PREFIXES = ("AWS_", "B2_", "AZURE_", "GOOGLE_", "OS_", "ST_", "RCLONE_")
+_PROXY_VARIABLES = {"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"}
+
+
+def refused_variables(variables: dict[str, str]) -> list[str]:
+    """Return the names in `variables` that are not backend credentials or proxy settings."""
+    return [
+        key
+        for key in variables
+        if not key.startswith(CREDENTIAL_PREFIXES) and key.upper() not in _PROXY_VARIABLES
+    ]
+
+
+def refusal(path: Path, key: str) -> str:
+    allowed = ", ".join(f"{prefix}*" for prefix in CREDENTIAL_PREFIXES)
+    return (
+        f"{path}: {key} is not a backend credential variable (allowed: {allowed}, "
+        "HTTP(S)_PROXY, NO_PROXY)"
+    )
 
 
 def parse_env(text: str) -> dict[str, str]:
@@ -32,5 +53,10 @@ def parse_env(text: str) -> dict[str, str]:
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """Return the variables of the env_file at `path`; raise OSError or ValueError."""
-    return parse_env(path.read_text(encoding="utf-8"))
+    """Return the variables of the env_file at `path`; raise OSError or ValueError, the latter
+    also for a variable that is not a backend credential."""
+    variables = parse_env(path.read_text(encoding="utf-8"))
+    refused = refused_variables(variables)
+    if refused:
+        raise ValueError(refusal(path, refused[0]))
+    return variables

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bdr.config.envfile import read_env_file
+from bdr.config.envfile import parse_env, refusal, refused_variables
 from bdr.config.model import Config
 from bdr.errors import ConfigError, UsageError
 
@@ -55,6 +55,10 @@ def validate(raw: dict[str, Any], *, source: str) -> Config:
     # Reference and file checks run on the raw data too, so that one pass shows everything.
     problems.extend(_check_references(raw))
     problems.extend(_check_files(raw))
+    if config is not None:
+        from bdr.config.ownership import ownership_problems
+
+        problems.extend(ownership_problems(config))
     if problems or config is None:
         raise ConfigError(sorted(dict.fromkeys(problems)), source=source)
     return config
@@ -187,6 +191,30 @@ def _check_file(where: str, path: Path, *, secret: bool) -> Iterator[str]:
         return
     if where.endswith(".env_file"):
         try:
-            read_env_file(path)
+            variables = parse_env(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
             yield f"{where}: {path}: {error}"
+            return
+        for key in refused_variables(variables):
+            yield f"{where}: {refusal(path, key)}"
+
+
+def warnings(config: Config) -> list[str]:
+    """Return what is valid but unwise, for `config check` to print: weak passwords."""
+    from bdr.restic.environment import MIN_MASKED_LENGTH
+
+    found = []
+    for name, repository in config.repositories.items():
+        if repository.password_file is None:
+            continue
+        try:
+            first = repository.password_file.read_text(encoding="utf-8").split("\n", 1)[0]
+        except OSError:
+            continue
+        if len(first) < MIN_MASKED_LENGTH:
+            found.append(
+                f"repositories.{name}.password_file: the password is shorter than "
+                f"{MIN_MASKED_LENGTH} characters: too weak, and too short to be masked in "
+                "restic's messages without garbling them"
+            )
+    return found

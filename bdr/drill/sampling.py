@@ -15,7 +15,7 @@ from bdr.restic.messages import Node
 
 
 def choose_sample(
-    nodes: Sequence[Node], snapshot_id: str, size_limit: int, *, canary_name: str
+    nodes: Sequence[Node], snapshot_id: str, size_limit: int, *, canary_path: str
 ) -> list[Node]:
     """Return the files to restore: canary, largest, then random ones while they fit the limit.
 
@@ -23,7 +23,8 @@ def choose_sample(
     """
     files = sorted((node for node in nodes if node.type == "file"), key=lambda node: node.path)
     chosen: list[Node] = []
-    canaries = [node for node in files if node.path.rsplit("/", 1)[-1] == canary_name]
+    # bdr's canary by its exact path: a client file of the same name is ordinary data.
+    canaries = [node for node in files if node.path == canary_path]
     chosen.extend(canaries[:1])
     others = [node for node in files if node not in chosen]
     if others:

@@ -18,6 +18,9 @@ from bdr.config.model import Repository
 # Inherited variables that would change which repository or key restic uses.
 _FOREIGN_PREFIXES = ("RESTIC_", "AWS_", "B2_", "AZURE_", "GOOGLE_", "OS_", "ST_")
 MASK = "***"
+# A shorter secret is not masked: "lock" or "wrong" would garble restic's messages (and the mask
+# would show where the word stood, revealing it). `config check` warns about such passwords.
+MIN_MASKED_LENGTH = 8
 # env_file keys whose values are secret; region names and endpoints stay readable in errors.
 _SECRET_KEY = re.compile(r"SECRET|KEY|TOKEN|PASSWORD|PASS|CREDENTIAL|ACCOUNT", re.IGNORECASE)
 
@@ -39,7 +42,7 @@ class ResticEnv:
 def redact(text: str, secrets: Iterable[str]) -> str:
     """Return `text` with each of `secrets` (longest first) replaced by a mask."""
     for secret in sorted(secrets, key=len, reverse=True):
-        if len(secret) >= 3:
+        if len(secret) >= MIN_MASKED_LENGTH:
             text = text.replace(secret, MASK)
     return text
 

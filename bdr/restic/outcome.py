@@ -14,6 +14,10 @@ class Outcome(enum.Enum):
     LOCKED = "locked"
     WRONG_PASSWORD = "wrong password"
     INTERRUPTED = "interrupted"
+    # The repository opened, but data it refers to is gone or does not decrypt.
+    DAMAGED = "repository data damaged"
+    # A write failed for want of space (or inodes, or quota) where restic was writing.
+    NO_SPACE = "no space left"
     FAILED = "failed"
 
     @property
@@ -28,6 +32,8 @@ _EXIT_CODES = {
     Outcome.WRONG_PASSWORD: ExitCode.REPOSITORY,
     Outcome.LOCKED: ExitCode.LOCKED,
     Outcome.INTERRUPTED: ExitCode.FAILED,
+    Outcome.DAMAGED: ExitCode.FAILED,
+    Outcome.NO_SPACE: ExitCode.FAILED,
     Outcome.FAILED: ExitCode.FAILED,
 }
 
@@ -49,14 +55,28 @@ _NETWORK_TEXTS = (
 )
 
 
+_NO_SPACE_TEXTS = ("no space left on device", "disk quota exceeded")
+# Lower case: they are matched against lowered text.
+_DAMAGED_TEXTS = (
+    "not found in repository",
+    "ciphertext verification failed",
+    "invalid data returned",
+)
+
+
 def classify(exit_code: int, stderr: str) -> Outcome:
     """Return the outcome of a restic command from its exit code and the tail of its stderr."""
     if exit_code == 0:
         return Outcome.OK
     if exit_code == 3:
         return Outcome.PARTIAL
+    lowered = stderr.lower()
+    if any(text in lowered for text in _NO_SPACE_TEXTS):
+        return Outcome.NO_SPACE
     if any(text in stderr for text in _NETWORK_TEXTS):
         return Outcome.FAILED
+    if any(text in lowered for text in _DAMAGED_TEXTS):
+        return Outcome.DAMAGED
     if exit_code == 10 or any(text in stderr for text in _MISSING_TEXTS):
         return Outcome.REPOSITORY_MISSING
     if exit_code == 12 or any(text in stderr for text in _PASSWORD_TEXTS):
@@ -67,3 +87,13 @@ def classify(exit_code: int, stderr: str) -> Outcome:
     if exit_code in (130, 143) or exit_code < 0:
         return Outcome.INTERRUPTED
     return Outcome.FAILED
+
+
+def telling_line(outcome: Outcome, stderr: str) -> str | None:
+    """Return the first line of `stderr` that shows why the outcome is what it is, for the
+    outcomes whose cause restic states once and then buries under consequences."""
+    texts = {Outcome.NO_SPACE: _NO_SPACE_TEXTS, Outcome.DAMAGED: _DAMAGED_TEXTS}.get(outcome)
+    for line in stderr.splitlines() if texts else []:
+        if any(text in line.lower() for text in texts or ()):
+            return line.strip()
+    return None

@@ -28,7 +28,7 @@ from bdr.errors import (
 )
 from bdr.restic import argv as build
 from bdr.restic.environment import ResticEnv
-from bdr.restic.outcome import Outcome, classify
+from bdr.restic.outcome import Outcome, classify, telling_line
 from bdr.restic.version import Features, features_for, parse_version
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,9 @@ class Result:
     stdout: list[str]
     stderr_tail: str
     stderr_json: list[str] = field(default_factory=list)
+    # The first lines of stderr: where restic states a cause (no space) before thousands of
+    # consequences (every file's timestamps) push it out of the tail.
+    stderr_head: str = ""
     duration: float = 0.0
 
     @property
@@ -61,11 +64,9 @@ class Result:
         return self.outcome is Outcome.OK
 
     def error_text(self) -> str:
-        """Return the last meaningful stderr line, for one-line error messages."""
-        lines = [line for line in self.stderr_tail.splitlines() if line.strip()]
-        fatal = [line for line in lines if line.startswith("Fatal:")]
-        chosen = fatal[-1] if fatal else (lines[-1] if lines else f"exit code {self.exit_code}")
-        return chosen.removeprefix("Fatal: ").strip()
+        """Return restic's error line, for one-line error messages (never a Go stack frame)."""
+        telling = telling_line(self.outcome, self.stderr_head + "\n" + self.stderr_tail)
+        return telling or error_line(self.stderr_tail, self.exit_code)
 
 
 class ResticNotFound(UsageError):
@@ -162,10 +163,11 @@ class Restic:
             _live.add(process)
         if on_start is not None:
             on_start(process.pid)
+        head: list[str] = []
         tail: collections.deque[str] = collections.deque()
         json_errors: list[str] = []
         reader = threading.Thread(
-            target=_read_stderr, args=(process, tail, json_errors), daemon=True
+            target=_read_stderr, args=(process, head, tail, json_errors), daemon=True
         )
         reader.start()
         stdout: list[str] = []
@@ -187,8 +189,11 @@ class Restic:
                 stopped = process.pid in _signalled
         if stopped:
             raise Interrupted("bdr is shutting down; restic was stopped")
-        stderr_tail = env.redact("".join(tail))[-STDERR_TAIL_BYTES:]
-        outcome = classify(process.returncode, stderr_tail)
+        raw_head, raw_tail = "".join(head), "".join(tail)
+        # Classified on restic's own words: a password that is a common word ("lock") must
+        # not change what happened. Only what is kept and shown is redacted.
+        outcome = classify(process.returncode, raw_head + raw_tail)
+        stderr_tail = env.redact(raw_head + raw_tail)[-STDERR_TAIL_BYTES:]
         result = Result(
             argv=argv,
             exit_code=process.returncode,
@@ -197,11 +202,39 @@ class Restic:
             stderr_tail=stderr_tail,
             stderr_json=json_errors,
             duration=time.monotonic() - started,
+            stderr_head=env.redact(raw_head),
         )
         log.debug(
             "restic exited %d (%s) after %.1fs", process.returncode, outcome.value, result.duration
         )
         return result
+
+
+def _stack_frames(lines: list[str]) -> set[int]:
+    """Return the indexes of lines that belong to a Go stack trace (a function, then its file)."""
+    frames: set[int] = set()
+    for index, line in enumerate(lines):
+        if (line.startswith("\t") and ".go:" in line) or line.startswith("\truntime/"):
+            frames.add(index)
+            if index > 0:
+                frames.add(index - 1)
+        elif line.startswith("goroutine ") or line.startswith("panic: "):
+            frames.add(index)
+    return frames
+
+
+def error_line(stderr: str, exit_code: int) -> str:
+    """Return the line of restic's stderr that says what went wrong.
+
+    restic's `Fatal:` line when there is one; else the last line that is not part of a Go stack
+    trace (restic 0.14 prints the error, then the trace of where it happened).
+    """
+    lines = [line.rstrip() for line in stderr.splitlines() if line.strip()]
+    frames = _stack_frames(lines)
+    lines = [line for index, line in enumerate(lines) if index not in frames]
+    fatal = [line for line in lines if line.startswith("Fatal:")]
+    chosen = fatal[-1] if fatal else (lines[-1] if lines else f"exit code {exit_code}")
+    return chosen.removeprefix("Fatal: ").strip()
 
 
 def stop_all() -> int:
@@ -222,15 +255,22 @@ def stop_all() -> int:
 
 
 def _read_stderr(
-    process: subprocess.Popen[str], tail: collections.deque[str], json_errors: list[str]
+    process: subprocess.Popen[str],
+    head: list[str],
+    tail: collections.deque[str],
+    json_errors: list[str],
 ) -> None:
-    size = 0
+    size = head_size = 0
     assert process.stderr is not None
     for line in process.stderr:
         if line.startswith("{"):
             # restic 0.14 writes backup item errors to stderr as JSON.
             if len(json_errors) < MAX_JSON_ERRORS:
                 json_errors.append(line)
+            continue
+        if head_size < STDERR_TAIL_BYTES * 4:
+            head.append(line)
+            head_size += len(line)
             continue
         tail.append(line)
         size += len(line)

@@ -26,6 +26,8 @@ class Features:
     specific_exit_codes: bool
     # ls --json tags each line with message_type as well as struct_type (0.17.0).
     ls_message_type: bool
+    # `restic repair index` replaced `restic rebuild-index` (0.16.0).
+    repair_index_command: str = "restic rebuild-index"
 
     @property
     def version_text(self) -> str:
@@ -56,4 +58,7 @@ def features_for(version: tuple[int, int, int]) -> Features:
         restore_json_progress=version >= (0, 16, 0),
         specific_exit_codes=version >= (0, 17, 0),
         ls_message_type=version >= (0, 17, 0),
+        repair_index_command="restic repair index"
+        if version >= (0, 16, 0)
+        else "restic rebuild-index",
     )

@@ -18,9 +18,11 @@ log = logging.getLogger(__name__)
 
 
 def local_timezone() -> tzinfo:
-    zone = datetime.now().astimezone().tzinfo
-    assert zone is not None
-    return zone
+    """The local zone with its DST rules: a fixed offset would run jobs an hour off for half
+    the year."""
+    from bdr.localtime import zone
+
+    return zone()
 
 
 def trigger_for(cron: str, timezone: tzinfo) -> Any:

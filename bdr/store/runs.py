@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bdr.fsnames import shown
+
 RUNNING = "running"
 OK = "ok"
 WARNING = "warning"
@@ -102,9 +104,15 @@ def finish_run(
     snapshot_time: float | None = None,
     now: Callable[[], float] = time.time,
 ) -> None:
-    """Record the end of a run."""
+    """Record the end of a run. It cannot fail for what the run produced: text that SQLite cannot
+    store (a file name that is not UTF-8) is escaped, and details that cannot be written are
+    replaced by a note, so that no run stays `running` for ever."""
     if status not in STATUSES or status == RUNNING:
         raise ValueError(f"a run cannot end as {status!r}")
+    try:
+        encoded = json.dumps(details or {}, sort_keys=True, default=str)
+    except (TypeError, ValueError) as problem:
+        encoded = json.dumps({"unrecorded_details": shown(str(problem))})
     connection.execute(
         "UPDATE runs SET status = ?, ended_at = ?, snapshot_id = ?, exit_code = ?, error = ?, "
         "bytes_added = ?, bytes_processed = ?, files_processed = ?, details = ?, "
@@ -114,11 +122,11 @@ def finish_run(
             now(),
             snapshot_id,
             exit_code,
-            error,
+            None if error is None else shown(error),
             bytes_added,
             bytes_processed,
             files_processed,
-            json.dumps(details or {}, sort_keys=True),
+            encoded,
             snapshot_time,
             run_id,
         ),
@@ -208,12 +216,16 @@ def record_latest_snapshot(
     *,
     now: Callable[[], float] = time.time,
 ) -> None:
-    """Remember the newest snapshot of a plan in a repository (never moving backwards in time)."""
+    """Remember the newest snapshot of a plan in a repository: the one recorded last.
+
+    Newest by the order of runs, not by its time: after a clock that ran a day ahead, a
+    future-dated snapshot must not hide, for a day, that backups stopped.
+    """
     connection.execute(
         "INSERT INTO latest_snapshots (plan, repository, snapshot_id, snapshot_time, recorded_at) "
         "VALUES (?, ?, ?, ?, ?) ON CONFLICT (plan, repository) DO UPDATE SET "
         "snapshot_id = excluded.snapshot_id, snapshot_time = excluded.snapshot_time, "
-        "recorded_at = excluded.recorded_at WHERE excluded.snapshot_time >= snapshot_time",
+        "recorded_at = excluded.recorded_at",
         (plan, repository, snapshot_id, snapshot_time, now()),
     )
 

@@ -287,21 +287,6 @@ def test_systemd_analyze_verifies_the_unit(installed: Path):
     assert result.stderr.strip() == ""
 
 
-def test_start_up_removes_scratch_left_by_a_dead_drill(appliance: Appliance, office):
-    appliance.local_repository()
-    appliance.add_plan("office", [office], schedule="0 3 * * *")
-    appliance.bdr("init")
-    leftover = appliance.scratch_dir / "onsite" / "4242"
-    (leftover / "srv" / "data").mkdir(parents=True)
-    (leftover / "srv" / "data" / "half-restored.bin").write_bytes(b"x" * 1000)
-    daemon = RunningDaemon(appliance)
-    try:
-        assert not leftover.exists()
-        assert f"removing scratch {leftover} left by a dead drill" in daemon.text()
-    finally:
-        assert daemon.stop() == 0
-
-
 @pytest.mark.parametrize("parallel", [1, 2])
 def test_runs_on_two_repositories_overlap_only_up_to_the_limit(
     appliance: Appliance, tmp_path: Path, parallel: int

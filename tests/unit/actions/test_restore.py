@@ -10,7 +10,7 @@ from bdr.actions.restore import (
     select_snapshot,
     selection_size,
 )
-from bdr.config.model import Plan
+from bdr.config.model import Appliance, Config, Plan, Repository
 from bdr.errors import UsageError
 from bdr.restic.messages import Node, Snapshot
 
@@ -62,24 +62,54 @@ def test_include_matching_and_selection_size():
     ]
     assert included("/srv/docs/a.txt", ["/srv/docs"])
     assert not included("/srv/docs-old/b.txt", ["/srv/docs/"])
-    assert included("/srv/photos/c.jpg", ["*.jpg"])
+    assert not included("/srv/photos/c.jpg", ["*.jpg"]), "a path, not a pattern"
     assert selection_size(nodes, ["/srv/docs"]) == (1, 10)
     assert selection_size(nodes, []) == (3, 60)
+
+
+def test_include_of_names_that_look_like_patterns_or_are_not_utf8():
+    assert included("/srv/weird[1].txt", ["/srv/weird[1].txt"])
+    assert not included("/srv/weird1.txt", ["/srv/weird[1].txt"])
+    # restic's listing has U+FFFD where the name on disk has the byte 0xe9.
+    assert included("/srv/caf\ufffd.doc", ["/srv/caf\udce9.doc"])
+
+
+def test_empty_options_and_local_times_that_do_not_exist_or_exist_twice(monkeypatch):
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    with pytest.raises(UsageError, match="--as-of is empty"):
+        parse_as_of(" ")
+    with pytest.raises(UsageError, match="does not exist in Europe/Berlin"):
+        parse_as_of("2026-03-29 02:30")
+    with pytest.raises(
+        UsageError, match=r"happens twice .* 02:30\+02:00 or 2026-10-25 02:30\+01:00"
+    ):
+        parse_as_of("2026-10-25 02:30")
+    assert parse_as_of("2026-10-25 02:30+01:00").hour == 2
+    assert parse_as_of("2026-07-01 12:00").utcoffset().total_seconds() == 7200
+    with pytest.raises(UsageError, match="--snapshot is empty"):
+        select_snapshot(SNAPSHOTS, "", None)
 
 
 def test_target_guards(tmp_path: Path):
     source = tmp_path / "live"
     source.mkdir()
     plan = Plan(sources=[str(source)], repository="r")
+    config = Config(
+        appliance=Appliance(state_dir=tmp_path / "state", scratch_dir=tmp_path / "scratch"),
+        repositories={"r": Repository(url=str(tmp_path / "repo"), password_command="pass")},
+    )
+    for owned in ("state", "scratch/x", "repo/data"):
+        with pytest.raises(UsageError, match=r"inside .* which bdr manages"):
+            check_target(tmp_path / owned, plan, config, force=False, in_place=True)
     with pytest.raises(UsageError, match="into /"):
-        check_target(Path("/"), plan, force=False, in_place=False)
+        check_target(Path("/"), plan, config, force=False, in_place=False)
     with pytest.raises(UsageError, match="source"):
-        check_target(source / "sub", plan, force=False, in_place=False)
+        check_target(source / "sub", plan, config, force=False, in_place=False)
     full = tmp_path / "full"
     full.mkdir()
     (full / "x").write_text("x")
     with pytest.raises(UsageError, match="not empty"):
-        check_target(full, plan, force=False, in_place=False)
-    check_target(full, plan, force=True, in_place=False)
-    check_target(tmp_path / "new", plan, force=False, in_place=False)
-    check_target(source, plan, force=True, in_place=True)
+        check_target(full, plan, config, force=False, in_place=False)
+    check_target(full, plan, config, force=True, in_place=False)
+    check_target(tmp_path / "new", plan, config, force=False, in_place=False)
+    check_target(source, plan, config, force=True, in_place=True)

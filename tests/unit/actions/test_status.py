@@ -1,4 +1,4 @@
-from bdr.actions.status import NEVER, OK, RPO_EXCEEDED, judge
+from bdr.actions.status import IN_FUTURE, NEVER, OK, RPO_EXCEEDED, judge
 from bdr.store.runs import Run
 
 
@@ -28,3 +28,8 @@ def test_states():
     assert judge(run("ok"), 7200, 3600) == RPO_EXCEEDED
     assert judge(run("failed"), 60, 3600) == "last run failed"
     assert judge(run("warning"), 60, 3600) == "last run warning"
+
+
+def test_a_snapshot_dated_in_the_future_is_flagged_not_fresh():
+    assert judge(run("ok"), -86400, 3600) == IN_FUTURE
+    assert judge(run("ok"), -60, 3600) == OK, "a minute of clock skew is tolerated"

@@ -29,7 +29,20 @@ def design_table() -> set[str]:
     return names
 
 
+# In DESIGN.md's table for features not built yet; each leaves this list with its issue.
+PENDING = {
+    "bdr_report_last_success_timestamp_seconds": "issue 11 (reports)",
+    "bdr_evidence_records_total": "issue 10 (evidence)",
+    "bdr_evidence_last_checkpoint_timestamp_seconds": "issue 10 (evidence)",
+    "bdr_evidence_chain_ok": "issue 10 (evidence)",
+    "bdr_problems_open": "issue 12 (notifications)",
+    "bdr_notifications_sent_total": "issue 12 (notifications)",
+    "bdr_notify_outbox_pending": "issue 12 (notifications)",
+}
+
+
 def test_names_are_the_design_table():
     if not DESIGN.exists():
         pytest.skip(f"{DESIGN} is not beside this checkout")
-    assert set(METRIC_NAMES) == design_table()
+    assert set(METRIC_NAMES) | set(PENDING) == design_table()
+    assert not set(METRIC_NAMES) & set(PENDING)

@@ -51,3 +51,23 @@ def test_unreachable_backend_is_a_failure_not_a_missing_repository():
         "Is there a repository at the following location?\ns3:http://127.0.0.1:18333/b\n"
     )
     assert classify(1, stderr) is Outcome.FAILED
+
+
+def test_damaged_repository_and_full_disk_are_their_own_outcomes():
+    index_gone = (FIXTURES / "stderr-ls-index-deleted.txt").read_text()
+    assert classify(1, index_gone) is Outcome.DAMAGED
+    no_space = (FIXTURES / "stderr-restore-no-space.txt").read_text()
+    assert classify(1, no_space) is Outcome.NO_SPACE
+    # The cause comes first; the tail holds only its consequences.
+    assert "no space left" not in no_space[-1000:]
+
+
+def test_the_error_line_is_restics_message_not_a_stack_frame():
+    from bdr.restic.runner import error_line
+
+    text = (FIXTURES / "stderr-ls-index-deleted.txt").read_text()
+    line = error_line(text, 1)
+    assert line.startswith("id ") and line.endswith("not found in repository")
+    assert error_line("doing x\nFatal: unable to open config file\n", 1) == (
+        "unable to open config file"
+    )

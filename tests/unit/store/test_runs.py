@@ -62,11 +62,27 @@ def test_reused_pid_is_recognised(tmp_path):
     assert runs.recover_dead_runs(db) == [run_id]
 
 
-def test_latest_snapshot_never_moves_back(tmp_path):
+def test_latest_snapshot_is_the_last_recorded_even_when_older(tmp_path):
     db = connect(tmp_path)
-    runs.record_latest_snapshot(db, "p", "r", "new", 200.0)
-    runs.record_latest_snapshot(db, "p", "r", "old", 100.0)
-    assert runs.latest_snapshot(db, "p", "r") == runs.LatestSnapshot("new", 200.0)
+    runs.record_latest_snapshot(db, "p", "r", "future-dated", 200.0)
+    runs.record_latest_snapshot(db, "p", "r", "after-the-clock-fix", 100.0)
+    assert runs.latest_snapshot(db, "p", "r") == runs.LatestSnapshot("after-the-clock-fix", 100.0)
+
+
+def test_finish_run_stores_names_that_are_not_utf8(tmp_path):
+    db = connect(tmp_path)
+    run_id = runs.start_run(db, "drill")
+    runs.finish_run(
+        db,
+        run_id,
+        runs.FAILED,
+        error="1 file(s) differ (first: /srv/caf\udce9.doc)",
+        details={"extra": ["/srv/caf\udce9.doc"]},
+    )
+    run = runs.get_run(db, run_id)
+    assert run.status == runs.FAILED
+    assert run.error == "1 file(s) differ (first: /srv/caf\\xe9.doc)"
+    assert run.details["extra"] == ["/srv/caf\udce9.doc"]
 
 
 def test_last_run_filters(tmp_path):

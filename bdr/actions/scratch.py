@@ -1,0 +1,74 @@
+"""The scratch areas of drills: `scratch_dir/<drill>/<run-id>`, each marked as bdr's own.
+
+A drill writes a marker file holding its run id into the directory it creates, and every
+removal (after the drill, or at the daemon's start for a drill that died) first reads that
+marker: a directory bdr did not create and mark is never deleted, whatever its name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Collection
+from pathlib import Path
+
+from bdr.errors import BdrError
+from bdr.fsutil import remove_tree
+
+log = logging.getLogger(__name__)
+
+MARKER = ".bdr-scratch"
+
+
+def create(scratch_dir: Path, drill: str, run_id: int) -> Path:
+    """Create and mark the scratch directory of run `run_id`; raise BdrError if it exists."""
+    area = scratch_dir / drill / str(run_id)
+    try:
+        area.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        area.mkdir(mode=0o700)
+        (area / MARKER).write_text(f"{run_id}\n")
+    except FileExistsError:
+        raise BdrError(
+            f"scratch directory {area} already exists and is not this drill's: "
+            "it is left alone; move it away"
+        ) from None
+    except OSError as error:
+        raise BdrError(f"appliance.scratch_dir: cannot create {area}: {error.strerror}") from None
+    return area
+
+
+def marked_run(area: Path) -> int | None:
+    """Return the run id a scratch directory is marked with, or None when it is not bdr's."""
+    try:
+        text = (area / MARKER).read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(text) if text.isdigit() and text == area.name else None
+
+
+def remove(area: Path, run_id: int) -> None:
+    """Remove the scratch directory of run `run_id`, if it is marked as that run's."""
+    if marked_run(area) != run_id:
+        return
+    remove_tree(area)
+    with contextlib.suppress(OSError):
+        area.parent.rmdir()  # the drill's directory, once it holds no other run
+
+
+def remove_dead(scratch_dir: Path, running: Collection[int]) -> list[Path]:
+    """Remove the marked scratch directories of runs that are not running; return them."""
+    removed: list[Path] = []
+    drills = sorted(scratch_dir.iterdir()) if scratch_dir.is_dir() else []
+    for drill_dir in drills:
+        if not drill_dir.is_dir() or drill_dir.is_symlink():
+            continue
+        for area in sorted(drill_dir.iterdir()):
+            run_id = marked_run(area) if area.is_dir() and not area.is_symlink() else None
+            if run_id is None or run_id in running:
+                continue
+            log.warning("removing scratch %s left by dead drill run %d", area, run_id)
+            remove_tree(area)
+            removed.append(area)
+        with contextlib.suppress(OSError):
+            drill_dir.rmdir()
+    return removed
