@@ -13,7 +13,6 @@ import logging
 import os
 import signal
 import socket
-import sqlite3
 import sys
 import threading
 import time
@@ -33,10 +32,11 @@ from bdr.restic import argv as build
 from bdr.restic import runner
 from bdr.restic.environment import build_env
 from bdr.restic.runner import Restic
+from bdr.schedule.clock import REAL, Clock
 from bdr.schedule.jobs import JobSpec, job_specs
 from bdr.schedule.scheduler import Scheduler, local_timezone, missed_jobs
 from bdr.store import runs
-from bdr.store.database import connect
+from bdr.store.database import History, connect
 
 log = logging.getLogger("bdr.daemon")
 
@@ -69,6 +69,8 @@ class Daemon:
     config: Config
     restic: Restic
     notifier: Notifier = field(default_factory=Notifier)
+    # The clock schedules run on: real time, except in the daemon's tests.
+    clock: Clock = REAL
     _stop: threading.Event = field(default_factory=threading.Event)
     _reload: threading.Event = field(default_factory=threading.Event)
     _active: set[str] = field(default_factory=set)
@@ -124,13 +126,17 @@ class Daemon:
         startup_recovery(self.config, db, self.restic)
         timezone = local_timezone()
         self.scheduler = Scheduler(
-            self.run_job, max_parallel=self.config.appliance.max_parallel_runs, timezone=timezone
+            self.run_job,
+            max_parallel=self.config.appliance.max_parallel_runs,
+            timezone=timezone,
+            clock=self.clock,
         )
         specs = job_specs(self.config)
         last_fires = {job.job_id: job.last_fire for job in runs.scheduled_jobs(db)}
         self.scheduler.start(specs)
         self._save_schedule(db, specs)
-        for spec in missed_jobs(specs, last_fires, datetime.now(timezone), timezone):
+        started = datetime.fromtimestamp(self.clock.now(), timezone)
+        for spec in missed_jobs(specs, last_fires, started, timezone, self.clock):
             log.info(
                 "job %s missed a run while the daemon was down: running it once now", spec.job_id
             )
@@ -183,7 +189,7 @@ class Daemon:
         else:
             self._stop.set()
 
-    def reload(self, db: sqlite3.Connection) -> None:
+    def reload(self, db: History) -> None:
         try:
             config = load_config(self.config_path)
         except ConfigError as error:
@@ -203,10 +209,7 @@ class Daemon:
         log.info("config reloaded from %s: %d jobs", self.config_path, len(specs))
         self.notifier.send("STATUS=config reloaded")
 
-    def _save_schedule(self, db: object, specs: list[JobSpec]) -> None:
-        import sqlite3
-
-        assert isinstance(db, sqlite3.Connection)
+    def _save_schedule(self, db: History, specs: list[JobSpec]) -> None:
         next_runs = self.scheduler.next_runs()
         runs.save_schedule(
             db,
@@ -225,7 +228,7 @@ class Daemon:
             ],
         )
 
-    def shutdown(self, db: sqlite3.Connection) -> int:
+    def shutdown(self, db: History) -> int:
         self.notifier.send("STOPPING=1\nSTATUS=stopping")
         self.scheduler.shutdown()
         grace = float(self.config.appliance.stop_grace)
@@ -261,7 +264,7 @@ def _execute(ctx: Context, spec: JobSpec) -> None:
         check_repository(ctx, check.repository, check.read_data_cycle)
 
 
-def startup_recovery(config: Config, db: sqlite3.Connection, restic: Restic) -> None:
+def startup_recovery(config: Config, db: History, restic: Restic) -> None:
     """Runs left running become interrupted; stale restic locks and dead scratch areas go."""
     recovered = runs.recover_dead_runs(db)
     if recovered:
@@ -285,8 +288,8 @@ def startup_recovery(config: Config, db: sqlite3.Connection, restic: Restic) -> 
             log.warning("repository %s: restic unlock failed: %s", name, result.error_text())
 
 
-def main(config_path: Path) -> int:
-    """Run the daemon until SIGTERM; return its exit code."""
+def main(config_path: Path, *, clock: Clock = REAL) -> int:
+    """Run the daemon until SIGTERM; return its exit code. `clock` is the schedules' clock."""
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stdout,
@@ -299,4 +302,4 @@ def main(config_path: Path) -> int:
     restic = Restic.detect(
         os.environ.get("BDR_RESTIC", "restic"), cache_dir=config.appliance.state_dir / "cache"
     )
-    return Daemon(config_path=config_path, config=config, restic=restic).serve()
+    return Daemon(config_path=config_path, config=config, restic=restic, clock=clock).serve()

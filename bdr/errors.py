@@ -11,6 +11,8 @@ One table, shared by the CLI and the daemon, so that scripts and monitoring can 
 | 4    | drill failed (data, RTO or application check)      |
 | 5    | repository locked or busy                          |
 | 6    | repository missing or wrong password               |
+| 130  | interrupted by Ctrl-C (SIGINT)                     |
+| 143  | stopped by SIGTERM                                 |
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class ExitCode(enum.IntEnum):
     DRILL_FAILED = 4
     LOCKED = 5
     REPOSITORY = 6
+    INTERRUPTED = 130
+    TERMINATED = 143
 
 
 class BdrError(Exception):

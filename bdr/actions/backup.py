@@ -8,6 +8,7 @@ since `restic copy` skips what the target already has.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from bdr.actions.canary import write_canary
 from bdr.actions.context import Context, RunRecord, recorded_run
@@ -23,6 +24,7 @@ from bdr.restic.messages import BackupSummary, ItemError, backup_messages
 from bdr.restic.outcome import Outcome
 from bdr.restic.runner import require_ok
 from bdr.store import runs
+from bdr.store.outcomes import BackupOutcome, SourcePath
 
 MAX_NAMED_ERRORS = 20
 
@@ -59,19 +61,21 @@ def backup_plan(ctx: Context, name: str, plan: Plan) -> RunSummary:
     ):
         run_hooks(plan.before, timeout=plan.hook_timeout, where=f"plans.{name}")
         missing = missing_sources(plan.sources)
-        record.details["missing_sources"] = missing
+        record.outcome = BackupOutcome(missing_sources=tuple(missing))
         if len(missing) == len(plan.sources):
             raise BdrError(f"plans.{name}.sources: none of the sources exist: {', '.join(missing)}")
         canary = write_canary(ctx.config.appliance.state_dir, name)
-        record.details["canary_sha256"] = canary.sha256
-        record.details["canary_path"] = str(canary.path)
         # Resolved after the hooks, which may mount or link a source.
         selection = backup_set(ctx.config, name, plan)
         present = [s for s in selection.sources if s.configured not in missing]
-        record.details["sources"] = [
-            {"configured": s.configured, "backed_up": s.backed_up} for s in present
-        ]
-        record.details["automatic_excludes"] = list(selection.automatic)
+        outcome = replace(
+            record.outcome,
+            canary_sha256=canary.sha256,
+            canary_path=str(canary.path),
+            sources=tuple(SourcePath(s.configured, s.backed_up) for s in present),
+            automatic_excludes=selection.automatic,
+        )
+        record.outcome = outcome
         started = ctx.now()
         ctx.say(f"backing up plan {name} into {plan.repository}")
         result = ctx.restic.run(
@@ -83,7 +87,7 @@ def backup_plan(ctx: Context, name: str, plan: Plan) -> RunSummary:
             ),
             ctx.env(plan.repository),
         )
-        record.details["restic_exit_code"] = result.exit_code
+        outcome = record.outcome = replace(outcome, restic_exit_code=result.exit_code)
         summary: BackupSummary | None = None
         item_errors: list[ItemError] = []
         for message in backup_messages([*result.stdout, *result.stderr_json]):
@@ -94,7 +98,7 @@ def backup_plan(ctx: Context, name: str, plan: Plan) -> RunSummary:
         if summary is None or result.outcome not in (Outcome.OK, Outcome.PARTIAL):
             require_ok(result, f"backup of plan {name}")
             raise BdrError(f"backup of plan {name}: restic reported no snapshot")
-        _record_summary(record, summary, item_errors)
+        _record_summary(record, outcome, summary, item_errors)
         runs.record_latest_snapshot(
             ctx.db, name, plan.repository, summary.snapshot_id, started, now=ctx.now
         )
@@ -106,19 +110,21 @@ def backup_plan(ctx: Context, name: str, plan: Plan) -> RunSummary:
     return RunSummary.of(record)
 
 
-def _record_summary(record: RunRecord, summary: BackupSummary, errors: list[ItemError]) -> None:
+def _record_summary(
+    record: RunRecord, outcome: BackupOutcome, summary: BackupSummary, errors: list[ItemError]
+) -> None:
     record.snapshot_id = summary.snapshot_id
     record.bytes_added = summary.data_added
     record.bytes_processed = summary.total_bytes_processed
     record.files_processed = summary.total_files_processed
-    record.details["files_new"] = summary.files_new
-    record.details["files_changed"] = summary.files_changed
-    record.details["restic_duration"] = summary.total_duration
-    if errors:
-        record.details["unreadable"] = [
-            f"{error.item}: {error.message}" for error in errors[:MAX_NAMED_ERRORS]
-        ]
-        record.details["unreadable_count"] = len(errors)
+    record.outcome = replace(
+        outcome,
+        files_new=summary.files_new,
+        files_changed=summary.files_changed,
+        restic_duration=summary.total_duration,
+        unreadable=tuple(f"{error.item}: {error.message}" for error in errors[:MAX_NAMED_ERRORS]),
+        unreadable_count=len(errors),
+    )
 
 
 def _judge_partial(

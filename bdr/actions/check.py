@@ -6,28 +6,20 @@ rest of the cycle from being read. Coverage counts only subsets read without err
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bdr.actions.context import Context, recorded_run
 from bdr.actions.summary import RunSummary
 from bdr.errors import BdrError
 from bdr.restic import argv as build
-from bdr.restic.messages import json_objects
+from bdr.restic.messages import check_errors, stats_total_size
 from bdr.restic.outcome import Outcome
 from bdr.restic.runner import require_ok
-from bdr.store import runs
+from bdr.store import checks
+from bdr.store.outcomes import CheckOutcome
 
 DEFAULT_CYCLE = 30
 MAX_ERROR_LINES = 20
-# restic's progress and phase lines, which say nothing about what is wrong.
-_ROUTINE = (
-    "[",
-    "using temporary",
-    "load ",
-    "check ",
-    "create ",
-    "read ",
-    "no errors",
-    "Fatal:",
-)
 
 
 def checks_to_run(ctx: Context, repository: str | None) -> dict[str, int]:
@@ -41,11 +33,7 @@ def checks_to_run(ctx: Context, repository: str | None) -> dict[str, int]:
 
 def read_coverage(ctx: Context, repository: str, cycle: int, *, current: int) -> float:
     """Return the fraction of the cycle read without error: `current` and the last runs'."""
-    done = {current} | {
-        run.details.get("subset")
-        for run in runs.finished_runs(ctx.db, "check", repository=repository, limit=cycle - 1)
-        if run.status == runs.OK and run.details.get("cycle") == cycle
-    }
+    done = {current} | checks.subsets_read(ctx.db, repository, cycle, limit=cycle - 1)
     return len(done) / cycle
 
 
@@ -55,32 +43,23 @@ def check_repository(ctx: Context, repository: str, cycle: int) -> RunSummary:
         recorded_run(ctx, "check", repository=repository) as record,
         ctx.lock(repository, purpose=f"check of {repository}"),
     ):
-        subset = runs.next_check_subset(ctx.db, repository, cycle)
-        record.details.update(subset=subset, cycle=cycle)
+        subset = checks.next_subset(ctx.db, repository, cycle)
+        outcome = record.outcome = CheckOutcome(subset=subset, cycle=cycle)
         ctx.say(f"checking {repository}, reading pack subset {subset}/{cycle}")
         result = ctx.restic.run(ctx.restic.args(build.check, subset, cycle), ctx.env(repository))
-        runs.advance_check_subset(ctx.db, repository, subset, cycle)
-        record.details["restic_exit_code"] = result.exit_code
+        checks.advance_subset(ctx.db, repository, subset, cycle)
+        outcome = record.outcome = replace(outcome, restic_exit_code=result.exit_code)
         if result.outcome not in (Outcome.FAILED, Outcome.DAMAGED):
             require_ok(result, f"check of {repository}")
         else:
             # restic 0.14 writes what it found to stderr, newer versions partly to stdout.
-            lines = [*result.stdout, *result.stderr_tail.splitlines()]
-            errors = [
-                line.strip()
-                for line in lines
-                if line.strip()
-                and not line.startswith(_ROUTINE)
-                and "repository contains errors" not in line
-            ]
-            record.details["errors"] = errors[:MAX_ERROR_LINES]
+            errors = check_errors([*result.stdout, *result.stderr_tail.splitlines()])
+            record.outcome = replace(outcome, errors=tuple(errors[:MAX_ERROR_LINES]))
             first = errors[0] if errors else result.error_text()
             raise BdrError(f"check of {repository} found errors: {first}")
         size = _stored_size(ctx, repository)
-        if size is not None:
-            record.details["repository_size_bytes"] = size
         coverage = read_coverage(ctx, repository, cycle, current=subset)
-        record.details["coverage"] = coverage
+        record.outcome = replace(outcome, repository_size_bytes=size, coverage=coverage)
         record.message = f"no errors; read subset {subset}/{cycle}; cycle coverage {coverage:.0%}"
     return RunSummary.of(record)
 
@@ -88,7 +67,4 @@ def check_repository(ctx: Context, repository: str, cycle: int) -> RunSummary:
 def _stored_size(ctx: Context, repository: str) -> int | None:
     """Measure the repository for bdr_repository_size_bytes; the check already holds the lock."""
     result = ctx.restic.run(ctx.restic.args(build.stats_raw), ctx.env(repository))
-    for data in json_objects(result.stdout) if result.ok else []:
-        if isinstance(data, dict) and isinstance(data.get("total_size"), int):
-            return int(data["total_size"])
-    return None
+    return stats_total_size(result.stdout) if result.ok else None

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from bdr.config.model import Config, Repository
 from bdr.errors import BdrError, ExitCode, Interrupted, UsageError
@@ -16,10 +14,21 @@ from bdr.restic.environment import ResticEnv, build_env
 from bdr.restic.lock import repository_locks
 from bdr.restic.runner import Restic
 from bdr.store import runs
+from bdr.store.database import History
+from bdr.store.outcomes import DrillOutcome, Outcome
 
 log = logging.getLogger("bdr")
 
 _STATUS_EXIT = {runs.OK: ExitCode.OK, runs.WARNING: ExitCode.PARTIAL}
+
+
+def exit_code_of(status: str, recorded: int | None) -> ExitCode:
+    """The one map from how a run ended to the exit code it gives: ok 0, warning 3, otherwise
+    the code the failure recorded (locked 5, repository 6, drill 4), else 1."""
+    code = _STATUS_EXIT.get(status)
+    if code is not None:
+        return code
+    return ExitCode(recorded) if recorded else ExitCode.FAILED
 
 
 def _silent(_: str) -> None:
@@ -29,9 +38,11 @@ def _silent(_: str) -> None:
 @dataclass
 class Context:
     config: Config
-    db: sqlite3.Connection
+    db: History
     restic: Restic
     now: Callable[[], float] = time.time
+    # For durations (drill phases): never jumps when the wall clock is set.
+    monotonic: Callable[[], float] = time.monotonic
     say: Callable[[str], None] = _silent
     lock_timeout: float | None = None
 
@@ -81,7 +92,8 @@ class RunRecord:
     bytes_added: int | None = None
     bytes_processed: int | None = None
     files_processed: int | None = None
-    details: dict[str, Any] = field(default_factory=dict)
+    # What the run produced, typed; set (and replaced as it grows) by the action.
+    outcome: Outcome | None = None
 
     def fail(self, error: str, *, exit_code: int | None = None) -> None:
         self.status = runs.FAILED
@@ -128,7 +140,7 @@ def recorded_run(
         raise
     finally:
         if record.exit_code is None:
-            record.exit_code = int(_STATUS_EXIT.get(record.status, ExitCode.FAILED))
+            record.exit_code = int(exit_code_of(record.status, None))
         runs.finish_run(
             ctx.db,
             record.id,
@@ -139,8 +151,10 @@ def recorded_run(
             bytes_added=record.bytes_added,
             bytes_processed=record.bytes_processed,
             files_processed=record.files_processed,
-            details=record.details,
-            snapshot_time=record.details.get("snapshot_time"),
+            outcome=record.outcome,
+            snapshot_time=record.outcome.snapshot_time
+            if isinstance(record.outcome, DrillOutcome)
+            else None,
             now=ctx.now,
         )
         log.info(

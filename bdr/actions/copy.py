@@ -5,9 +5,10 @@ from __future__ import annotations
 from bdr.actions.context import Context, RunRecord, recorded_run
 from bdr.actions.summary import RunSummary
 from bdr.restic import argv as build
-from bdr.restic.messages import snapshot_list
+from bdr.restic.messages import copied_count, snapshot_list
 from bdr.restic.runner import require_ok
 from bdr.store import runs
+from bdr.store.outcomes import CopyOutcome
 
 
 def copy_plan(ctx: Context, plan: str, source: str, target: str) -> RunSummary:
@@ -24,10 +25,10 @@ def copy_plan(ctx: Context, plan: str, source: str, target: str) -> RunSummary:
         result = ctx.restic.run(
             ctx.restic.args(build.copy, plan), ctx.env(target, from_repository=source)
         )
-        record.details["restic_exit_code"] = result.exit_code
+        record.outcome = CopyOutcome(restic_exit_code=result.exit_code)
         require_ok(result, f"copy of plan {plan} to {target}")
-        copied = sum(1 for line in result.stdout if line.strip().endswith("saved"))
-        record.details["copied_snapshots"] = copied
+        copied = copied_count(result.stdout)
+        record.outcome = CopyOutcome(copied_snapshots=copied, restic_exit_code=result.exit_code)
         _record_newest(ctx, plan, target, record)
         record.message = f"{copied} new snapshot(s) copied from {source}"
     return RunSummary.of(record)

@@ -12,7 +12,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from bdr.restic import argv as build
 from bdr.restic.messages import Node, Snapshot, ls_nodes, restore_status, snapshot_list
 from bdr.restic.patterns import escape
 from bdr.restic.runner import require_ok
+from bdr.store.outcomes import RestoreOutcome
 
 Progress = Callable[[int, int], None]
 
@@ -204,8 +205,8 @@ def restore(
         ctx.lock(info.repository, purpose=f"restore of plan {request.plan}"),
     ):
         record.snapshot_id = info.snapshot.short_id
-        record.details.update(
-            target=str(request.target), includes=list(info.includes), verified=request.verify
+        outcome = record.outcome = RestoreOutcome(
+            target=str(request.target), includes=info.includes, verified=request.verify
         )
         request.target.mkdir(parents=True, exist_ok=True)
         json_progress = ctx.restic.features.restore_json_progress
@@ -232,7 +233,7 @@ def restore(
         seconds = time.monotonic() - started
         record.files_processed = info.files
         record.bytes_processed = info.bytes
-        record.details["seconds"] = seconds
+        record.outcome = replace(outcome, seconds=seconds)
         record.message = f"restored {info.files} files into {request.target}"
     return RunSummary.of(record)
 

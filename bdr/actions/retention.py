@@ -6,18 +6,9 @@ from bdr.actions.context import Context, recorded_run
 from bdr.actions.summary import RunSummary
 from bdr.config.model import Retention
 from bdr.restic import argv as build
-from bdr.restic.messages import json_objects
+from bdr.restic.messages import forgotten_count
 from bdr.restic.runner import require_ok
-
-
-def forgotten_count(lines: list[str]) -> int:
-    """Return how many snapshots `restic forget --json` removed (its prune text is skipped)."""
-    count = 0
-    for data in json_objects(lines):
-        for group in data if isinstance(data, list) else []:
-            if isinstance(group, dict):
-                count += len(group.get("remove") or [])
-    return count
+from bdr.store.outcomes import RetentionOutcome
 
 
 def apply_retention(ctx: Context, plan: str, repository: str, retention: Retention) -> RunSummary:
@@ -32,10 +23,10 @@ def apply_retention(ctx: Context, plan: str, repository: str, retention: Retenti
             f"forget in {repository}",
         )
         removed = forgotten_count(forget.stdout)
-        record.details["forgotten"] = removed
+        record.outcome = RetentionOutcome(forgotten=removed)
         if removed:
             ctx.say(f"pruning {repository} after forgetting {removed} snapshot(s) of plan {plan}")
             require_ok(ctx.restic.run(ctx.restic.args(build.prune), env), f"prune of {repository}")
-        record.details["pruned"] = bool(removed)
+        record.outcome = RetentionOutcome(forgotten=removed, pruned=bool(removed))
         record.message = f"{removed} snapshot(s) forgotten" + (", pruned" if removed else "")
     return RunSummary.of(record)

@@ -5,11 +5,11 @@ Read from the history alone, so it answers at once and even when a repository is
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from bdr.config.model import Config
-from bdr.store import runs
+from bdr.store import runs, tiers
+from bdr.store.database import History
 
 NEVER = "never backed up"
 OK = "ok"
@@ -21,25 +21,41 @@ FUTURE_TOLERANCE_SECONDS = 300.0
 
 @dataclass(frozen=True)
 class TierStatus:
-    plan: str
-    repository: str
-    kind: str  # backup for the plan's own repository, copy for the other tiers
-    last_run: runs.Run | None
-    last_success: runs.Run | None
-    snapshot_id: str | None
-    snapshot_age: float | None
+    """A tier's facts from the history, judged at `now` against the plan's RPO."""
+
+    facts: tiers.TierFacts
     rpo: int
-    state: str
-    verified_snapshot_id: str | None = None
-    verified_age: float | None = None
-    snapshot_in_future: bool = False
+    now: float
+
+    @property
+    def raw_age(self) -> float | None:
+        latest = self.facts.latest
+        return None if latest is None else self.now - latest.snapshot_time
+
+    @property
+    def snapshot_age(self) -> float | None:
+        return None if self.raw_age is None else max(0.0, self.raw_age)
+
+    @property
+    def snapshot_in_future(self) -> bool:
+        return self.raw_age is not None and self.raw_age < -FUTURE_TOLERANCE_SECONDS
+
+    @property
+    def verified_age(self) -> float | None:
+        verified = self.facts.verified
+        return None if verified is None else max(0.0, self.now - verified.snapshot_time)
+
+    @property
+    def state(self) -> str:
+        return judge(self.facts.last_run, self.raw_age, self.rpo)
 
     def as_json(self) -> dict[str, object]:
-        last = self.last_run
+        facts = self.facts
+        last = facts.last_run
         return {
-            "plan": self.plan,
-            "repository": self.repository,
-            "kind": self.kind,
+            "plan": facts.plan,
+            "repository": facts.repository,
+            "kind": facts.kind,
             "last_run": None
             if last is None
             else {
@@ -49,13 +65,13 @@ class TierStatus:
                 "ended_at": last.ended_at,
                 "error": last.error,
             },
-            "last_success_at": self.last_success.ended_at if self.last_success else None,
-            "snapshot_id": self.snapshot_id,
+            "last_success_at": facts.last_success.ended_at if facts.last_success else None,
+            "snapshot_id": facts.latest.snapshot_id if facts.latest else None,
             "snapshot_age_seconds": self.snapshot_age,
             "snapshot_in_future": self.snapshot_in_future,
             "rpo_seconds": self.rpo,
             "state": self.state,
-            "verified_snapshot_id": self.verified_snapshot_id,
+            "verified_snapshot_id": facts.verified.snapshot_id if facts.verified else None,
             "verified_snapshot_age_seconds": self.verified_age,
         }
 
@@ -81,42 +97,12 @@ def judge(last_run: runs.Run | None, snapshot_age: float | None, rpo: int) -> st
     return OK
 
 
-def plan_status(config: Config, db: sqlite3.Connection, now: float) -> list[TierStatus]:
+def plan_status(config: Config, db: History, now: float) -> list[TierStatus]:
     """Return the status of every plan in every repository it uses."""
-    rows = []
-    for name, plan in config.plans.items():
-        for repository in (plan.repository, *plan.copy_to):
-            kind = "backup" if repository == plan.repository else "copy"
-            last = runs.last_run(
-                db,
-                kind,
-                plan=name,
-                repository=repository,
-                statuses=(runs.OK, runs.WARNING, runs.FAILED, runs.INTERRUPTED),
-            )
-            success = runs.last_run(
-                db, kind, plan=name, repository=repository, statuses=(runs.OK, runs.WARNING)
-            )
-            latest = runs.latest_snapshot(db, name, repository)
-            age = None if latest is None else now - latest.snapshot_time
-            verified = runs.verified_snapshot(db, name, repository)
-            rows.append(
-                TierStatus(
-                    plan=name,
-                    repository=repository,
-                    kind=kind,
-                    last_run=last,
-                    last_success=success,
-                    snapshot_id=latest.snapshot_id if latest else None,
-                    snapshot_age=None if age is None else max(0.0, age),
-                    rpo=plan.rpo,
-                    state=judge(last, age, plan.rpo),
-                    snapshot_in_future=age is not None and age < -FUTURE_TOLERANCE_SECONDS,
-                    verified_snapshot_id=verified.snapshot_id if verified else None,
-                    verified_age=max(0.0, now - verified.snapshot_time) if verified else None,
-                )
-            )
-    return rows
+    return [
+        TierStatus(facts, config.plans[facts.plan].rpo, now)
+        for facts in tiers.all_tiers(db, config)
+    ]
 
 
 HEARTBEAT_STALE_SECONDS = 60.0
@@ -148,7 +134,7 @@ class DaemonStatus:
         }
 
 
-def daemon_status(db: sqlite3.Connection, now: float) -> DaemonStatus:
+def daemon_status(db: History, now: float) -> DaemonStatus:
     """Return whether the daemon is alive (its heartbeat is recent) and its schedule."""
     values = runs.daemon_values(db)
     beat = float(values["heartbeat"]) if "heartbeat" in values else None

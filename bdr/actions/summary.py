@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from bdr.actions.context import RunRecord
+from bdr.actions.context import RunRecord, exit_code_of
 from bdr.errors import ExitCode
-from bdr.store import runs
-
-_STATUS_CODES = {runs.OK: ExitCode.OK, runs.WARNING: ExitCode.PARTIAL}
+from bdr.store.outcomes import Outcome, to_details
 
 
 @dataclass(frozen=True)
@@ -22,13 +20,11 @@ class RunSummary:
     exit_code: ExitCode
     message: str
     snapshot_id: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
+    outcome: Outcome | None = None
 
     @classmethod
     def of(cls, record: RunRecord) -> RunSummary:
-        code = _STATUS_CODES.get(record.status)
-        if code is None:
-            code = ExitCode(record.exit_code) if record.exit_code else ExitCode.FAILED
+        code = exit_code_of(record.status, record.exit_code)
         return cls(
             run_id=record.id,
             kind=record.kind,
@@ -38,7 +34,7 @@ class RunSummary:
             exit_code=code,
             message=record.error or record.message,
             snapshot_id=record.snapshot_id,
-            details=dict(record.details),
+            outcome=record.outcome,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -51,5 +47,5 @@ class RunSummary:
             "exit_code": int(self.exit_code),
             "message": self.message,
             "snapshot_id": self.snapshot_id,
-            "details": self.details,
+            "details": to_details(self.outcome),
         }

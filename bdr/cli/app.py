@@ -8,28 +8,38 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sqlite3
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from bdr.errors import BdrError, ExitCode, worst
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from bdr.actions.context import Context
-    from bdr.actions.summary import RunSummary
     from bdr.config.model import Config
+    from bdr.store.database import History
+
+
+class Finished(Protocol):
+    """What a command made of runs ends with: a run summary, a drill result, an init result."""
+
+    @property
+    def exit_code(self) -> ExitCode: ...
+
+    def as_json(self) -> dict[str, Any]: ...
 
 
 class Abort(Exception):
-    """Raised by App.abort; main() turns it into the exit code."""
+    """Raised by App.abort and App.exit; main() prints its message (if any) and exits."""
 
-    def __init__(self, code: int) -> None:
+    def __init__(self, code: int, message: str | None = None, hint: str | None = None) -> None:
         super().__init__(code)
         self.code = code
+        self.message = message
+        self.hint = hint
 
 
 @dataclass
@@ -40,7 +50,7 @@ class App:
     verbose: bool = False
     _config: Config | None = field(default=None, repr=False)
     _context: Context | None = field(default=None, repr=False)
-    _history: sqlite3.Connection | None = field(default=None, repr=False)
+    _history: History | None = field(default=None, repr=False)
 
     @property
     def config_path(self) -> Path:
@@ -56,7 +66,7 @@ class App:
             self._config = load_config(self.config_path)
         return self._config
 
-    def history(self) -> sqlite3.Connection:
+    def history(self) -> History:
         """Return the migrated history, with runs left running by dead processes marked
         interrupted: what every command reads must not show a run that lies."""
         if self._history is None:
@@ -102,16 +112,22 @@ class App:
 
             publish_after_run(config)
 
-    def finish_runs(self, summaries: Sequence[RunSummary]) -> NoReturn:
-        """Publish the metrics, show the runs (a line each, or JSON), exit with the worst code."""
+    def finish_runs(
+        self, results: Sequence[Finished], show: Callable[[], None] | None = None
+    ) -> NoReturn:
+        """The one way out of a command made of runs: publish the metrics, show the results
+        (JSON, `show`, or a line per run summary) and exit with the most serious code."""
         self.publish()
         if self.json_output:
-            self.print_json([summary.as_json() for summary in summaries])
+            self.print_json([result.as_json() for result in results])
+        elif show is not None:
+            show()
         else:
-            from bdr.cli.render import summaries as show
+            from bdr.actions.summary import RunSummary
+            from bdr.cli.render import summaries
 
-            show(summaries)
-        self.exit(worst([summary.exit_code for summary in summaries]))
+            summaries([result for result in results if isinstance(result, RunSummary)])
+        self.exit(worst([result.exit_code for result in results]))
 
     def say(self, text: str) -> None:
         """Tell the person what is happening (stderr, so --json output stays clean)."""
@@ -123,10 +139,7 @@ class App:
     def abort(
         self, message: str, code: int = ExitCode.FAILED, *, hint: str | None = None
     ) -> NoReturn:
-        print(f"bdr: error: {message}", file=sys.stderr)
-        if hint:
-            print(f"hint: {hint}", file=sys.stderr)
-        raise Abort(code)
+        raise Abort(code, message, hint)
 
     def exit(self, code: int) -> NoReturn:
         raise Abort(code)

@@ -79,16 +79,16 @@ def demo(click_ctx: click.Context, directory: Path) -> None:
 
     drills = [run_drill(ctx, name) for name in ctx.config.drills]
     for outcome in drills:
-        d = outcome.details
+        d = outcome.outcome
         out.print(
             f"  {outcome.drill:<14} {styled(outcome.verdict.kind):<8} "
             f"{plain(outcome.verdict.reason)}"
         )
-        if "projected_seconds" in d:
+        if d.projected_seconds is not None and d.recovery_seconds is not None:
             out.print(
-                f"  {'':<14} measured {format_duration(d['recovery_seconds'])} for "
-                f"{d['files']} files ({format_size(d['bytes'])}); full recovery "
-                f"{format_duration(d['projected_seconds'])} ({d['projection_method']})"
+                f"  {'':<14} measured {format_duration(d.recovery_seconds)} for "
+                f"{d.files} files ({format_size(d.bytes or 0)}); full recovery "
+                f"{format_duration(d.projected_seconds)} ({d.projection_method})"
             )
 
     out.rule("5. status")

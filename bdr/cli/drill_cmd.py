@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from bdr.cli.app import App
-from bdr.errors import worst
 
 
 @click.group()
@@ -33,82 +30,72 @@ def run(app: App, name: str | None, run_all: bool, snapshot: str | None) -> None
     if not names:
         app.abort(f"{app.config_path} has no [drills.*]", 2)
     results = [run_drill(ctx, drill_name, snapshot_id=snapshot) for drill_name in names]
-    app.publish()
-    if app.json_output:
-        app.print_json([result.as_json() for result in results])
-    else:
+
+    def show() -> None:
         from bdr.cli.render import console, plain, styled
         from bdr.config.units import format_duration
 
         out = console()
         for result in results:
-            d = result.details
+            d = result.outcome
             out.print(
                 f"drill {result.drill} ({result.plan} from {result.repository}, snapshot "
                 f"{result.snapshot_id or '-'}): {styled(result.verdict.kind)}"
             )
             out.print(f"  {plain(result.verdict.reason)}")
-            if "phases" in d:
-                phases = ", ".join(f"{k} {format_duration(v)}" for k, v in d["phases"].items())
-                out.print(f"  {d['files']} files verified against the snapshot; {phases}")
-                out.print(
-                    f"  source: {d.get('compared_files', 0)} files compared, "
-                    f"{d.get('changed_files', 0)} changed since the snapshot; canary "
-                    f"{d.get('canary', '-')}"
+            if d.phases is not None:
+                phases = ", ".join(
+                    f"{label} {format_duration(value)}"
+                    for label, value in (
+                        ("restore", d.phases.restore),
+                        ("verify", d.phases.verify),
+                        ("checks", d.phases.checks),
+                    )
                 )
-            if d.get("projection_method") not in (None, "measured"):
-                error = d.get("projected_error_seconds")
+                out.print(f"  {d.files} files verified against the snapshot; {phases}")
+                out.print(
+                    f"  source: {d.compared_files} files compared, "
+                    f"{d.changed_files} changed since the snapshot; canary {d.canary or '-'}"
+                )
+            if d.projection_method not in (None, "measured") and d.projected_seconds is not None:
+                error = d.projected_error_seconds
                 spread = f" ± {format_duration(error)}" if error else ""
+                rto = format_duration(d.rto) if d.rto is not None else "-"
                 out.print(
-                    f"  projected full recovery {format_duration(d['projected_seconds'])}{spread} "
-                    f"({d['projection_method']}) against an RTO of {format_duration(d['rto'])}"
+                    f"  projected full recovery {format_duration(d.projected_seconds)}{spread} "
+                    f"({d.projection_method}) against an RTO of {rto}"
                 )
-            if d.get("kept_scratch"):
-                out.print(f"  restored data kept in {plain(d['kept_scratch'])}")
-    app.exit(worst([result.exit_code for result in results]))
+            if d.kept_scratch:
+                out.print(f"  restored data kept in {plain(d.kept_scratch)}")
+
+    app.finish_runs(results, show)
 
 
 @drill.command("list")
 @click.pass_obj
 def list_drills(app: App) -> None:
     """List the configured drills and their last verdict."""
+    from bdr.actions.drill.views import drill_list
     from bdr.cli.render import styled, table, when
     from bdr.config.units import format_duration
-    from bdr.store import runs
 
-    config = app.config
-    db = app.history()
-    rows: list[dict[str, Any]] = []
-    for name, item in config.drills.items():
-        last = next(iter(runs.finished_runs(db, "drill", subject=name, limit=1)), None)
-        rows.append(
-            {
-                "drill": name,
-                "plan": item.plan,
-                "repository": item.repository,
-                "kind": item.kind,
-                "schedule": item.schedule,
-                "rto_seconds": item.rto,
-                "last_run": last.ended_at if last else None,
-                "last_verdict": last.details.get("verdict", last.status) if last else None,
-            }
-        )
+    rows = drill_list(app.config, app.history())
     if app.json_output:
-        app.print_json(rows)
+        app.print_json([row.as_json() for row in rows])
         return
     table(
         None,
         ["drill", "plan", "repository", "kind", "schedule", "rto", "last run", "verdict"],
         [
             [
-                r["drill"],
-                r["plan"],
-                r["repository"],
-                r["kind"],
-                r["schedule"],
-                format_duration(r["rto_seconds"]),
-                when(r["last_run"], short=True),
-                styled(r["last_verdict"] or "-"),
+                r.drill,
+                r.plan,
+                r.repository,
+                r.kind,
+                r.schedule,
+                format_duration(r.rto_seconds),
+                when(r.last_run, short=True),
+                styled(r.last_verdict or "-"),
             ]
             for r in rows
         ],
@@ -121,41 +108,19 @@ def list_drills(app: App) -> None:
 @click.pass_obj
 def history(app: App, name: str | None, limit: int) -> None:
     """Show past drills: snapshot, measured and projected time, RTO, headroom, verdict."""
+    from bdr.actions.drill.views import drill_history
     from bdr.cli.render import styled, table, when
     from bdr.config.units import format_duration
-    from bdr.store import runs
 
-    if name is not None and name not in app.config.drills:
-        app.abort(f"no drill named {name!r}", 2)
-    db = app.history()
-    rows: list[dict[str, Any]] = []
-    for run in runs.finished_runs(db, "drill", subject=name, limit=limit):
-        d = run.details
-        projected = d.get("projected_seconds")
-        rto = d.get("rto")
-        rows.append(
-            {
-                "run_id": run.id,
-                "drill": run.subject,
-                "plan": run.plan,
-                "repository": run.repository,
-                "ended_at": run.ended_at,
-                "snapshot_id": run.snapshot_id,
-                "kind": d.get("kind"),
-                "measured_seconds": d.get("recovery_seconds"),
-                "projected_seconds": projected,
-                "rto_seconds": rto,
-                "headroom_seconds": None if projected is None or rto is None else rto - projected,
-                "verdict": d.get("verdict", run.status),
-                "reason": d.get("reason") or run.error,
-            }
-        )
+    rows = drill_history(app.config, app.history(), name, limit=limit)
     if app.json_output:
-        app.print_json(rows)
+        app.print_json([row.as_json() for row in rows])
         return
 
     def seconds(value: float | None) -> str:
-        return "-" if value is None else format_duration(value)
+        if value is None:
+            return "-"
+        return format_duration(value) if value >= 0 else "-" + format_duration(-value)
 
     table(
         None,
@@ -172,22 +137,17 @@ def history(app: App, name: str | None, limit: int) -> None:
         ],
         [
             [
-                when(r["ended_at"], short=True),
-                r["drill"],
-                r["snapshot_id"] or "-",
-                seconds(r["measured_seconds"]),
-                seconds(r["projected_seconds"]),
-                seconds(r["rto_seconds"]),
-                "-"
-                if r["headroom_seconds"] is None
-                else (
-                    seconds(r["headroom_seconds"])
-                    if r["headroom_seconds"] >= 0
-                    else "-" + seconds(-r["headroom_seconds"])
-                ),
-                styled(r["verdict"]),
-                r["reason"] or "",
+                when(r.ended_at, short=True),
+                r.drill or "-",
+                r.snapshot_id or "-",
+                seconds(r.measured_seconds),
+                seconds(r.projected_seconds),
+                seconds(r.rto_seconds),
+                seconds(r.headroom_seconds),
+                styled(r.verdict),
+                r.reason,
             ]
             for r in rows
         ],
+        wrap="reason",
     )

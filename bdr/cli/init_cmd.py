@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from bdr.cli.app import App
-from bdr.errors import worst
 
 
 @click.command()
@@ -15,13 +14,13 @@ def init(app: App) -> None:
     from bdr.actions.init import init_repositories
 
     results = init_repositories(app.context())
-    if app.json_output:
-        app.print_json([result.as_json() for result in results])
-    else:
+
+    def show() -> None:
         from bdr.cli.render import console, plain, styled
 
         out = console()
         for result in results:
             state = {"created": "ok", "exists": "ok"}.get(result.state, "failed")
             out.print(f"{result.repository:<16} {styled(state):<8} {plain(result.message)}")
-    app.exit(worst([result.exit_code for result in results]))
+
+    app.finish_runs(results, show)

@@ -94,18 +94,16 @@ def main(argv: list[str] | None = None) -> Any:
     try:
         cli.main(args=argv, prog_name="bdr", standalone_mode=False)
     except Abort as abort:
+        if abort.message:
+            _error(abort.message, abort.hint)
         sys.exit(abort.code)
     except ConfigError as error:
-        print(f"bdr: error: {error.message}", file=sys.stderr)
-        for problem in error.problems:
-            print(f"  {problem}", file=sys.stderr)
+        _error(error.message, None, error.problems)
         sys.exit(error.exit_code)
     except BdrError as error:
         if debug:
             raise
-        print(f"bdr: error: {error.message}", file=sys.stderr)
-        if error.hint:
-            print(f"hint: {error.hint}", file=sys.stderr)
+        _error(error.message, error.hint)
         sys.exit(error.exit_code)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
@@ -114,14 +112,21 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(ExitCode.USAGE)
     except (KeyboardInterrupt, click.exceptions.Abort):
         print("bdr: interrupted", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     except BaseException as error:
         if isinstance(error, Interrupted):
             print("bdr: stopped by SIGTERM", file=sys.stderr)
-            sys.exit(143)
+            sys.exit(ExitCode.TERMINATED)
         if isinstance(error, SystemExit) or debug:
             raise
-        print(
-            f"bdr: internal error: {error!r} (run with --debug for the traceback)", file=sys.stderr
-        )
+        _error(f"internal error: {error!r} (run with --debug for the traceback)", None)
         sys.exit(ExitCode.FAILED)
+
+
+def _error(message: str, hint: str | None, problems: list[str] | None = None) -> None:
+    """Print an error: the only place bdr does, so every error looks the same."""
+    print(f"bdr: error: {message}", file=sys.stderr)
+    for problem in problems or []:
+        print(f"  {problem}", file=sys.stderr)
+    if hint:
+        print(f"hint: {hint}", file=sys.stderr)

@@ -42,34 +42,79 @@ def plain(text: object) -> str:
     return escape(str(text))
 
 
+PIPED_WIDTH = 100
+WRAP_MIN_WIDTH = 12
+
+
 def console(stderr: bool = False) -> Console:
+    import os
     import sys
 
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
-    # Piped output is read by grep and scripts: never wrap a line there.
-    width = None if stream.isatty() else 200
+    # A terminal's own width (rich also honours $COLUMNS); piped, $COLUMNS or 100: tables fit
+    # a mail or a ticket. Lines that are not tables are never wrapped (soft_wrap).
+    columns = os.environ.get("COLUMNS", "")
+    piped = int(columns) if columns.isdigit() else PIPED_WIDTH
+    width = None if stream.isatty() else piped
     return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
 
 
-def table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+def table(
+    title: str | None,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    wrap: str | None = None,
+) -> None:
+    """Print a table that fits the console. The `wrap` column (free text: a reason, paths)
+    takes the width that is left and folds onto more lines; the other columns keep the width
+    of their widest cell, so times, ids and verdicts are never cut."""
+    from rich import box
     from rich.table import Table
+    from rich.text import Text
 
-    grid = Table(title=plain(title) if title else None, title_justify="left", header_style="bold")
-    for header in headers:
-        grid.add_column(header)
-    for row in rows:
-        grid.add_row(*(cell if isinstance(cell, Markup) else plain(cell) for cell in row))
-    console().print(grid)
+    cells = [[cell if isinstance(cell, Markup) else plain(cell) for cell in row] for row in rows]
+    out = console()
+    widest = [
+        max([len(header), *(Text.from_markup(row[index]).cell_len for row in cells)])
+        for index, header in enumerate(headers)
+    ]
+    fixed = sum(width for header, width in zip(headers, widest, strict=True) if header != wrap)
+    # Whole columns while they leave the free text room to fold; else rich shares the width.
+    keep = wrap in headers and fixed + len(headers) + WRAP_MIN_WIDTH <= out.width
+    # One space between columns, a line under the header only: the width goes to the data.
+    grid = Table(
+        title=plain(title) if title else None,
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for header, width in zip(headers, widest, strict=True):
+        if header == wrap:
+            grid.add_column(header, overflow="fold", ratio=1, min_width=WRAP_MIN_WIDTH)
+        elif keep:
+            grid.add_column(header, min_width=width, no_wrap=True)
+        else:
+            grid.add_column(header)
+    for row in cells:
+        grid.add_row(*row)
+    out.print(grid)
 
 
 def when(timestamp: float | None, *, short: bool = False) -> str:
-    """Return a local time; `short` drops the year and seconds, for narrow table columns."""
+    """Return a local time; `short` drops the seconds, and the year when it is this year, for
+    narrow table columns."""
     if timestamp is None:
         return "-"
-    form = "%m-%d %H:%M" if short else "%Y-%m-%d %H:%M:%S"
-    return datetime.fromtimestamp(timestamp).astimezone().strftime(form)
+    moment = datetime.fromtimestamp(timestamp).astimezone()
+    if not short:
+        return moment.strftime("%Y-%m-%d %H:%M:%S")
+    this_year = moment.year == datetime.now().astimezone().year
+    return moment.strftime("%m-%d %H:%M" if this_year else "%Y-%m-%d %H:%M")
 
 
 def age(seconds: float | None, *, in_future: bool = False) -> str:

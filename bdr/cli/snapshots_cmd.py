@@ -52,7 +52,9 @@ def snapshots(app: App, plan: str | None, repository: str | None) -> None:
                 ]
                 for row in listing.rows
             ],
+            wrap="paths",
         )
-        for name, error in listing.errors.items():
-            app.say(f"bdr: error: {name}: {error}")
+    if listing.errors and not app.json_output:
+        problems = "; ".join(f"{name}: {error}" for name, error in listing.errors.items())
+        app.abort(f"not every repository could be listed: {problems}", listing.exit_code)
     app.exit(listing.exit_code)

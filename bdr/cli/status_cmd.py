@@ -37,11 +37,11 @@ def status(app: App) -> None:
         ["plan", "repository", "last run", "result", "snapshot", "age", "verified", "rpo", "state"],
         [
             [
-                row.plan,
-                row.repository,
-                when(row.last_run.started_at, short=True) if row.last_run else "-",
-                styled(row.last_run.status) if row.last_run else "-",
-                row.snapshot_id or "-",
+                row.facts.plan,
+                row.facts.repository,
+                when(row.facts.last_run.started_at, short=True) if row.facts.last_run else "-",
+                styled(row.facts.last_run.status) if row.facts.last_run else "-",
+                row.facts.latest.snapshot_id if row.facts.latest else "-",
                 age(row.snapshot_age, in_future=row.snapshot_in_future),
                 age(row.verified_age),
                 format_duration(row.rpo),
@@ -49,6 +49,7 @@ def status(app: App) -> None:
             ]
             for row in rows
         ],
+        wrap="state",
     )
     if service.heartbeat_age is None:
         click.echo("daemon: never ran on this appliance")

@@ -113,22 +113,9 @@ _CRON_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
 )
 
 
-SECONDS_ENV = "BDR_ALLOW_SECONDS_SCHEDULES"
-
-
-def seconds_allowed() -> bool:
-    """Whether 6-field schedules (seconds first) are accepted: for tests of the daemon only."""
-    import os
-
-    return os.environ.get(SECONDS_ENV) == "1"
-
-
 def check_cron(expression: str) -> None:
     """Raise ValueError unless `expression` is a valid 5-field cron expression."""
     fields = expression.split()
-    if len(fields) == 6 and seconds_allowed():
-        _check_cron_item_list(fields[0], "second", 0, 59)
-        fields = fields[1:]
     if len(fields) != 5:
         raise ValueError(
             f"{expression!r} must have 5 fields (minute hour day month weekday), "
@@ -137,11 +124,6 @@ def check_cron(expression: str) -> None:
     for text, (name, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
         for item in text.split(","):
             _check_cron_item(item, name, low, high, names)
-
-
-def _check_cron_item_list(text: str, name: str, low: int, high: int) -> None:
-    for item in text.split(","):
-        _check_cron_item(item, name, low, high, {})
 
 
 def _check_cron_item(item: str, name: str, low: int, high: int, names: dict[str, int]) -> None:

@@ -5,12 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bdr.config.units import format_duration
+from bdr.store.outcomes import CHECK, DATA, ERROR, PASSED, RTO
 
-PASSED = "passed"
-DATA = "data"
-RTO = "rto"
-CHECK = "check"
-ERROR = "error"
+__all__ = ["CHECK", "DATA", "ERROR", "PASSED", "RTO", "Verdict", "judge"]
 
 
 @dataclass(frozen=True)

@@ -1,26 +1,23 @@
 """The collector: every metric of DESIGN.md's table, read from the history store on each scrape.
 
 It keeps no state and never runs restic, so values survive restarts and a scrape costs a few
-indexed SQLite reads. A fresh read-only connection per scrape keeps it safe in any thread.
+indexed reads. It asks the store typed questions through a read-only reader of its own per
+scrape, which keeps it safe in any thread; the per-tier facts are the ones `bdr status` shows.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from bdr import __version__
 from bdr.config.model import Config
-from bdr.store import runs
-from bdr.store.database import FILENAME
+from bdr.store import checks, drills, runs, tiers
+from bdr.store.database import History, reader
 
 _STATUS = {runs.OK: 2, runs.WARNING: 1}
-_FINISHED = (runs.OK, runs.WARNING, runs.FAILED, runs.INTERRUPTED)
 
 
 class BdrCollector(Collector):
@@ -31,16 +28,11 @@ class BdrCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         config = self._config()
-        path = Path(config.appliance.state_dir) / FILENAME
-        if not path.exists():
-            yield from _info(config, {})
-            return
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-        db.row_factory = sqlite3.Row
-        try:
-            yield from _collect(config, db)
-        finally:
-            db.close()
+        with reader(config.appliance.state_dir) as db:
+            if db is None:
+                yield from _info(config, {})
+            else:
+                yield from _collect(config, db)
 
 
 def _gauge(name: str, documentation: str, labels: list[str]) -> GaugeMetricFamily:
@@ -66,7 +58,7 @@ def _info(config: Config, daemon: dict[str, str]) -> Iterator[Metric]:
     yield info
 
 
-def _collect(config: Config, db: sqlite3.Connection) -> Iterator[Metric]:
+def _collect(config: Config, db: History) -> Iterator[Metric]:
     daemon = runs.daemon_values(db)
     yield from _info(config, daemon)
     yield from _backups(config, db)
@@ -75,8 +67,8 @@ def _collect(config: Config, db: sqlite3.Connection) -> Iterator[Metric]:
     totals = CounterMetricFamily(
         "bdr_runs", "Runs in the history, by kind and status.", labels=["kind", "status"]
     )
-    for row in db.execute("SELECT kind, status, COUNT(*) AS n FROM runs GROUP BY kind, status"):
-        totals.add_metric([row["kind"], row["status"]], row["n"])
+    for (kind, status), count in runs.counts(db).items():
+        totals.add_metric([kind, status], count)
     yield totals
     next_run = _gauge(
         "bdr_scheduler_next_run_timestamp_seconds", "When the daemon runs each job next.", ["job"]
@@ -93,7 +85,7 @@ def _collect(config: Config, db: sqlite3.Connection) -> Iterator[Metric]:
     yield heartbeat
 
 
-def _backups(config: Config, db: sqlite3.Connection) -> Iterator[Metric]:
+def _backups(config: Config, db: History) -> Iterator[Metric]:
     tier = ["plan", "repository"]
     success = _gauge(
         "bdr_backup_last_success_timestamp_seconds",
@@ -118,36 +110,31 @@ def _backups(config: Config, db: sqlite3.Connection) -> Iterator[Metric]:
     rpo = _gauge("bdr_rpo_target_seconds", "The plan's recovery-point objective.", ["plan"])
     for name, plan in config.plans.items():
         rpo.add_metric([name], plan.rpo)
-        for repository in (plan.repository, *plan.copy_to):
-            labels = [name, repository]
-            kind = "backup" if repository == plan.repository else "copy"
-            last = runs.last_run(db, kind, plan=name, repository=repository, statuses=_FINISHED)
-            if last is not None:
-                status.add_metric(labels, _STATUS.get(last.status, 0))
-                if last.duration is not None:
-                    duration.add_metric(labels, last.duration)
-                for family, value in (
-                    (added, last.bytes_added),
-                    (processed, last.bytes_processed),
-                    (files, last.files_processed),
-                ):
-                    if value is not None:
-                        family.add_metric(labels, value)
-            good = runs.last_run(
-                db, kind, plan=name, repository=repository, statuses=(runs.OK, runs.WARNING)
-            )
-            if good is not None and good.ended_at is not None:
-                success.add_metric(labels, good.ended_at)
-            snapshot = runs.latest_snapshot(db, name, repository)
-            if snapshot is not None:
-                latest.add_metric(labels, snapshot.snapshot_time)
-            proven = runs.verified_snapshot(db, name, repository)
-            if proven is not None:
-                verified.add_metric(labels, proven.snapshot_time)
+    for facts in tiers.all_tiers(db, config):
+        labels = [facts.plan, facts.repository]
+        last = facts.last_run
+        if last is not None:
+            status.add_metric(labels, _STATUS.get(last.status, 0))
+            if last.duration is not None:
+                duration.add_metric(labels, last.duration)
+            for family, value in (
+                (added, last.bytes_added),
+                (processed, last.bytes_processed),
+                (files, last.files_processed),
+            ):
+                if value is not None:
+                    family.add_metric(labels, value)
+        good = facts.last_success
+        if good is not None and good.ended_at is not None:
+            success.add_metric(labels, good.ended_at)
+        if facts.latest is not None:
+            latest.add_metric(labels, facts.latest.snapshot_time)
+        if facts.verified is not None:
+            verified.add_metric(labels, facts.verified.snapshot_time)
     yield from (success, status, duration, added, processed, files, latest, verified, rpo)
 
 
-def _drills(config: Config, db: sqlite3.Connection) -> Iterator[Metric]:
+def _drills(config: Config, db: History) -> Iterator[Metric]:
     labels = ["drill", "plan", "repository"]
     families: dict[str, GaugeMetricFamily] = {
         "timestamp": _gauge("bdr_drill_last_timestamp_seconds", "End of the last drill.", labels),
@@ -173,24 +160,24 @@ def _drills(config: Config, db: sqlite3.Connection) -> Iterator[Metric]:
     for name, drill in config.drills.items():
         values = [name, drill.plan, drill.repository]
         families["rto"].add_metric(values, drill.rto)
-        last = next(iter(runs.finished_runs(db, "drill", subject=name, limit=1)), None)
-        if last is None or last.ended_at is None:
+        last = drills.last(db, name)
+        if last is None or last.run.ended_at is None:
             continue
-        details: dict[str, Any] = last.details
-        families["timestamp"].add_metric(values, last.ended_at)
-        families["success"].add_metric(values, 1 if details.get("verdict") == "passed" else 0)
-        for key, family in (
-            ("recovery_seconds", "recovery"),
-            ("projected_seconds", "projected"),
-            ("verified_files", "verified"),
-            ("mismatched_files", "mismatched"),
+        outcome = last.outcome
+        families["timestamp"].add_metric(values, last.run.ended_at)
+        families["success"].add_metric(values, 1 if outcome.passed else 0)
+        for value, family in (
+            (outcome.recovery_seconds, "recovery"),
+            (outcome.projected_seconds, "projected"),
+            (outcome.verified_files, "verified"),
+            (outcome.mismatched_files, "mismatched"),
         ):
-            if details.get(key) is not None:
-                families[family].add_metric(values, float(details[key]))
+            if value is not None:
+                families[family].add_metric(values, float(value))
     yield from families.values()
 
 
-def _checks(config: Config, db: sqlite3.Connection) -> Iterator[Metric]:
+def _checks(config: Config, db: History) -> Iterator[Metric]:
     success = _gauge(
         "bdr_check_last_success_timestamp_seconds",
         "End of the last check without errors.",
@@ -208,14 +195,14 @@ def _checks(config: Config, db: sqlite3.Connection) -> Iterator[Metric]:
         ["repository"],
     )
     for repository in config.repositories:
-        last = runs.last_run(db, "check", repository=repository, statuses=_FINISHED)
+        last = checks.last(db, repository)
         if last is not None:
-            status.add_metric([repository], 1 if last.status == runs.OK else 0)
-        good = runs.last_run(db, "check", repository=repository, statuses=(runs.OK,))
-        if good is not None and good.ended_at is not None:
-            success.add_metric([repository], good.ended_at)
-            if "coverage" in good.details:
-                coverage.add_metric([repository], float(good.details["coverage"]))
-            if "repository_size_bytes" in good.details:
-                size.add_metric([repository], float(good.details["repository_size_bytes"]))
+            status.add_metric([repository], 1 if last.run.status == runs.OK else 0)
+        good = checks.last(db, repository, ok_only=True)
+        if good is not None and good.run.ended_at is not None:
+            success.add_metric([repository], good.run.ended_at)
+            if good.outcome.coverage is not None:
+                coverage.add_metric([repository], good.outcome.coverage)
+            if good.outcome.repository_size_bytes is not None:
+                size.add_metric([repository], float(good.outcome.repository_size_bytes))
     yield from (success, status, coverage, size)

@@ -199,3 +199,50 @@ def restore_status(lines: Iterable[str]) -> Iterator[RestoreStatus]:
                 total_bytes=data.get("total_bytes"),
                 bytes_restored=data.get("bytes_restored"),
             )
+
+
+def forgotten_count(lines: Iterable[str]) -> int:
+    """Return how many snapshots `restic forget --json` removed (its prune text is skipped)."""
+    count = 0
+    for data in json_objects(lines):
+        for group in data if isinstance(data, list) else []:
+            if isinstance(group, dict):
+                count += len(group.get("remove") or [])
+    return count
+
+
+def copied_count(lines: Iterable[str]) -> int:
+    """Return how many snapshots `restic copy` saved (one "snapshot ... saved" line each)."""
+    return sum(1 for line in lines if line.strip().endswith("saved"))
+
+
+def stats_total_size(lines: Iterable[str]) -> int | None:
+    """Return the `total_size` of `restic stats --json`, or None when it printed none."""
+    for data in json_objects(lines):
+        if isinstance(data, dict) and isinstance(data.get("total_size"), int):
+            return int(data["total_size"])
+    return None
+
+
+# restic check's progress and phase lines, which say nothing about what is wrong.
+_CHECK_ROUTINE = (
+    "[",
+    "using temporary",
+    "load ",
+    "check ",
+    "create ",
+    "read ",
+    "no errors",
+    "Fatal:",
+)
+
+
+def check_errors(lines: Iterable[str]) -> list[str]:
+    """Return the lines of `restic check` output that describe what it found wrong."""
+    return [
+        line.strip()
+        for line in lines
+        if line.strip()
+        and not line.startswith(_CHECK_ROUTINE)
+        and "repository contains errors" not in line
+    ]

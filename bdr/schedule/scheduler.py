@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from bdr.schedule.clock import REAL, Clock
 from bdr.schedule.jobs import JobSpec, cron_day_of_week
 
 log = logging.getLogger(__name__)
@@ -25,15 +26,12 @@ def local_timezone() -> tzinfo:
     return zone()
 
 
-def trigger_for(cron: str, timezone: tzinfo) -> Any:
-    """Return the APScheduler trigger of a 5-field cron (6 fields: seconds first, tests only)."""
+def cron_trigger(cron: str, timezone: tzinfo) -> Any:
+    """Return the APScheduler trigger of a 5-field cron expression."""
     from apscheduler.triggers.cron import CronTrigger
 
-    fields = cron.split()
-    second = fields.pop(0) if len(fields) == 6 else "0"
-    minute, hour, day, month, day_of_week = fields
+    minute, hour, day, month, day_of_week = cron.split()
     return CronTrigger(
-        second=second,
         minute=minute,
         hour=hour,
         day=day,
@@ -43,14 +41,43 @@ def trigger_for(cron: str, timezone: tzinfo) -> Any:
     )
 
 
+def trigger_for(cron: str, timezone: tzinfo, clock: Clock = REAL) -> Any:
+    """Return the trigger of `cron` on `clock` (APScheduler's own trigger on real time)."""
+    trigger = cron_trigger(cron, timezone)
+    if clock.real:
+        return trigger
+    from apscheduler.triggers.base import BaseTrigger
+
+    class ClockedTrigger(BaseTrigger):  # type: ignore[misc]
+        """Fires when `cron` fires on the schedule's clock, translated into real time."""
+
+        def get_next_fire_time(
+            self, previous_fire_time: datetime | None, now: datetime
+        ) -> datetime | None:
+            # A millisecond past the previous fire: converting between the clocks rounds, and a
+            # slot found again would make APScheduler loop on it for ever.
+            moment = _on(clock, now)
+            previous = None
+            if previous_fire_time is not None:
+                previous = _on(clock, previous_fire_time) + timedelta(milliseconds=1)
+                moment = max(moment, previous)
+            fire: datetime | None = trigger.get_next_fire_time(previous, moment)
+            if fire is None:
+                return None
+            return datetime.fromtimestamp(clock.to_real(fire.timestamp()), timezone)
+
+    def _on(clock: Clock, moment: datetime) -> datetime:
+        return datetime.fromtimestamp(clock.to_schedule(moment.timestamp()), timezone)
+
+    return ClockedTrigger()
+
+
 def next_fire(cron: str, after: datetime, timezone: tzinfo) -> datetime | None:
-    """Return the first time `cron` fires strictly after `after`."""
-    trigger = trigger_for(cron, timezone)
+    """Return the first time `cron` fires strictly after `after` (both on one clock)."""
+    trigger = cron_trigger(cron, timezone)
     fire: datetime | None = trigger.get_next_fire_time(None, after)
     if fire is not None and fire <= after:
         # APScheduler's "next" includes `after` itself when it matches exactly.
-        from datetime import timedelta
-
         fire = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
     return fire
 
@@ -60,8 +87,10 @@ def missed_jobs(
     last_fires: dict[str, float | None],
     now: datetime,
     timezone: tzinfo,
+    clock: Clock = REAL,
 ) -> list[JobSpec]:
-    """Return the jobs with a slot between their last run and `now`: each is run once.
+    """Return the jobs with a slot between their last run (a real time) and `now` (on the
+    schedules' clock): each is run once, however many slots passed.
 
     A job the daemon never ran has no last run to miss from; it waits for its next slot.
     """
@@ -70,7 +99,8 @@ def missed_jobs(
         last = last_fires.get(spec.job_id)
         if last is None:
             continue
-        fire = next_fire(spec.cron, datetime.fromtimestamp(last, timezone), timezone)
+        since = datetime.fromtimestamp(clock.to_schedule(last), timezone)
+        fire = next_fire(spec.cron, since, timezone)
         if fire is not None and fire <= now:
             missed.append(spec)
     return missed
@@ -80,12 +110,18 @@ class Scheduler:
     """The daemon's scheduler: `run` is called with a JobSpec in a worker thread."""
 
     def __init__(
-        self, run: Callable[[JobSpec], None], *, max_parallel: int, timezone: tzinfo
+        self,
+        run: Callable[[JobSpec], None],
+        *,
+        max_parallel: int,
+        timezone: tzinfo,
+        clock: Clock = REAL,
     ) -> None:
         from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.schedulers.background import BackgroundScheduler
 
         self.timezone = timezone
+        self.clock = clock
         self._run = run
         self._scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=max_parallel)},
@@ -103,7 +139,7 @@ class Scheduler:
         for spec in specs:
             self._scheduler.add_job(
                 self._run,
-                trigger_for(spec.cron, self.timezone),
+                trigger_for(spec.cron, self.timezone, self.clock),
                 args=[spec],
                 id=spec.job_id,
                 name=spec.job_id,

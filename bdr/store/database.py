@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from bdr.errors import BdrError
 from bdr.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 FILENAME = "bdr.sqlite"
+
+# What readers outside the store hold: the history, opened by this module.
+History = sqlite3.Connection
 
 
 def connect(state_dir: Path) -> sqlite3.Connection:
@@ -31,6 +36,24 @@ def connect(state_dir: Path) -> sqlite3.Connection:
     connection.execute("PRAGMA busy_timeout=30000")
     migrate(connection, path)
     return connection
+
+
+@contextlib.contextmanager
+def reader(state_dir: Path) -> Iterator[History | None]:
+    """Open the history read-only for one scrape or report; None when there is none yet.
+
+    A connection of its own each time: safe in any thread, and never a writer's lock.
+    """
+    path = state_dir / FILENAME
+    if not path.exists():
+        yield None
+        return
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    connection.row_factory = sqlite3.Row
+    try:
+        yield connection
+    finally:
+        connection.close()
 
 
 def migrate(connection: sqlite3.Connection, path: Path | str = "history") -> None:

@@ -12,11 +12,12 @@ import socket
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from bdr.fsnames import shown
+from bdr.store.outcomes import Outcome, from_details, to_details
 
 RUNNING = "running"
 OK = "ok"
@@ -24,6 +25,7 @@ WARNING = "warning"
 FAILED = "failed"
 INTERRUPTED = "interrupted"
 STATUSES = (RUNNING, OK, WARNING, FAILED, INTERRUPTED)
+FINISHED = (OK, WARNING, FAILED, INTERRUPTED)
 
 
 @dataclass(frozen=True)
@@ -42,11 +44,28 @@ class Run:
     bytes_added: int | None
     bytes_processed: int | None
     files_processed: int | None
-    details: dict[str, Any] = field(default_factory=dict)
+    outcome: Outcome | None = None
 
     @property
     def duration(self) -> float | None:
         return None if self.ended_at is None else self.ended_at - self.started_at
+
+
+OutcomeT = TypeVar("OutcomeT", bound=Outcome)
+
+
+@dataclass(frozen=True)
+class RunOf(Generic[OutcomeT]):
+    """A run with its outcome of the type its kind produces."""
+
+    run: Run
+    outcome: OutcomeT
+
+
+def typed(run: Run, kind: type[OutcomeT]) -> RunOf[OutcomeT]:
+    """Return `run` with its outcome as `kind` (empty when the run recorded none: it died)."""
+    outcome = run.outcome if isinstance(run.outcome, kind) else kind()
+    return RunOf(run, outcome)
 
 
 def _process_start(pid: int) -> str | None:
@@ -100,7 +119,7 @@ def finish_run(
     bytes_added: int | None = None,
     bytes_processed: int | None = None,
     files_processed: int | None = None,
-    details: dict[str, Any] | None = None,
+    outcome: Outcome | None = None,
     snapshot_time: float | None = None,
     now: Callable[[], float] = time.time,
 ) -> None:
@@ -110,7 +129,7 @@ def finish_run(
     if status not in STATUSES or status == RUNNING:
         raise ValueError(f"a run cannot end as {status!r}")
     try:
-        encoded = json.dumps(details or {}, sort_keys=True, default=str)
+        encoded = json.dumps(to_details(outcome), sort_keys=True, default=str)
     except (TypeError, ValueError) as problem:
         encoded = json.dumps({"unrecorded_details": shown(str(problem))})
     connection.execute(
@@ -171,7 +190,7 @@ def _run_from(row: sqlite3.Row) -> Run:
         bytes_added=row["bytes_added"],
         bytes_processed=row["bytes_processed"],
         files_processed=row["files_processed"],
-        details=json.loads(row["details"] or "{}"),
+        outcome=from_details(row["kind"], json.loads(row["details"] or "{}")),
     )
 
 
@@ -278,6 +297,22 @@ def finished_runs(
             query += f" AND {column} = ?"
             params.append(value)
     rows = connection.execute(query + " ORDER BY id DESC LIMIT ?", [*params, limit]).fetchall()
+    return [_run_from(row) for row in rows]
+
+
+def counts(connection: sqlite3.Connection) -> dict[tuple[str, str], int]:
+    """Return how many runs the history holds of each (kind, status)."""
+    rows = connection.execute("SELECT kind, status, COUNT(*) AS n FROM runs GROUP BY kind, status")
+    return {(row["kind"], row["status"]): row["n"] for row in rows}
+
+
+def runs_between(connection: sqlite3.Connection, kind: str, start: float, end: float) -> list[Run]:
+    """Return the finished runs of `kind` that ended in [start, end), oldest first."""
+    rows = connection.execute(
+        "SELECT * FROM runs WHERE kind = ? AND status != ? AND ended_at >= ? AND ended_at < ? "
+        "ORDER BY ended_at, id",
+        (kind, RUNNING, start, end),
+    ).fetchall()
     return [_run_from(row) for row in rows]
 
 

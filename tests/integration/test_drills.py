@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import Appliance, make_tree
+from tests.integration.daemon import wait_for
 
 
 @pytest.fixture
@@ -45,8 +46,10 @@ def test_full_drill_passes_on_a_fresh_backup(drilled: Appliance):
 
 
 def test_source_changed_after_the_snapshot_is_counted_not_a_mismatch(drilled: Appliance, office):
-    time.sleep(0.05)
-    (office / "documents" / "letters" / "welcome.txt").write_text("Dear client, (edited)\n")
+    letter = office / "documents" / "letters" / "welcome.txt"
+    before = letter.stat().st_mtime_ns
+    letter.write_text("Dear client, (edited)\n")
+    os.utime(letter, ns=(before + 10**9, before + 10**9))  # edited a second later
     (result,) = drilled.bdr_json("drill", "run", "onsite")
     assert result["verdict"] == "passed"
     assert result["changed_files"] == 1 and result["compared_files"] == 4
@@ -178,8 +181,7 @@ def test_sigterm_during_a_drill_removes_scratch_and_records_interrupted(
     while subprocess.run(["pgrep", "-f", pattern], capture_output=True).returncode:
         assert time.monotonic() < deadline, "the drill never started restoring"
         time.sleep(0.05)
-    time.sleep(0.3)
-    assert any(appliance.scratch_dir.rglob("*")), "the restore wrote nothing yet"
+    wait_for("the restore to write", lambda: any(appliance.scratch_dir.rglob("*.bin")), 60)
     process.send_signal(signal.SIGTERM)
     process.communicate(timeout=60)
     assert process.returncode == 143

@@ -19,11 +19,6 @@ from tests.integration.servers import Prometheus, Pushgateway, free_port
 from tests.promql import dashboard_expressions, rule_expressions
 
 
-@pytest.fixture(autouse=True)
-def _seconds_schedules(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BDR_ALLOW_SECONDS_SCHEDULES", "1")
-
-
 def metric_names(exposition: str) -> set[str]:
     return {
         line.split("{")[0].split(" ")[0]
@@ -35,9 +30,9 @@ def metric_names(exposition: str) -> set[str]:
 @pytest.fixture
 def monitored(appliance: Appliance, office) -> Appliance:
     appliance.local_repository()
-    appliance.add_plan("office", [office], schedule="*/3 * * * * *")
-    appliance.add("drills", "onsite", plan="office", repository="local", schedule="*/4 * * * * *")
-    appliance.add("checks", "local", repository="local", schedule="*/5 * * * * *")
+    appliance.add_plan("office", [office], schedule="*/3 * * * *")
+    appliance.add("drills", "onsite", plan="office", repository="local", schedule="*/4 * * * *")
+    appliance.add("checks", "local", repository="local", schedule="*/5 * * * *")
     appliance.port = free_port()  # type: ignore[attr-defined]
     appliance.sections["metrics"] = {"listen": f"127.0.0.1:{appliance.port}"}  # type: ignore[attr-defined]
     return appliance
@@ -54,7 +49,7 @@ def test_prometheus_scrapes_every_metric_and_every_query_returns_data(
     port = monitored.port  # type: ignore[attr-defined]
     # A second plan with a missing source makes partial backups: their series exist too.
     monitored.add_plan(
-        "mail", [tmp_path / "office", tmp_path / "mail-archive"], schedule="*/3 * * * * *"
+        "mail", [tmp_path / "office", tmp_path / "mail-archive"], schedule="*/3 * * * *"
     )
     monitored.write()
     monitored.bdr("init")

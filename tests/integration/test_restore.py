@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import time
-from datetime import datetime
+from datetime import timedelta
 
 import pytest
 
+from bdr.restic.messages import parse_time
 from tests.integration.conftest import Appliance
+from tests.integration.daemon import wait_for
 
 
 @pytest.fixture
@@ -62,9 +65,11 @@ def test_restore_over_the_source_needs_in_place(backed_up: Appliance, office):
 
 def test_snapshot_id_as_of_and_dry_run(backed_up: Appliance, office, tmp_path):
     first = backed_up.snapshot_ids("local")[0]
-    time.sleep(1.1)
-    cut = datetime.now().astimezone().isoformat(timespec="seconds")
-    time.sleep(1.1)
+    first_time = json.loads(backed_up.restic("local", "snapshots", "--json").stdout)[0]["time"]
+    # A cut just after the first snapshot; the second must be made after it.
+    cut_at = parse_time(first_time) + timedelta(milliseconds=10)
+    cut = cut_at.isoformat()
+    wait_for("the clock to pass the cut", lambda: time.time() > cut_at.timestamp() + 0.01)
     (office / "documents" / "late.txt").write_text("written after the cut\n")
     backed_up.bdr("backup")
     dry = backed_up.bdr_json(

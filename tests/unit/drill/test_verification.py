@@ -1,7 +1,7 @@
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bdr.actions.drill import expand, expected_output
+from bdr.actions.drill.checks import expand, expected_output
 from bdr.drill.verification import CHANGED, GONE, UNCHANGED, compare_tree, mtime_us, source_state
 from bdr.restic.messages import Node
 

@@ -9,6 +9,7 @@ from bdr.config.model import Config
 from bdr.metrics.collector import BdrCollector
 from bdr.store import runs
 from bdr.store.database import connect
+from bdr.store.outcomes import CheckOutcome, DrillOutcome
 
 
 @pytest.fixture
@@ -45,17 +46,17 @@ def registry(config: Config) -> CollectorRegistry:
     return registry
 
 
-def finished(db, kind, status, start, end, *, details=None, **fields):
+def finished(db, kind, status, start, end, *, outcome=None, **fields):
+    """Write a run as an action would: through the typed outcome the collector reads back."""
     where = {k: fields.pop(k) for k in ("plan", "repository", "subject") if k in fields}
     run_id = runs.start_run(db, kind, now=lambda: start, **where)
-    details = details or {}
     runs.finish_run(
         db,
         run_id,
         status,
-        details=details,
+        outcome=outcome,
         now=lambda: end,
-        snapshot_time=details.get("snapshot_time"),
+        snapshot_time=outcome.snapshot_time if isinstance(outcome, DrillOutcome) else None,
         **fields,
     )
     return run_id
@@ -123,14 +124,14 @@ def test_backups_copies_drills_checks_and_counts(config):
         plan="files",
         repository="local",
         subject="onsite",
-        details={
-            "verdict": "passed",
-            "recovery_seconds": 95.5,
-            "projected_seconds": 95.5,
-            "verified_files": 8,
-            "mismatched_files": 0,
-            "snapshot_time": 200.0,
-        },
+        outcome=DrillOutcome(
+            verdict="passed",
+            recovery_seconds=95.5,
+            projected_seconds=95.5,
+            verified_files=8,
+            mismatched_files=0,
+            snapshot_time=200.0,
+        ),
     )
     finished(
         db,
@@ -139,7 +140,7 @@ def test_backups_copies_drills_checks_and_counts(config):
         500,
         520,
         repository="local",
-        details={"subset": 1, "cycle": 30, "coverage": 0.5, "repository_size_bytes": 4096},
+        outcome=CheckOutcome(subset=1, cycle=30, coverage=0.5, repository_size_bytes=4096),
     )
     finished(db, "check", runs.FAILED, 600, 610, repository="local")
     runs.set_daemon_value(db, "heartbeat", "700")
@@ -187,7 +188,7 @@ def test_failed_drill_reports_zero(config):
         plan="files",
         repository="local",
         subject="onsite",
-        details={"verdict": "rto", "recovery_seconds": 5000},
+        outcome=DrillOutcome(verdict="rto", recovery_seconds=5000),
     )
     drill = {"drill": "onsite", "plan": "files", "repository": "local"}
     assert registry(config).get_sample_value("bdr_drill_last_success", drill) == 0

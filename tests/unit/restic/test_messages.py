@@ -3,11 +3,11 @@
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bdr.actions.retention import forgotten_count
 from bdr.restic.messages import (
     BackupSummary,
     ItemError,
     backup_messages,
+    forgotten_count,
     ls_nodes,
     parse_time,
     restore_status,

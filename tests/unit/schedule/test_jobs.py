@@ -2,8 +2,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bdr.config.units import check_cron
+from bdr.schedule.clock import Clock
 from bdr.schedule.jobs import JobSpec, cron_day_of_week
-from bdr.schedule.scheduler import missed_jobs, next_fire
+from bdr.schedule.scheduler import missed_jobs, next_fire, trigger_for
 
 
 @pytest.mark.parametrize(
@@ -36,9 +38,26 @@ def test_next_fire_is_strictly_after():
     assert next_fire("0 */4 * * *", moment, UTC) == moment + timedelta(hours=4)
 
 
-def test_seconds_field_for_tests(monkeypatch):
-    moment = datetime(2026, 11, 25, 4, 0, 1, tzinfo=UTC)
-    assert next_fire("*/5 * * * * *", moment, UTC) == moment + timedelta(seconds=4)
+def test_a_faster_clock_runs_cron_minutes_as_seconds():
+    origin = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
+    clock = Clock(speed=60, origin=origin.timestamp())
+    trigger = trigger_for("*/5 * * * *", UTC, clock)
+    after = origin + timedelta(seconds=1)  # 04:01 on the schedule's clock
+    assert trigger.get_next_fire_time(None, after) == origin + timedelta(seconds=5)
+    assert trigger_for("*/5 * * * *", UTC).get_next_fire_time(None, after) == origin + timedelta(
+        minutes=5
+    )
+    # APScheduler asks again with the fire it was given: the next slot, never the same one.
+    fire = origin + timedelta(seconds=5)
+    for _ in range(3):
+        following = trigger.get_next_fire_time(fire, fire)
+        assert following - fire == timedelta(seconds=5)
+        fire = following
+
+
+def test_six_field_schedules_are_refused():
+    with pytest.raises(ValueError, match="must have 5 fields"):
+        check_cron("*/5 * * * * *")
 
 
 def test_missed_jobs_run_once_and_new_jobs_wait():

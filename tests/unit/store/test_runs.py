@@ -7,6 +7,7 @@ import pytest
 from bdr.errors import BdrError
 from bdr.store import runs
 from bdr.store.database import connect
+from bdr.store.outcomes import BackupOutcome, DrillOutcome
 from bdr.store.schema import SCHEMA_VERSION
 
 
@@ -21,14 +22,14 @@ def test_runs_are_written_at_start_and_at_end(tmp_path):
         snapshot_id="abcd1234",
         exit_code=3,
         error="partial backup",
-        details={"missing_sources": ["/x"]},
+        outcome=BackupOutcome(missing_sources=("/x",)),
         now=lambda: 130.0,
     )
     run = runs.get_run(connect(tmp_path), run_id)
-    assert (run.status, run.duration, run.details) == (
+    assert (run.status, run.duration, run.outcome) == (
         runs.WARNING,
         30.0,
-        {"missing_sources": ["/x"]},
+        BackupOutcome(missing_sources=("/x",)),
     )
 
 
@@ -77,12 +78,12 @@ def test_finish_run_stores_names_that_are_not_utf8(tmp_path):
         run_id,
         runs.FAILED,
         error="1 file(s) differ (first: /srv/caf\udce9.doc)",
-        details={"extra": ["/srv/caf\udce9.doc"]},
+        outcome=DrillOutcome(extra=("/srv/caf\udce9.doc",)),
     )
     run = runs.get_run(db, run_id)
     assert run.status == runs.FAILED
     assert run.error == "1 file(s) differ (first: /srv/caf\\xe9.doc)"
-    assert run.details["extra"] == ["/srv/caf\udce9.doc"]
+    assert run.outcome == DrillOutcome(extra=("/srv/caf\udce9.doc",))
 
 
 def test_last_run_filters(tmp_path):

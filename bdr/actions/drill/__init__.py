@@ -1,0 +1,316 @@
+"""`bdr drill run`: restore a snapshot into scratch, verify it, check it, time it, judge it.
+
+The recovery time is the wall time from the start of the restore until the data is restored
+(restic's `--verify` included), verified by bdr, and its application checks have passed. The
+scratch directory is removed on every way out, also on failure, Ctrl-C and SIGTERM, unless
+the drill keeps it for a failure (`keep_on_failure`).
+
+Orchestration only: verification on disk is in `verify.py`, application checks in
+`checks.py`, the pure parts (sampling, projection, verdicts) in `bdr/drill/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from bdr.actions import scratch as scratch_area
+from bdr.actions.context import Context, RunRecord, recorded_run
+from bdr.actions.drill.checks import run_checks
+from bdr.actions.drill.verify import ExpectedCanary, verify
+from bdr.config.model import Drill
+from bdr.config.ownership import canary_path
+from bdr.config.units import format_size
+from bdr.drill.projection import Point, Projection, project
+from bdr.drill.sampling import choose_sample, include_batches, sample_limit
+from bdr.drill.verdict import DATA, ERROR, PASSED, Verdict, judge
+from bdr.errors import BdrError, ExitCode, UsageError
+from bdr.fsnames import json_name
+from bdr.fsutil import free_bytes
+from bdr.restic import argv as build
+from bdr.restic.messages import Node, Snapshot, ls_nodes, ls_snapshot
+from bdr.restic.outcome import Outcome
+from bdr.restic.patterns import escape
+from bdr.restic.runner import Result, require_ok
+from bdr.store import backups, drills
+from bdr.store.outcomes import DrillOutcome, Phases, to_details
+
+Clock = Callable[[], float]
+
+
+class DataFinding(BdrError):
+    """The repository could not give back the snapshot's data: a finding, not a failure to run."""
+
+
+@dataclass(frozen=True)
+class DrillResult:
+    run_id: int
+    drill: str
+    plan: str
+    repository: str
+    verdict: Verdict
+    snapshot_id: str | None
+    outcome: DrillOutcome
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.verdict.kind == PASSED:
+            return ExitCode.OK
+        return ExitCode.FAILED if self.verdict.kind == ERROR else ExitCode.DRILL_FAILED
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "drill": self.drill,
+            "plan": self.plan,
+            "repository": self.repository,
+            **to_details(self.outcome),
+            "verdict": self.verdict.kind,
+            "reason": self.verdict.reason,
+            "snapshot_id": self.snapshot_id,
+            "exit_code": int(self.exit_code),
+        }
+
+
+def run_drill(ctx: Context, name: str, *, snapshot_id: str | None = None) -> DrillResult:
+    """Run drill `name` on the newest snapshot (or `snapshot_id`) and return its result."""
+    drill = ctx.config.drills.get(name)
+    if drill is None:
+        known = ", ".join(sorted(ctx.config.drills)) or "none"
+        raise UsageError(f"no drill named {name!r} (configured: {known})")
+    verdict = Verdict(ERROR, "the drill did not finish")
+    with recorded_run(
+        ctx, "drill", plan=drill.plan, repository=drill.repository, subject=name
+    ) as record:
+        scratch = ctx.config.appliance.scratch_dir / name / str(record.id)
+        record.outcome = DrillOutcome(drill_kind=drill.kind, rto=drill.rto, scratch=str(scratch))
+        finished = False
+        try:
+            verdict = _drill(ctx, name, drill, snapshot_id, record, scratch)
+            finished = True
+        except DataFinding as finding:
+            verdict = Verdict(DATA, finding.message)
+            finished = True
+        except BdrError as error:
+            verdict = Verdict(ERROR, error.message)
+            record.fail(error.message, exit_code=int(error.exit_code))
+            finished = True
+        finally:
+            # A partial restore left by an interrupt is of no use to anyone: always removed.
+            kept = finished and drill.keep_on_failure and not verdict.passed and scratch.exists()
+            if not kept:
+                scratch_area.remove(scratch, record.id)
+            record.outcome = replace(
+                _outcome(record),
+                kept_scratch=str(scratch) if kept else None,
+                verdict=verdict.kind,
+                reason=verdict.reason,
+            )
+        if verdict.kind not in (PASSED, ERROR):
+            record.fail(verdict.reason, exit_code=int(ExitCode.DRILL_FAILED))
+        record.message = verdict.reason
+    return DrillResult(
+        record.id, name, drill.plan, drill.repository, verdict, record.snapshot_id, _outcome(record)
+    )
+
+
+def _outcome(record: RunRecord) -> DrillOutcome:
+    assert isinstance(record.outcome, DrillOutcome)
+    return record.outcome
+
+
+def _drill(
+    ctx: Context,
+    name: str,
+    drill: Drill,
+    snapshot_id: str | None,
+    record: RunRecord,
+    scratch: Path,
+) -> Verdict:
+    plan = ctx.config.plans[drill.plan]
+    clock = ctx.monotonic
+    with ctx.lock(drill.repository, purpose=f"drill {name}"):
+        env = ctx.env(drill.repository)
+        snapshot, listing = _list_snapshot(ctx, drill, snapshot_id)
+        record.snapshot_id = snapshot.short_id
+        files = [node for node in ls_nodes(listing) if node.type == "file"]
+        full_bytes = sum(node.size for node in files)
+        canary = _expected_canary(ctx, drill.plan, snapshot)
+        if drill.kind == "sample":
+            assert drill.sample is not None
+            selection = choose_sample(
+                files, snapshot.id, sample_limit(drill.sample, full_bytes), canary_path=canary.path
+            )
+        else:
+            selection = files
+        size = sum(node.size for node in selection)
+        outcome = record.outcome = replace(
+            _outcome(record),
+            snapshot_time=snapshot.time.timestamp(),
+            canary_path=canary.path,
+            full_bytes=full_bytes,
+            full_files=len(files),
+            bytes=size,
+            files=len(selection),
+        )
+        free = free_bytes(ctx.config.appliance.scratch_dir)
+        if free < size:
+            raise BdrError(
+                f"scratch area {ctx.config.appliance.scratch_dir} has {format_size(free)} free; "
+                f"restoring {len(selection)} files of snapshot {snapshot.short_id} needs "
+                f"{format_size(size)}"
+            )
+        scratch_area.create(ctx.config.appliance.scratch_dir, name, record.id)
+        ctx.say(
+            f"drill {name}: restoring {len(selection)} files ({format_size(size)}) of snapshot "
+            f"{snapshot.short_id} from {drill.repository}"
+        )
+        started = clock()
+        restore_errors = _restore(ctx, drill, snapshot, selection, scratch, env)
+        restore_seconds = clock() - started
+
+    ctx.say(f"drill {name}: verifying")
+    verify_started = clock()
+    outcome, problems = verify(drill, canary, selection, scratch, outcome)
+    if restore_errors:
+        outcome = replace(outcome, restore_errors=tuple(restore_errors))
+        problems.insert(0, f"restic could not restore the data intact: {restore_errors[0]}")
+    verify_seconds = clock() - verify_started
+    record.outcome = outcome
+
+    checks_started = clock()
+    results = () if problems else run_checks(drill.checks, ctx.config.remote, scratch, plan.sources)
+    checks_seconds = clock() - checks_started
+    failed_checks = [f"{r.check}: {r.problem}" for r in results if not r.ok]
+
+    recovery = restore_seconds + verify_seconds + checks_seconds
+    projection = _projection(ctx, drill, outcome, restore_seconds + verify_seconds)
+    judged = projection.seconds + checks_seconds if projection else recovery
+    record.outcome = replace(
+        outcome,
+        checks=results,
+        phases=Phases(restore=restore_seconds, verify=verify_seconds, checks=checks_seconds),
+        recovery_seconds=recovery,
+        projected_seconds=judged,
+        projected_error_seconds=projection.error_seconds if projection else 0.0,
+        projection_method=projection.method if projection else "measured",
+    )
+    return judge(
+        data_problems=problems,
+        failed_checks=failed_checks,
+        recovery_seconds=recovery,
+        judged_seconds=judged,
+        rto=drill.rto,
+        projected=projection is not None,
+    )
+
+
+def _restore(
+    ctx: Context,
+    drill: Drill,
+    snapshot: Snapshot,
+    selection: list[Node],
+    scratch: Path,
+    env: Any,
+) -> list[str]:
+    """Restore the selection into scratch; return restic's complaints about the data."""
+    # A full drill restores everything in one call; a sample in batches of --include.
+    # Paths, not patterns: `weird[1].txt` must not restore `weird1.txt`.
+    batches = (
+        include_batches([escape(n.path) for n in selection]) if drill.kind == "sample" else [[]]
+    )
+    restore_errors: list[str] = []
+    for batch in batches:
+        result = ctx.restic.run(
+            ctx.restic.args(build.restore, snapshot.id, str(scratch), includes=batch), env
+        )
+        if result.outcome is Outcome.NO_SPACE:
+            raise BdrError(
+                f"scratch area {ctx.config.appliance.scratch_dir} ran out of space while "
+                f"restoring snapshot {snapshot.short_id} "
+                f"({format_size(free_bytes(scratch))} free now): {result.error_text()}"
+            )
+        # restic read the repository but could not restore the data as it was saved
+        # (a damaged pack, a failed --verify): that is a finding about the data, and the
+        # verification says which files it touched.
+        if result.outcome in (Outcome.FAILED, Outcome.DAMAGED):
+            restore_errors.append(_damage_text(ctx, result))
+        else:
+            require_ok(result, f"restore of snapshot {snapshot.short_id}")
+    return restore_errors
+
+
+def _list_snapshot(
+    ctx: Context, drill: Drill, snapshot_id: str | None
+) -> tuple[Snapshot, list[str]]:
+    """Return the drilled snapshot and its `ls --json` lines, in one restic call."""
+    what = snapshot_id or "latest"
+    listed = ctx.restic.run(
+        ctx.restic.args(build.ls, what, plan=drill.plan), ctx.env(drill.repository)
+    )
+    if listed.outcome is Outcome.DAMAGED:
+        raise DataFinding(
+            f"snapshot {what} of plan {drill.plan} cannot be read from {drill.repository}: "
+            f"{_damage_text(ctx, listed)}"
+        )
+    result = require_ok(
+        listed, f"listing snapshot {what} of plan {drill.plan} in {drill.repository}"
+    )
+    snapshot = ls_snapshot(result.stdout)
+    if snapshot is None:
+        raise BdrError(f"plan {drill.plan} has no snapshot in {drill.repository} to drill")
+    if build.plan_tag(drill.plan) not in snapshot.tags:
+        raise UsageError(f"snapshot {snapshot.short_id} is not a snapshot of plan {drill.plan}")
+    return snapshot, result.stdout
+
+
+def _damage_text(ctx: Context, result: Result) -> str:
+    """restic's own words about the damage, and what the technician can do about it."""
+    text = result.error_text()
+    if result.outcome is Outcome.DAMAGED:
+        return (
+            f"{text} (the repository is damaged: try {ctx.restic.features.repair_index_command}, "
+            "then bdr check)"
+        )
+    return text
+
+
+def _expected_canary(ctx: Context, plan: str, snapshot: Snapshot) -> ExpectedCanary:
+    """Return where the snapshot's canary is and its hash, from the backup run that made it."""
+    made = backups.for_snapshot(ctx.db, plan, [snapshot.id, snapshot.original or ""])
+    recorded = made.outcome if made else None
+    path = (recorded.canary_path if recorded else None) or canary_path(
+        ctx.config.appliance.state_dir, plan
+    )
+    return ExpectedCanary(json_name(path), recorded.canary_sha256 if recorded else None)
+
+
+def history_points(ctx: Context, repository: str) -> list[Point]:
+    """Return the restore+verify measurements of past drills on `repository` whose data was good."""
+    points = []
+    for past in drills.history(ctx.db, repository=repository, limit=200):
+        outcome = past.outcome
+        if (
+            outcome.data_good
+            and outcome.phases is not None
+            and outcome.bytes is not None
+            and outcome.files is not None
+        ):
+            seconds = outcome.phases.restore + outcome.phases.verify
+            points.append(Point(outcome.bytes, outcome.files, seconds))
+    return points
+
+
+def _projection(
+    ctx: Context, drill: Drill, outcome: DrillOutcome, seconds: float
+) -> Projection | None:
+    """Project the full restore+verify time of a sample drill; None for a full drill."""
+    if drill.kind != "sample":
+        return None
+    assert outcome.bytes is not None and outcome.files is not None
+    assert outcome.full_bytes is not None and outcome.full_files is not None
+    sample = Point(outcome.bytes, outcome.files, seconds)
+    history = [*history_points(ctx, drill.repository), sample]
+    return project(history, sample, outcome.full_bytes, outcome.full_files)
