@@ -27,6 +27,8 @@ from bdr.actions.context import Context
 from bdr.config.load import load_config
 from bdr.config.model import Config
 from bdr.errors import BdrError, ConfigError, Interrupted
+from bdr.evidence import journal
+from bdr.evidence.keys import ensure_key
 from bdr.metrics.exporter import Exporter, publish_after_run
 from bdr.restic import argv as build
 from bdr.restic import runner
@@ -274,6 +276,11 @@ def startup_recovery(config: Config, db: History, restic: Restic) -> None:
         )
     running = {run.id for run in runs.list_runs(db, limit=1000) if run.status == runs.RUNNING}
     scratch.remove_dead(config.appliance.scratch_dir, running)
+    try:
+        ensure_key(config.appliance.state_dir, config.appliance.id)
+    except BdrError as error:
+        log.error("evidence: %s", error.message)
+    journal.catch_up(config, db)
     for name, repository in config.repositories.items():
         try:
             result = restic.run(

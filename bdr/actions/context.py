@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from bdr.config.model import Config, Repository
 from bdr.errors import BdrError, ExitCode, Interrupted, UsageError
+from bdr.evidence import journal
 from bdr.restic.environment import ResticEnv, build_env
 from bdr.restic.lock import repository_locks
 from bdr.restic.runner import Restic
@@ -164,3 +165,5 @@ def recorded_run(
             record.status,
             f": {record.error}" if record.error else "",
         )
+        # After the history: a run in the chain is always a run in the history.
+        journal.record_run(ctx.config, ctx.db, record.id)

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "check": ("bdr.cli.check_cmd", "check", "Check repositories, reading every pack once a cycle."),
     "daemon": ("bdr.cli.daemon_cmd", "daemon", "Run the appliance service (for systemd)."),
     "metrics": ("bdr.cli.metrics_cmd", "metrics", "Print the Prometheus metrics once."),
+    "evidence": ("bdr.cli.evidence_cmd", "evidence", "The signed chain of every run: key, verify."),
 }
 
 

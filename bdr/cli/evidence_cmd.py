@@ -1,0 +1,77 @@
+"""`bdr evidence key|verify`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bdr.cli.app import App
+
+
+@click.group()
+def evidence() -> None:
+    """The signed hash chain of every run: the key, and checking the chain."""
+
+
+@evidence.command()
+@click.pass_obj
+def key(app: App) -> None:
+    """Print the appliance's public signing key, its fingerprint and allowed_signers line."""
+    from bdr.evidence.keys import ensure_key
+
+    signing = ensure_key(app.config.appliance.state_dir, app.config.appliance.id)
+    if app.json_output:
+        app.print_json(
+            {
+                "public_key": signing.public_line(),
+                "fingerprint": signing.fingerprint,
+                "allowed_signers": signing.allowed_signers_line(),
+            }
+        )
+        return
+    click.echo(signing.public_line())
+    click.echo(f"256 {signing.fingerprint} {signing.principal} (ED25519)")
+    click.echo(signing.allowed_signers_line())
+
+
+@evidence.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--allowed-signers",
+    type=click.Path(path_type=Path),
+    help="Check the signatures against this key (the one the MSP registered), not the one "
+    "next to the chain.",
+)
+@click.pass_obj
+def verify(app: App, path: Path | None, allowed_signers: Path | None) -> None:
+    """Check every link and signature of the chain (or of the evidence directory PATH).
+
+    Exit 0 intact, 1 broken, 2 bad input.
+    """
+    from bdr.evidence.keys import ALLOWED_SIGNERS, evidence_dir
+    from bdr.evidence.verify import read_key, verify_directory
+
+    directory = path or evidence_dir(app.config.appliance.state_dir)
+    if not directory.is_dir():
+        app.abort(f"{directory} is not an evidence directory", 2)
+    try:
+        key_file = allowed_signers or directory / ALLOWED_SIGNERS
+        result = verify_directory(directory, read_key(key_file))
+    except ValueError as error:
+        app.abort(str(error), 2)
+    if app.json_output:
+        app.print_json(result.as_json())
+    else:
+        click.echo(
+            f"{result.records} records, {result.checkpoints} signed checkpoints, "
+            f"head at record {result.head_seq or '-'} (chain {result.chain or '-'})"
+        )
+        for repair in result.repairs:
+            click.echo(f"repaired: {repair}")
+        if result.unsigned:
+            click.echo(f"{result.unsigned} record(s) after the newest checkpoint are not signed")
+        click.echo("intact" if result.ok else f"BROKEN: {result.problems[0]}")
+    if not result.ok:
+        app.abort(f"the evidence chain is broken: {result.problems[0]}", 1)
+    app.exit(0)

@@ -1,0 +1,151 @@
+"""`state_dir/evidence/chain.jsonl`: one canonical JSON line per finished run, each linked to
+the one before by `prev`, the SHA-256 of the previous line's bytes (its newline included).
+
+The first line names a random `chain` id instead of a `prev`. Every line carries `seq` (1, 2,
+...). Appends take a lock, are one write to a file opened for appending, and are fsynced; a
+crash can leave only the last line torn, which the next append (or the daemon's start) cuts
+off, noting the repair in the record it appends. Earlier lines are never rewritten.
+
+After every append, a checkpoint signs the head: `checkpoints/<seq>.head` (canonical JSON
+with the chain id, seq and the last line's SHA-256) and `<seq>.head.sig`, an SSH signature
+that `ssh-keygen -Y verify` checks; `head` and `head.sig` are the newest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bdr.atomic import write_atomic
+from bdr.evidence.keys import SigningKey, evidence_dir
+from bdr.evidence.records import encode, rfc3339
+
+CHAIN = "chain.jsonl"
+CHECKPOINTS = "checkpoints"
+TAIL_BYTES = 1 << 16
+
+
+def line_hash(line: bytes) -> str:
+    return hashlib.sha256(line).hexdigest()
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with open(directory / "chain.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@dataclass(frozen=True)
+class Tail:
+    """The chain's last whole line (None when empty), and bytes of a torn line after it."""
+
+    last: bytes | None
+    torn: int
+
+
+def _tail(path: Path) -> Tail:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return Tail(None, 0)
+    with open(path, "rb") as handle:
+        handle.seek(max(0, size - TAIL_BYTES))
+        chunk = handle.read()
+    cut = chunk.rfind(b"\n") + 1  # 0 when no line in the chunk is whole
+    torn = len(chunk) - cut
+    if cut == 0:
+        if size > len(chunk):
+            raise ValueError(f"{path}: its last line is longer than {TAIL_BYTES} bytes")
+        return Tail(None, torn)
+    last = chunk[: cut - 1].rsplit(b"\n", 1)[-1] + b"\n"
+    return Tail(last, torn)
+
+
+def _repair(path: Path, tail: Tail) -> str | None:
+    """Cut a torn last line off; return a note of what was cut, None when nothing was."""
+    if tail.torn == 0:
+        return None
+    size = path.stat().st_size
+    with open(path, "r+b") as handle:
+        handle.truncate(size - tail.torn)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return f"a torn last line of {tail.torn} bytes was cut off (a crash during an append)"
+
+
+def append(state_dir: Path, fields: dict[str, Any], key: SigningKey) -> int:
+    """Append a record of `fields` to the chain, sign the new head; return its seq."""
+    directory = evidence_dir(state_dir)
+    path = directory / CHAIN
+    with _locked(directory):
+        tail = _tail(path)
+        repaired = _repair(path, tail)
+        record = dict(fields)
+        if tail.last is None:
+            record.update(seq=1, chain=secrets.token_hex(16))
+        else:
+            previous = json.loads(tail.last)
+            record.update(
+                seq=int(previous["seq"]) + 1,
+                chain=previous["chain"],
+                prev=line_hash(tail.last),
+            )
+        if repaired:
+            record["repaired"] = repaired
+        line = encode(record)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _checkpoint(directory, record["chain"], record["seq"], line, key)
+        return int(record["seq"])
+
+
+def _checkpoint(directory: Path, chain: str, seq: int, line: bytes, key: SigningKey) -> None:
+    head = encode(
+        {
+            "appliance": key.principal,
+            "chain": chain,
+            "seq": seq,
+            "sha256": line_hash(line),
+            "signed": rfc3339(time.time()),
+        }
+    )
+    signature = key.sign(head).encode()
+    folder = directory / CHECKPOINTS
+    folder.mkdir(exist_ok=True, mode=0o750)
+    name = f"{seq:08d}.head"
+    write_atomic(folder / name, head, mode=0o644)
+    write_atomic(folder / f"{name}.sig", signature, mode=0o644)
+    write_atomic(directory / "head", head, mode=0o644)
+    write_atomic(directory / "head.sig", signature, mode=0o644)
+
+
+def recorded_runs(state_dir: Path) -> set[int]:
+    """The run ids the chain holds (whole lines only)."""
+    path = evidence_dir(state_dir) / CHAIN
+    found: set[int] = set()
+    with contextlib.suppress(FileNotFoundError), open(path, "rb") as handle:
+        for line in handle:
+            if line.endswith(b"\n"):
+                with contextlib.suppress(ValueError):
+                    run = json.loads(line).get("run")
+                    if isinstance(run, int):
+                        found.add(run)
+    return found

@@ -1,0 +1,49 @@
+"""Recording finished runs in the evidence chain: after each run, and missed ones at start.
+
+Evidence never stops a backup: a failure to append is logged loudly and the run stands; the
+daemon's next start appends what the history holds and the chain lacks.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bdr.config.model import Config
+from bdr.evidence import chain
+from bdr.evidence.keys import ensure_key
+from bdr.evidence.records import figures
+from bdr.store import runs
+from bdr.store.database import History
+
+log = logging.getLogger(__name__)
+
+
+def record_run(config: Config, db: History, run_id: int) -> None:
+    """Append the finished run `run_id` to the chain and sign the new head."""
+    run = runs.get_run(db, run_id)
+    if run is None or run.status == runs.RUNNING:
+        return
+    state_dir = config.appliance.state_dir
+    try:
+        key = ensure_key(state_dir, config.appliance.id)
+        chain.append(state_dir, figures(run, config.appliance.id), key)
+    except Exception as error:
+        log.error("run=%d not recorded in the evidence chain: %s", run_id, error)
+
+
+def catch_up(config: Config, db: History) -> int:
+    """Append the finished runs the chain lacks (a crash between the two); return how many."""
+    recorded = chain.recorded_runs(config.appliance.state_dir)
+    missing = [run for run in runs.list_runs(db, limit=100_000) if run.id not in recorded]
+    finished = sorted(
+        (run for run in missing if run.status != runs.RUNNING), key=lambda run: run.id
+    )
+    for run in finished:
+        record_run(config, db, run.id)
+    if finished:
+        log.warning(
+            "evidence chain: %d finished run(s) were missing and were appended: %s",
+            len(finished),
+            ", ".join(str(run.id) for run in finished),
+        )
+    return len(finished)

@@ -1,0 +1,159 @@
+"""Checking a chain and its checkpoints: every link, every signature, against a known key.
+
+`check_lines` is pure (bytes in, findings out); `verify_directory` reads an evidence directory
+(the appliance's, or an exported bundle laid out the same way).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import load_ssh_public_key
+
+from bdr.evidence import sshsig
+from bdr.evidence.chain import CHAIN, CHECKPOINTS, line_hash
+from bdr.evidence.keys import NAMESPACE
+from bdr.evidence.records import encode
+
+
+@dataclass
+class Verification:
+    records: int = 0
+    checkpoints: int = 0
+    head_seq: int | None = None
+    chain: str | None = None
+    problems: list[str] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)
+    unsigned: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "records": self.records,
+            "checkpoints": self.checkpoints,
+            "head_seq": self.head_seq,
+            "chain": self.chain,
+            "unsigned_records": self.unsigned,
+            "problems": self.problems,
+            "repairs": self.repairs,
+        }
+
+
+def check_lines(lines: list[bytes], result: Verification) -> list[str]:
+    """Check the links of `lines` (each with its newline); return each line's SHA-256."""
+    hashes: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        where = f"line {number}"
+        if not line.endswith(b"\n"):
+            result.problems.append(f"{where}: torn (no newline): the chain ends mid-record")
+            break
+        try:
+            record = json.loads(line)
+        except ValueError:
+            result.problems.append(f"{where}: not JSON")
+            break
+        if not isinstance(record, dict) or encode(record) != line:
+            result.problems.append(f"{where}: not canonical JSON: its bytes were edited")
+            break
+        if record.get("seq") != number:
+            result.problems.append(
+                f"{where}: seq is {record.get('seq')}, expected {number}: a record was "
+                "removed, added or moved"
+            )
+            break
+        if number == 1:
+            if "prev" in record or not record.get("chain"):
+                result.problems.append(f"{where}: the first record must name a chain, no prev")
+                break
+            result.chain = str(record["chain"])
+        elif record.get("prev") != hashes[-1] or record.get("chain") != result.chain:
+            result.problems.append(
+                f"{where}: prev does not match line {number - 1}: the line before was "
+                "changed, or this one does not follow it"
+            )
+            break
+        if record.get("repaired"):
+            result.repairs.append(f"{where}: {record['repaired']}")
+        hashes.append(line_hash(line))
+        result.records = number
+    return hashes
+
+
+def read_key(path: Path) -> Ed25519PublicKey:
+    """Read an Ed25519 public key from an OpenSSH public key or allowed_signers file."""
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise ValueError(f"{path}: {error.strerror}") from None
+    for line in text.splitlines():
+        fields = line.split()
+        if "ssh-ed25519" in fields:
+            at = fields.index("ssh-ed25519")
+            if at + 1 < len(fields):
+                key = load_ssh_public_key(f"ssh-ed25519 {fields[at + 1]}".encode())
+                if isinstance(key, Ed25519PublicKey):
+                    return key
+    raise ValueError(f"{path}: holds no ssh-ed25519 key")
+
+
+def verify_directory(directory: Path, key: Ed25519PublicKey) -> Verification:
+    """Verify the chain and every checkpoint in `directory` against `key`."""
+    result = Verification()
+    try:
+        lines = (directory / CHAIN).read_bytes().splitlines(keepends=True)
+    except FileNotFoundError:
+        result.problems.append(f"{directory / CHAIN}: no chain")
+        return result
+    hashes = check_lines(lines, result)
+    newest = 0
+    for head_path in sorted((directory / CHECKPOINTS).glob("*.head")):
+        problem = _check_checkpoint(head_path, key, result.chain, hashes)
+        if problem:
+            result.problems.append(f"checkpoint {head_path.name}: {problem}")
+            continue
+        result.checkpoints += 1
+        newest = max(newest, json.loads(head_path.read_bytes())["seq"])
+    head = directory / "head"
+    if head.exists():
+        problem = _check_checkpoint(head, key, result.chain, hashes)
+        if problem:
+            result.problems.append(f"head: {problem}")
+        else:
+            result.head_seq = int(json.loads(head.read_bytes())["seq"])
+            if result.head_seq < newest:
+                result.problems.append(
+                    f"head signs record {result.head_seq}, but checkpoint {newest} exists: an "
+                    "older head was put back"
+                )
+    elif result.records:
+        result.problems.append("no signed head")
+    result.unsigned = max(0, result.records - newest)
+    return result
+
+
+def _check_checkpoint(
+    path: Path, key: Ed25519PublicKey, chain: str | None, hashes: list[str]
+) -> str | None:
+    data = path.read_bytes()
+    try:
+        sshsig.verify(Path(f"{path}.sig").read_text(), data, NAMESPACE, key)
+    except FileNotFoundError:
+        return "no signature"
+    except ValueError as error:
+        return f"bad signature: {error}"
+    head = json.loads(data)
+    seq = head.get("seq")
+    if head.get("chain") != chain:
+        return "signs another chain"
+    if not isinstance(seq, int) or not 1 <= seq <= len(hashes):
+        return f"signs record {seq}, which the chain does not hold (intact)"
+    if head.get("sha256") != hashes[seq - 1]:
+        return f"record {seq} is not the record that was signed"
+    return None
