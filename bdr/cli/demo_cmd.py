@@ -93,6 +93,17 @@ def demo(click_ctx: click.Context, directory: Path) -> None:
 
     out.rule("5. status")
     click_ctx.invoke(status)
+
+    out.rule("6. evidence: every run above, in a signed hash chain")
+    from bdr.evidence.keys import ALLOWED_SIGNERS, evidence_dir
+    from bdr.evidence.verify import read_key, verify_directory
+
+    chain_dir = evidence_dir(ctx.config.appliance.state_dir)
+    proof = verify_directory(chain_dir, read_key(chain_dir / ALLOWED_SIGNERS))
+    out.print(
+        f"  {proof.records} records, head signed at record {proof.head_seq}: "
+        f"{'intact' if proof.ok else 'BROKEN'} ({plain(str(chain_dir))})"
+    )
     # Under `make demo` the command is .venv/bin/bdr, which is not on PATH: show that one.
     command = sys.argv[0] if sys.argv[0].endswith("/bdr") else "bdr"
     out.print(f"\nTry: {plain(command)} --config {plain(app.config_option)} drill history")

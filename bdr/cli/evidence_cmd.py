@@ -75,3 +75,27 @@ def verify(app: App, path: Path | None, allowed_signers: Path | None) -> None:
     if not result.ok:
         app.abort(f"the evidence chain is broken: {result.problems[0]}", 1)
     app.exit(0)
+
+
+@evidence.command()
+@click.option("--month", required=True, metavar="YYYY-MM", help="The month of runs to export.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Where the bundle directory is made.",
+)
+@click.pass_obj
+def export(app: App, month: str, out: Path) -> None:
+    """Write the month's records, checkpoints, key and a verify.sh for an auditor."""
+    from bdr.evidence.export import export_month
+    from bdr.evidence.keys import load_key
+
+    appliance = app.config.appliance
+    key = load_key(appliance.state_dir, appliance.id)
+    bundle = export_month(appliance.state_dir, appliance.id, month, out, key.fingerprint)
+    if app.json_output:
+        app.print_json({"bundle": str(bundle)})
+    else:
+        click.echo(f"{bundle}: check it with  sh {bundle}/verify.sh")

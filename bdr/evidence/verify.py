@@ -18,6 +18,8 @@ from bdr.evidence.chain import CHAIN, CHECKPOINTS, line_hash
 from bdr.evidence.keys import NAMESPACE
 from bdr.evidence.records import encode
 
+ANCHOR = "anchor.head"
+
 
 @dataclass
 class Verification:
@@ -46,11 +48,21 @@ class Verification:
         }
 
 
-def check_lines(lines: list[bytes], result: Verification) -> list[str]:
-    """Check the links of `lines` (each with its newline); return each line's SHA-256."""
+def check_lines(
+    lines: list[bytes], result: Verification, *, anchor: dict[str, object] | None = None
+) -> list[str]:
+    """Check the links of `lines` (each with its newline); return each line's SHA-256.
+
+    `anchor`, for an exported segment, is the signed checkpoint of the record just before
+    the segment: the first line must follow it.
+    """
     hashes: list[str] = []
-    for number, line in enumerate(lines, start=1):
-        where = f"line {number}"
+    first = 1 if anchor is None else int(str(anchor["seq"])) + 1
+    if anchor is not None:
+        result.chain = str(anchor["chain"])
+    for index, line in enumerate(lines):
+        number = first + index
+        where = f"record {number}"
         if not line.endswith(b"\n"):
             result.problems.append(f"{where}: torn (no newline): the chain ends mid-record")
             break
@@ -68,21 +80,22 @@ def check_lines(lines: list[bytes], result: Verification) -> list[str]:
                 "removed, added or moved"
             )
             break
+        before = hashes[-1] if hashes else (None if anchor is None else anchor["sha256"])
         if number == 1:
             if "prev" in record or not record.get("chain"):
                 result.problems.append(f"{where}: the first record must name a chain, no prev")
                 break
             result.chain = str(record["chain"])
-        elif record.get("prev") != hashes[-1] or record.get("chain") != result.chain:
+        elif record.get("prev") != before or record.get("chain") != result.chain:
             result.problems.append(
-                f"{where}: prev does not match line {number - 1}: the line before was "
+                f"{where}: prev does not match record {number - 1}: the record before was "
                 "changed, or this one does not follow it"
             )
             break
         if record.get("repaired"):
             result.repairs.append(f"{where}: {record['repaired']}")
         hashes.append(line_hash(line))
-        result.records = number
+        result.records = index + 1
     return hashes
 
 
@@ -104,17 +117,30 @@ def read_key(path: Path) -> Ed25519PublicKey:
 
 
 def verify_directory(directory: Path, key: Ed25519PublicKey) -> Verification:
-    """Verify the chain and every checkpoint in `directory` against `key`."""
+    """Verify the chain and every checkpoint in `directory` against `key`: the appliance's
+    evidence directory, or an exported bundle (a segment, with `anchor.head` before it)."""
     result = Verification()
     try:
         lines = (directory / CHAIN).read_bytes().splitlines(keepends=True)
     except FileNotFoundError:
         result.problems.append(f"{directory / CHAIN}: no chain")
         return result
-    hashes = check_lines(lines, result)
+    anchor = None
+    anchor_path = directory / ANCHOR
+    if anchor_path.exists():
+        try:
+            sshsig.verify(
+                Path(f"{anchor_path}.sig").read_text(), anchor_path.read_bytes(), NAMESPACE, key
+            )
+        except (OSError, ValueError) as error:
+            result.problems.append(f"anchor: bad signature: {error}")
+            return result
+        anchor = json.loads(anchor_path.read_bytes())
+    hashes = check_lines(lines, result, anchor=anchor)
+    first = 1 if anchor is None else int(anchor["seq"]) + 1
     newest = 0
     for head_path in sorted((directory / CHECKPOINTS).glob("*.head")):
-        problem = _check_checkpoint(head_path, key, result.chain, hashes)
+        problem = _check_checkpoint(head_path, key, result.chain, hashes, first)
         if problem:
             result.problems.append(f"checkpoint {head_path.name}: {problem}")
             continue
@@ -122,7 +148,7 @@ def verify_directory(directory: Path, key: Ed25519PublicKey) -> Verification:
         newest = max(newest, json.loads(head_path.read_bytes())["seq"])
     head = directory / "head"
     if head.exists():
-        problem = _check_checkpoint(head, key, result.chain, hashes)
+        problem = _check_checkpoint(head, key, result.chain, hashes, first)
         if problem:
             result.problems.append(f"head: {problem}")
         else:
@@ -134,12 +160,13 @@ def verify_directory(directory: Path, key: Ed25519PublicKey) -> Verification:
                 )
     elif result.records:
         result.problems.append("no signed head")
-    result.unsigned = max(0, result.records - newest)
+    signed = max(newest, result.head_seq or 0)
+    result.unsigned = max(0, first - 1 + result.records - signed) if result.records else 0
     return result
 
 
 def _check_checkpoint(
-    path: Path, key: Ed25519PublicKey, chain: str | None, hashes: list[str]
+    path: Path, key: Ed25519PublicKey, chain: str | None, hashes: list[str], first: int
 ) -> str | None:
     data = path.read_bytes()
     try:
@@ -152,8 +179,8 @@ def _check_checkpoint(
     seq = head.get("seq")
     if head.get("chain") != chain:
         return "signs another chain"
-    if not isinstance(seq, int) or not 1 <= seq <= len(hashes):
+    if not isinstance(seq, int) or not first <= seq < first + len(hashes):
         return f"signs record {seq}, which the chain does not hold (intact)"
-    if head.get("sha256") != hashes[seq - 1]:
+    if head.get("sha256") != hashes[seq - first]:
         return f"record {seq} is not the record that was signed"
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -163,3 +164,100 @@ def test_a_torn_last_line_is_cut_off_by_the_next_run_and_noted(proven: Appliance
     assert result["ok"] and result["records"] == 4
     assert any("torn last line of 34 bytes was cut off" in repair for repair in result["repairs"])
     assert "repaired:" in proven.bdr("evidence", "verify").stdout
+
+
+@pytest.fixture
+def two_months(appliance: Appliance, office) -> Appliance:
+    """Runs of last month (the clock set back 40 days for bdr) and of this month."""
+    appliance.local_repository()
+    appliance.add_plan("office", [office])
+    appliance.add("drills", "onsite", plan="office", repository="local", rto="1h")
+    appliance.bdr("init")
+    appliance.bdr("backup", prefix=["faketime", "-f", "-40d"])
+    appliance.bdr("backup")
+    appliance.bdr("drill", "run", "onsite")
+    return appliance
+
+
+def export(appliance: Appliance, out: Path) -> Path:
+    month = datetime.now().astimezone().strftime("%Y-%m")
+    result = appliance.bdr_json("evidence", "export", "--month", month, "--out", str(out))
+    return Path(result["bundle"])
+
+
+def verify_sh(bundle: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # OpenSSH and coreutils are all it needs: no Python, no bdr on its PATH.
+    return subprocess.run(
+        ["sh", str(bundle / "verify.sh"), *args],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_a_months_bundle_verifies_with_openssh_and_coreutils_alone(
+    two_months: Appliance, tmp_path: Path
+):
+    bundle = export(two_months, tmp_path)
+    assert sorted(p.name for p in bundle.iterdir()) == [
+        "VERIFY.md",
+        "allowed_signers",
+        "anchor.head",
+        "anchor.head.sig",
+        "chain.jsonl",
+        "head",
+        "head.sig",
+        "signing_key.pub",
+        "verify.sh",
+    ]
+    # The backup of 40 days ago is the anchor; this month's backup and drill are the segment.
+    assert [
+        json.loads(line)["kind"] for line in (bundle / "chain.jsonl").read_bytes().splitlines()
+    ] == [
+        "backup",
+        "drill",
+    ]
+    checked = verify_sh(bundle)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.startswith("intact: records 2 to 3 of chain")
+    assert two_months.bdr_json("evidence", "verify", str(bundle))["ok"]
+
+
+@pytest.mark.parametrize("case", ["figure", "deleted", "swapped", "torn", "signers", "resigned"])
+def test_a_tampered_bundle_fails_verify_sh_and_bdr(
+    two_months: Appliance, tmp_path: Path, case: str
+):
+    bundle = export(two_months, tmp_path)
+    registered = tmp_path / "registered"
+    shutil.copy(bundle / "allowed_signers", registered)
+    chain = bundle / "chain.jsonl"
+    records = chain.read_bytes().splitlines(keepends=True)
+    forger = Ed25519PrivateKey.generate()
+    forged = sshsig.public_line(forger.public_key(), "test-01@bdr").rsplit(" ", 1)[0]
+    if case == "figure":
+        chain.write_bytes(
+            records[0] + records[1].replace(b'"verdict":"passed"', b'"verdict":"PASSED"')
+        )
+    elif case == "deleted":
+        chain.write_bytes(records[1])
+    elif case == "swapped":
+        chain.write_bytes(records[1] + records[0])
+    elif case == "torn":
+        chain.write_bytes(records[0] + records[1][:-10])
+    elif case == "signers":
+        (bundle / "allowed_signers").write_text(f'test-01@bdr namespaces="bdr-evidence" {forged}\n')
+    else:
+        # Records rewritten and the checkpoints re-signed by someone else's key.
+        for head in ("head", "anchor.head"):
+            signature = sshsig.sign(forger, (bundle / head).read_bytes(), "bdr-evidence")
+            (bundle / f"{head}.sig").write_text(signature)
+        (bundle / "allowed_signers").write_text(f'test-01@bdr namespaces="bdr-evidence" {forged}\n')
+    # A swapped key alone no longer matches the signatures; a re-signed bundle is consistent
+    # with the key it carries, and only the key the MSP registered tells it is not the
+    # appliance's.
+    against = [str(registered)] if case == "resigned" else []
+    checked = verify_sh(bundle, *against)
+    assert checked.returncode == 1 and checked.stdout.startswith("BROKEN:"), checked.stdout
+    options = ["--allowed-signers", str(registered)] if against else []
+    result = two_months.bdr("--json", "evidence", "verify", str(bundle), *options, expect=1)
+    assert not json.loads(result.stdout)["ok"]

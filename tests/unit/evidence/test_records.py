@@ -30,8 +30,8 @@ def test_links_are_checked_line_by_line():
     result = Verification()
     check_lines(broken, result)
     assert result.problems == [
-        "line 3: prev does not match line 2: the line before was changed, or this one does not "
-        "follow it"
+        "record 3: prev does not match record 2: the record before was changed, "
+        "or this one does not follow it"
     ]
 
 
