@@ -28,7 +28,6 @@ from bdr.config.load import load_config
 from bdr.config.model import Config
 from bdr.errors import BdrError, ConfigError, Interrupted
 from bdr.evidence import journal
-from bdr.evidence.keys import ensure_key
 from bdr.metrics.exporter import Exporter, publish_after_run
 from bdr.restic import argv as build
 from bdr.restic import runner
@@ -43,6 +42,8 @@ from bdr.store.database import History, connect
 log = logging.getLogger("bdr.daemon")
 
 HEARTBEAT_SECONDS = 10.0
+# The daemon re-reads its whole evidence chain once a day (and at start): bdr_evidence_chain_ok.
+EVIDENCE_VERIFY_SECONDS = 86400.0
 
 
 class Notifier:
@@ -165,9 +166,12 @@ class Daemon:
         publish_after_run(self.config)
         log.info("daemon ready: %d jobs, config %s", len(specs), self.config_path)
         self.notifier.send("READY=1\nSTATUS=idle")
-        last_beat = last_ping = 0.0
+        last_beat = last_ping = last_verify = -EVIDENCE_VERIFY_SECONDS
         while not self._stop.is_set():
             now = time.monotonic()
+            if now - last_verify >= EVIDENCE_VERIFY_SECONDS:
+                journal.self_verify(self.config, db)
+                last_verify = now
             if now - last_beat >= HEARTBEAT_SECONDS:
                 runs.set_daemon_value(db, "heartbeat", str(time.time()))
                 self._save_schedule(db, job_specs(self.config))
@@ -276,10 +280,7 @@ def startup_recovery(config: Config, db: History, restic: Restic) -> None:
         )
     running = {run.id for run in runs.list_runs(db, limit=1000) if run.status == runs.RUNNING}
     scratch.remove_dead(config.appliance.scratch_dir, running)
-    try:
-        ensure_key(config.appliance.state_dir, config.appliance.id)
-    except BdrError as error:
-        log.error("evidence: %s", error.message)
+    journal.prepare(config, db)
     journal.catch_up(config, db)
     for name, repository in config.repositories.items():
         try:

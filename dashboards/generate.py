@@ -415,7 +415,7 @@ def appliance() -> dict[str, Any]:
                     table=True,
                 )
             ],
-            (0, 32, 24, 8),
+            (0, 32, 12, 8),
             transformations=[
                 {
                     "id": "organize",
@@ -425,6 +425,17 @@ def appliance() -> dict[str, Any]:
                     },
                 }
             ],
+        ),
+        panel(
+            "timeseries",
+            "Evidence chain: records, and 1 when verified intact",
+            "short",
+            [
+                target(sel("bdr_evidence_records_total"), "records", "A"),
+                target(sel("bdr_evidence_chain_ok"), "verified intact", "B"),
+            ],
+            (12, 32, 12, 8),
+            options=timeseries,
         ),
     ]
     return dashboard(

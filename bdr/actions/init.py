@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bdr.actions.context import Context
 from bdr.errors import BdrError, ExitCode
-from bdr.evidence.keys import ensure_key
+from bdr.evidence import journal
 from bdr.restic import argv as build
 from bdr.restic.outcome import Outcome
 
@@ -49,7 +49,7 @@ def init_order(ctx: Context) -> list[str]:
 
 def init_repositories(ctx: Context) -> list[InitResult]:
     """Create the missing repositories, and the appliance's evidence signing key."""
-    ensure_key(ctx.config.appliance.state_dir, ctx.config.appliance.id)
+    journal.prepare(ctx.config, ctx.db)
     sources = chunker_sources(ctx)
     return [init_repository(ctx, name, sources.get(name)) for name in init_order(ctx)]
 

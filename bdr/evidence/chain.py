@@ -22,6 +22,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +150,26 @@ def recorded_runs(state_dir: Path) -> set[int]:
                     if isinstance(run, int):
                         found.add(run)
     return found
+
+
+@dataclass(frozen=True)
+class Head:
+    """What the metrics show of the chain: its last record, and when the head was signed."""
+
+    records: int
+    signed_at: float | None
+
+
+def head(state_dir: Path) -> Head:
+    """Return the chain's record count (its last whole line's seq) and the head's signing time."""
+    directory = evidence_dir(state_dir)
+    try:
+        tail = _tail(directory / CHAIN)
+        records = int(json.loads(tail.last)["seq"]) if tail.last else 0
+    except (OSError, ValueError, KeyError):
+        records = 0
+    signed_at = None
+    with contextlib.suppress(OSError, ValueError, KeyError):
+        signed = json.loads((directory / "head").read_bytes())["signed"]
+        signed_at = datetime.fromisoformat(signed.replace("Z", "+00:00")).timestamp()
+    return Head(records, signed_at)

@@ -7,11 +7,14 @@ daemon's next start appends what the history holds and the chain lacks.
 from __future__ import annotations
 
 import logging
+import time
 
 from bdr.config.model import Config
+from bdr.errors import BdrError
 from bdr.evidence import chain
-from bdr.evidence.keys import ensure_key
+from bdr.evidence.keys import ALLOWED_SIGNERS, ensure_key, evidence_dir
 from bdr.evidence.records import figures
+from bdr.evidence.verify import Verification, read_key, verify_directory
 from bdr.store import runs
 from bdr.store.database import History
 
@@ -47,3 +50,29 @@ def catch_up(config: Config, db: History) -> int:
             ", ".join(str(run.id) for run in finished),
         )
     return len(finished)
+
+
+def prepare(config: Config, db: History) -> None:
+    """Make the signing key if missing and note its fingerprint (for bdr_appliance_info)."""
+    try:
+        key = ensure_key(config.appliance.state_dir, config.appliance.id)
+    except BdrError as error:
+        log.error("evidence: %s", error.message)
+        return
+    runs.set_daemon_value(db, "evidence_fingerprint", key.fingerprint)
+
+
+def self_verify(config: Config, db: History) -> Verification:
+    """Verify the appliance's own chain, note the result for the metrics, log a break."""
+    folder = evidence_dir(config.appliance.state_dir)
+    try:
+        result = verify_directory(folder, read_key(folder / ALLOWED_SIGNERS))
+    except ValueError as error:
+        result = Verification(problems=[str(error)])
+    if not (folder / chain.CHAIN).exists():
+        result = Verification()  # nothing recorded yet is not a broken chain
+    runs.set_daemon_value(db, "evidence_chain_ok", "1" if result.ok else "0")
+    runs.set_daemon_value(db, "evidence_verified_at", str(time.time()))
+    if not result.ok:
+        log.error("evidence chain BROKEN: %s", result.problems[0])
+    return result

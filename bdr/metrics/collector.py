@@ -14,6 +14,7 @@ from prometheus_client.registry import Collector
 
 from bdr import __version__
 from bdr.config.model import Config
+from bdr.evidence import chain
 from bdr.store import checks, drills, runs, tiers
 from bdr.store.database import History, reader
 
@@ -42,8 +43,8 @@ def _gauge(name: str, documentation: str, labels: list[str]) -> GaugeMetricFamil
 def _info(config: Config, daemon: dict[str, str]) -> Iterator[Metric]:
     info = _gauge(
         "bdr_appliance_info",
-        "The appliance and its software.",
-        ["client", "site", "appliance", "version", "restic_version"],
+        "The appliance, its software and its evidence signing key.",
+        ["client", "site", "appliance", "version", "restic_version", "key_fingerprint"],
     )
     info.add_metric(
         [
@@ -52,6 +53,7 @@ def _info(config: Config, daemon: dict[str, str]) -> Iterator[Metric]:
             config.appliance.id,
             __version__,
             daemon.get("restic_version", ""),
+            daemon.get("evidence_fingerprint", ""),
         ],
         1,
     )
@@ -64,6 +66,7 @@ def _collect(config: Config, db: History) -> Iterator[Metric]:
     yield from _backups(config, db)
     yield from _drills(config, db)
     yield from _checks(config, db)
+    yield from _evidence(config, daemon)
     totals = CounterMetricFamily(
         "bdr_runs", "Runs in the history, by kind and status.", labels=["kind", "status"]
     )
@@ -206,3 +209,22 @@ def _checks(config: Config, db: History) -> Iterator[Metric]:
             if good.outcome.repository_size_bytes is not None:
                 size.add_metric([repository], float(good.outcome.repository_size_bytes))
     yield from (success, status, coverage, size)
+
+
+def _evidence(config: Config, daemon: dict[str, str]) -> Iterator[Metric]:
+    head = chain.head(config.appliance.state_dir)
+    records = CounterMetricFamily("bdr_evidence_records", "Records in the evidence chain.")
+    records.add_metric([], head.records)
+    yield records
+    checkpoint = _gauge(
+        "bdr_evidence_last_checkpoint_timestamp_seconds", "When the chain's head was signed.", []
+    )
+    if head.signed_at is not None:
+        checkpoint.add_metric([], head.signed_at)
+    yield checkpoint
+    ok = _gauge(
+        "bdr_evidence_chain_ok", "1 when the daemon's last verification of the chain passed.", []
+    )
+    if "evidence_chain_ok" in daemon:
+        ok.add_metric([], float(daemon["evidence_chain_ok"]))
+    yield ok

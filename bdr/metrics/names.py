@@ -25,4 +25,7 @@ METRIC_NAMES = (
     "bdr_runs_total",
     "bdr_scheduler_next_run_timestamp_seconds",
     "bdr_daemon_heartbeat_timestamp_seconds",
+    "bdr_evidence_records_total",
+    "bdr_evidence_last_checkpoint_timestamp_seconds",
+    "bdr_evidence_chain_ok",
 )

@@ -1,5 +1,6 @@
 """The collector on a private registry, over a history filled with runs (no processes)."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,7 @@ def test_empty_appliance_exports_identity_and_targets(config):
                 "appliance": "acme-01",
                 "version": "0.1.0",
                 "restic_version": "",
+                "key_fingerprint": "",
             },
         )
         == 1
@@ -200,3 +202,22 @@ def test_collector_keeps_no_state(config):
     assert reg.get_sample_value("bdr_runs_total", {"kind": "backup", "status": "ok"}) is None
     finished(db, "backup", runs.OK, 1, 2, plan="files", repository="local")
     assert reg.get_sample_value("bdr_runs_total", {"kind": "backup", "status": "ok"}) == 1
+
+
+def test_evidence_records_checkpoint_and_verification(config):
+    from bdr.evidence import chain
+    from bdr.evidence.keys import ensure_key
+
+    db = connect(config.appliance.state_dir)
+    key = ensure_key(config.appliance.state_dir, config.appliance.id)
+    for run in (1, 2):
+        chain.append(config.appliance.state_dir, {"run": run, "kind": "backup"}, key)
+    runs.set_daemon_value(db, "evidence_chain_ok", "1")
+    runs.set_daemon_value(db, "evidence_fingerprint", key.fingerprint)
+    reg = registry(config)
+    assert reg.get_sample_value("bdr_evidence_records_total") == 2
+    assert reg.get_sample_value("bdr_evidence_chain_ok") == 1
+    signed = reg.get_sample_value("bdr_evidence_last_checkpoint_timestamp_seconds")
+    assert signed is not None and abs(signed - time.time()) < 60
+    info = [s for s in next(iter(reg.collect())).samples if s.name == "bdr_appliance_info"]
+    assert info[0].labels["key_fingerprint"] == key.fingerprint
