@@ -125,6 +125,8 @@ class Daemon:
         return moment.timestamp() if moment else None
 
     def serve(self) -> int:
+        # Runs that start from here on record their own evidence; older ones may need catching up.
+        began = time.time()
         db = connect(self.config.appliance.state_dir)
         startup_recovery(self.config, db, self.restic)
         timezone = local_timezone()
@@ -166,10 +168,19 @@ class Daemon:
         publish_after_run(self.config)
         log.info("daemon ready: %d jobs, config %s", len(specs), self.config_path)
         self.notifier.send("READY=1\nSTATUS=idle")
+        # After READY and beside the heartbeat: the first start after an upgrade may append a
+        # long history, which must hold up neither systemd's start timeout nor its watchdog.
+        catching_up = threading.Thread(
+            target=self._catch_up_evidence,
+            args=(began,),
+            name="evidence-catch-up",
+            daemon=True,
+        )
+        catching_up.start()
         last_beat = last_ping = last_verify = -EVIDENCE_VERIFY_SECONDS
         while not self._stop.is_set():
             now = time.monotonic()
-            if now - last_verify >= EVIDENCE_VERIFY_SECONDS:
+            if now - last_verify >= EVIDENCE_VERIFY_SECONDS and not catching_up.is_alive():
                 journal.self_verify(self.config, db)
                 last_verify = now
             if now - last_beat >= HEARTBEAT_SECONDS:
@@ -188,6 +199,15 @@ class Daemon:
         if exporter is not None:
             exporter.stop()
         return code
+
+    def _catch_up_evidence(self, before: float) -> None:
+        db = connect(self.config.appliance.state_dir)
+        try:
+            journal.catch_up(self.config, db, before=before)
+        except Exception as error:  # the chain's own errors are logged; this is a last resort
+            log.error("evidence catch-up failed: %s", error)
+        finally:
+            db.close()
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if signum == signal.SIGHUP:
@@ -281,7 +301,6 @@ def startup_recovery(config: Config, db: History, restic: Restic) -> None:
     running = {run.id for run in runs.list_runs(db, limit=1000) if run.status == runs.RUNNING}
     scratch.remove_dead(config.appliance.scratch_dir, running)
     journal.prepare(config, db)
-    journal.catch_up(config, db)
     for name, repository in config.repositories.items():
         try:
             result = restic.run(

@@ -49,10 +49,23 @@ def verify(app: App, path: Path | None, allowed_signers: Path | None) -> None:
 
     Exit 0 intact, 1 broken, 2 bad input.
     """
+    from bdr.evidence.chain import CHAIN
     from bdr.evidence.keys import ALLOWED_SIGNERS, evidence_dir
     from bdr.evidence.verify import read_key, verify_directory
 
     directory = path or evidence_dir(app.config.appliance.state_dir)
+    if path is None and not (directory / CHAIN).exists():
+        from bdr.store import runs
+
+        recorded = sum(
+            count
+            for (_, status), count in runs.counts(app.history()).items()
+            if status != runs.RUNNING
+        )
+        if recorded == 0:
+            click.echo("no run recorded yet: the chain starts with the first run")
+            app.exit(0)
+        app.abort(f"{directory / CHAIN} is missing, but the history holds {recorded} runs", 1)
     if not directory.is_dir():
         app.abort(f"{directory} is not an evidence directory", 2)
     try:

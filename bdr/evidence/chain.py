@@ -91,31 +91,49 @@ def _repair(path: Path, tail: Tail) -> str | None:
 def append(state_dir: Path, fields: dict[str, Any], key: SigningKey) -> int:
     """Append a record of `fields` to the chain, sign the new head; return its seq."""
     directory = evidence_dir(state_dir)
-    path = directory / CHAIN
     with _locked(directory):
-        tail = _tail(path)
-        repaired = _repair(path, tail)
-        record = dict(fields)
-        if tail.last is None:
-            record.update(seq=1, chain=secrets.token_hex(16))
-        else:
-            previous = json.loads(tail.last)
-            record.update(
-                seq=int(previous["seq"]) + 1,
-                chain=previous["chain"],
-                prev=line_hash(tail.last),
-            )
-        if repaired:
-            record["repaired"] = repaired
-        line = encode(record)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-        try:
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        _checkpoint(directory, record["chain"], record["seq"], line, key)
-        return int(record["seq"])
+        return _append(directory, fields, key)
+
+
+def append_missing(state_dir: Path, records: list[dict[str, Any]], key: SigningKey) -> int:
+    """Append those of `records` whose run the chain does not hold yet; return how many.
+
+    Under one lock: a run that records itself meanwhile waits, and is not appended twice.
+    """
+    directory = evidence_dir(state_dir)
+    with _locked(directory):
+        held = recorded_runs(state_dir)
+        missing = [record for record in records if record.get("run") not in held]
+        for record in missing:
+            _append(directory, record, key)
+        return len(missing)
+
+
+def _append(directory: Path, fields: dict[str, Any], key: SigningKey) -> int:
+    path = directory / CHAIN
+    tail = _tail(path)
+    repaired = _repair(path, tail)
+    record = dict(fields)
+    if tail.last is None:
+        record.update(seq=1, chain=secrets.token_hex(16))
+    else:
+        previous = json.loads(tail.last)
+        record.update(
+            seq=int(previous["seq"]) + 1,
+            chain=previous["chain"],
+            prev=line_hash(tail.last),
+        )
+    if repaired:
+        record["repaired"] = repaired
+    line = encode(record)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    _checkpoint(directory, record["chain"], record["seq"], line, key)
+    return int(record["seq"])
 
 
 def _checkpoint(directory: Path, chain: str, seq: int, line: bytes, key: SigningKey) -> None:

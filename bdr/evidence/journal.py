@@ -34,22 +34,27 @@ def record_run(config: Config, db: History, run_id: int) -> None:
         log.error("run=%d not recorded in the evidence chain: %s", run_id, error)
 
 
-def catch_up(config: Config, db: History) -> int:
-    """Append the finished runs the chain lacks (a crash between the two); return how many."""
+def catch_up(config: Config, db: History, *, before: float) -> int:
+    """Append the finished runs that started before `before` (the daemon's start) and that the
+    chain lacks: a crash came between the history and the chain. Return how many."""
     recorded = chain.recorded_runs(config.appliance.state_dir)
-    missing = [run for run in runs.list_runs(db, limit=100_000) if run.id not in recorded]
-    finished = sorted(
-        (run for run in missing if run.status != runs.RUNNING), key=lambda run: run.id
-    )
-    for run in finished:
-        record_run(config, db, run.id)
-    if finished:
+    finished = [
+        run
+        for run in reversed(runs.list_runs(db, limit=1_000_000))
+        if run.id not in recorded and run.status != runs.RUNNING and run.started_at < before
+    ]
+    if not finished:
+        return 0
+    key = ensure_key(config.appliance.state_dir, config.appliance.id)
+    records = [figures(run, config.appliance.id) for run in finished]
+    added = chain.append_missing(config.appliance.state_dir, records, key)
+    if added:
         log.warning(
             "evidence chain: %d finished run(s) were missing and were appended: %s",
-            len(finished),
-            ", ".join(str(run.id) for run in finished),
+            added,
+            ", ".join(str(run.id) for run in finished[:20]) + (" ..." if added > 20 else ""),
         )
-    return len(finished)
+    return added
 
 
 def prepare(config: Config, db: History) -> None:

@@ -56,7 +56,13 @@ class RunningDaemon:
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 120) -> int:
         if self.process.poll() is None:
             self.process.send_signal(sig)
-        return self.process.wait(timeout=timeout)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # A daemon that ignores SIGTERM fails its test, and must not outlive it.
+            self.process.kill()
+            self.process.wait()
+            raise
 
 
 def runs(appliance: Appliance, kind: str | None = None) -> list[sqlite3.Row]:

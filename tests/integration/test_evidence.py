@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bdr.evidence import sshsig
 from tests.integration.conftest import Appliance
+from tests.integration.daemon import RunningDaemon, wait_for
 
 
 @pytest.fixture
@@ -261,3 +262,24 @@ def test_a_tampered_bundle_fails_verify_sh_and_bdr(
     options = ["--allowed-signers", str(registered)] if against else []
     result = two_months.bdr("--json", "evidence", "verify", str(bundle), *options, expect=1)
     assert not json.loads(result.stdout)["ok"]
+
+
+def test_the_daemon_appends_runs_the_chain_lacks(proven: Appliance):
+    # A history from before the chain (or a crash between the two): the chain is gone.
+    folder = evidence(proven)
+    for name in ("chain.jsonl", "head", "head.sig"):
+        (folder / name).unlink()
+    shutil.rmtree(folder / "checkpoints")
+    missing = proven.bdr("evidence", "verify", expect=1)
+    assert "is missing, but the history holds 3 runs" in missing.stderr
+    proven.plans["office"]["schedule"] = f"0 {(datetime.now().hour + 12) % 24} * * *"
+    proven.write()
+    daemon = RunningDaemon(proven)
+    try:
+        wait_for("the catch-up", lambda: (folder / "head").exists())
+        wait_for("the verification", lambda: "3 finished run(s) were missing" in daemon.text())
+    finally:
+        assert daemon.stop() == 0
+    result = verify(proven)
+    assert result["ok"] and result["records"] == 3
+    assert [json.loads(line)["run"] for line in lines(proven)] == [1, 2, 3]
