@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from bdr.config.model import Config
 from bdr.errors import BdrError
 from bdr.evidence import chain
 from bdr.evidence.keys import ALLOWED_SIGNERS, ensure_key, evidence_dir
 from bdr.evidence.records import figures
-from bdr.evidence.verify import Verification, read_key, verify_directory
 from bdr.store import runs
 from bdr.store.database import History
+
+if TYPE_CHECKING:
+    from bdr.evidence.verify import Verification
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,8 @@ def prepare(config: Config, db: History) -> None:
 
 def self_verify(config: Config, db: History) -> Verification:
     """Verify the appliance's own chain, note the result for the metrics, log a break."""
+    from bdr.evidence.verify import Verification, read_key, verify_directory
+
     folder = evidence_dir(config.appliance.state_dir)
     try:
         result = verify_directory(folder, read_key(folder / ALLOWED_SIGNERS))
