@@ -303,4 +303,7 @@ def require_ok(result: Result, what: str) -> Result:
         raise RepositoryAccessError(f"{what}: {result.outcome.value}: {text}")
     if result.outcome is Outcome.LOCKED:
         raise RepositoryBusyError(f"{what}: repository locked by another restic: {text}")
+    if result.outcome is Outcome.NO_SPACE:
+        # Where restic writes: the repository (backup, copy, prune) or a restore's target.
+        raise BdrError(f"{what}: storage is full: {text}", hint="free space where restic writes")
     raise BdrError(f"{what}: {text}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 
 import pytest
 
@@ -204,3 +205,26 @@ def test_copy_target_shares_chunker_params(appliance: Appliance, office):
         for name in ("onsite", "offsite")
     ]
     assert params[0] == params[1] and params[0]
+
+
+def test_a_full_repository_disk_is_a_failure_not_a_lock(appliance: Appliance, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a small tmpfs as the repository")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "big.bin").write_bytes(os.urandom(6_000_000))
+    repo = appliance.local_repository()
+    appliance.add_plan("data", [data])
+    repo.mkdir(parents=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(repo)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        appliance.bdr("init")
+        result = appliance.bdr("backup", expect=1)
+        assert "storage is full" in result.stdout and "no space left on device" in result.stdout
+        assert "locked" not in result.stdout
+    finally:
+        subprocess.run(["umount", str(repo)], check=True)
