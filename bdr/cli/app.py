@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
-from bdr.errors import BdrError, ExitCode, worst
+from bdr.errors import ExitCode, worst
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -143,6 +143,3 @@ class App:
 
     def exit(self, code: int) -> NoReturn:
         raise Abort(code)
-
-    def fail(self, error: BdrError) -> NoReturn:
-        self.abort(error.message, error.exit_code, hint=error.hint)

@@ -95,11 +95,11 @@ def demo(click_ctx: click.Context, directory: Path) -> None:
     click_ctx.invoke(status)
 
     out.rule("6. evidence: every run above, in a signed hash chain")
-    from bdr.evidence.keys import ALLOWED_SIGNERS, evidence_dir
-    from bdr.evidence.verify import read_key, verify_directory
+    from bdr.evidence.keys import evidence_dir
+    from bdr.evidence.verify import verify_appliance
 
     chain_dir = evidence_dir(ctx.config.appliance.state_dir)
-    proof = verify_directory(chain_dir, read_key(chain_dir / ALLOWED_SIGNERS))
+    proof = verify_appliance(ctx.config.appliance.state_dir)
     out.print(
         f"  {proof.records} records, head signed at record {proof.head_seq}: "
         f"{'intact' if proof.ok else 'BROKEN'} ({plain(str(chain_dir))})"

@@ -157,11 +157,12 @@ def _children(directory: Path) -> list[Path]:
         return []
 
 
-def backup_set(config: Config, name: str, plan: Plan) -> BackupSet:
-    """Return the sources, canary and excludes of plan `name`'s next backup."""
-    sources = [Source(source, resolve_source(source)) for source in plan.sources]
+def _plan_excludes(
+    config: Config, name: str, plan: Plan, sources: list[Source]
+) -> tuple[list[str], list[str]]:
+    """Return the plan's excludes as restic gets them (any that would match the canary
+    anchored under the sources), and the problems of those that cannot be."""
     canary = canary_path(config.appliance.state_dir, name)
-    automatic = _excluded_owned(config, name, sources)
     excludes: list[str] = []
     problems: list[str] = []
     for number, pattern in enumerate(plan.exclude):
@@ -188,6 +189,18 @@ def backup_set(config: Config, name: str, plan: Plan) -> BackupSet:
             )
             continue
         excludes.extend(anchored)
+    return excludes, problems
+
+
+def _sources(plan: Plan) -> list[Source]:
+    return [Source(source, resolve_source(source)) for source in plan.sources]
+
+
+def backup_set(config: Config, name: str, plan: Plan) -> BackupSet:
+    """Return the sources, canary and excludes of plan `name`'s next backup."""
+    sources = _sources(plan)
+    automatic = _excluded_owned(config, name, sources)
+    excludes, problems = _plan_excludes(config, name, plan, sources)
     return BackupSet(
         sources=tuple(sources),
         canary_dir=str(canary_dir(config.appliance.state_dir, name)),
@@ -200,6 +213,8 @@ def backup_set(config: Config, name: str, plan: Plan) -> BackupSet:
 def ownership_problems(config: Config) -> list[str]:
     """Every problem with what bdr owns: overlaps, duplicate repositories, canary excludes."""
     problems = list(overlap_problems(config))
+    # Only the patterns: listing what bdr owns inside the sources is the backup's work, not
+    # every command's that loads the config.
     for name, plan in config.plans.items():
-        problems.extend(backup_set(config, name, plan).problems)
+        problems.extend(_plan_excludes(config, name, plan, _sources(plan))[1])
     return problems

@@ -95,8 +95,10 @@ def append(state_dir: Path, fields: dict[str, Any], key: SigningKey) -> int:
         return _append(directory, fields, key)
 
 
-def append_missing(state_dir: Path, records: list[dict[str, Any]], key: SigningKey) -> int:
-    """Append those of `records` whose run the chain does not hold yet; return how many.
+def append_missing(
+    state_dir: Path, records: list[dict[str, Any]], key: SigningKey
+) -> list[dict[str, Any]]:
+    """Append those of `records` whose run the chain does not hold yet; return them.
 
     Under one lock: a run that records itself meanwhile waits, and is not appended twice.
     """
@@ -106,7 +108,7 @@ def append_missing(state_dir: Path, records: list[dict[str, Any]], key: SigningK
         missing = [record for record in records if record.get("run") not in held]
         for record in missing:
             _append(directory, record, key)
-        return len(missing)
+        return missing
 
 
 def _append(directory: Path, fields: dict[str, Any], key: SigningKey) -> int:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from bdr.config.model import Config
 from bdr.errors import BdrError
 from bdr.evidence import chain
-from bdr.evidence.keys import ALLOWED_SIGNERS, ensure_key, evidence_dir
+from bdr.evidence.keys import ensure_key, evidence_dir
 from bdr.evidence.records import figures
 from bdr.store import runs
 from bdr.store.database import History
@@ -40,11 +40,10 @@ def record_run(config: Config, db: History, run_id: int) -> None:
 def catch_up(config: Config, db: History, *, before: float) -> int:
     """Append the finished runs that started before `before` (the daemon's start) and that the
     chain lacks: a crash came between the history and the chain. Return how many."""
-    recorded = chain.recorded_runs(config.appliance.state_dir)
     finished = [
         run
         for run in reversed(runs.list_runs(db, limit=1_000_000))
-        if run.id not in recorded and run.status != runs.RUNNING and run.started_at < before
+        if run.status != runs.RUNNING and run.started_at < before
     ]
     if not finished:
         return 0
@@ -54,10 +53,11 @@ def catch_up(config: Config, db: History, *, before: float) -> int:
     if added:
         log.warning(
             "evidence chain: %d finished run(s) were missing and were appended: %s",
-            added,
-            ", ".join(str(run.id) for run in finished[:20]) + (" ..." if added > 20 else ""),
+            len(added),
+            ", ".join(str(record["run"]) for record in added[:20])
+            + (" ..." if len(added) > 20 else ""),
         )
-    return added
+    return len(added)
 
 
 def prepare(config: Config, db: History) -> None:
@@ -72,14 +72,13 @@ def prepare(config: Config, db: History) -> None:
 
 def self_verify(config: Config, db: History) -> Verification:
     """Verify the appliance's own chain, note the result for the metrics, log a break."""
-    from bdr.evidence.verify import Verification, read_key, verify_directory
+    from bdr.evidence.verify import Verification, verify_appliance
 
-    folder = evidence_dir(config.appliance.state_dir)
     try:
-        result = verify_directory(folder, read_key(folder / ALLOWED_SIGNERS))
+        result = verify_appliance(config.appliance.state_dir)
     except ValueError as error:
         result = Verification(problems=[str(error)])
-    if not (folder / chain.CHAIN).exists():
+    if not (evidence_dir(config.appliance.state_dir) / chain.CHAIN).exists():
         result = Verification()  # nothing recorded yet is not a broken chain
     runs.set_daemon_value(db, "evidence_chain_ok", "1" if result.ok else "0")
     runs.set_daemon_value(db, "evidence_verified_at", str(time.time()))

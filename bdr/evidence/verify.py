@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.serialization import load_ssh_public_key
 
 from bdr.evidence import sshsig
 from bdr.evidence.chain import CHAIN, CHECKPOINTS, line_hash
-from bdr.evidence.keys import NAMESPACE
+from bdr.evidence.keys import ALLOWED_SIGNERS, NAMESPACE, evidence_dir
 from bdr.evidence.records import encode
 
 ANCHOR = "anchor.head"
@@ -116,6 +116,15 @@ def read_key(path: Path) -> Ed25519PublicKey:
     raise ValueError(f"{path}: holds no ssh-ed25519 key")
 
 
+def verify_appliance(state_dir: Path) -> Verification:
+    """Verify the appliance's own chain against the key beside it.
+
+    Raises ValueError when that key cannot be read.
+    """
+    folder = evidence_dir(state_dir)
+    return verify_directory(folder, read_key(folder / ALLOWED_SIGNERS))
+
+
 def verify_directory(directory: Path, key: Ed25519PublicKey) -> Verification:
     """Verify the chain and every checkpoint in `directory` against `key`: the appliance's
     evidence directory, or an exported bundle (a segment, with `anchor.head` before it)."""
@@ -140,19 +149,20 @@ def verify_directory(directory: Path, key: Ed25519PublicKey) -> Verification:
     first = 1 if anchor is None else int(anchor["seq"]) + 1
     newest = 0
     for head_path in sorted((directory / CHECKPOINTS).glob("*.head")):
-        problem = _check_checkpoint(head_path, key, result.chain, hashes, first)
-        if problem:
+        try:
+            seq = _check_checkpoint(head_path, key, result.chain, hashes, first)
+        except ValueError as problem:
             result.problems.append(f"checkpoint {head_path.name}: {problem}")
             continue
         result.checkpoints += 1
-        newest = max(newest, json.loads(head_path.read_bytes())["seq"])
+        newest = max(newest, seq)
     head = directory / "head"
     if head.exists():
-        problem = _check_checkpoint(head, key, result.chain, hashes, first)
-        if problem:
+        try:
+            result.head_seq = _check_checkpoint(head, key, result.chain, hashes, first)
+        except ValueError as problem:
             result.problems.append(f"head: {problem}")
         else:
-            result.head_seq = int(json.loads(head.read_bytes())["seq"])
             if result.head_seq < newest:
                 result.problems.append(
                     f"head signs record {result.head_seq}, but checkpoint {newest} exists: an "
@@ -167,20 +177,21 @@ def verify_directory(directory: Path, key: Ed25519PublicKey) -> Verification:
 
 def _check_checkpoint(
     path: Path, key: Ed25519PublicKey, chain: str | None, hashes: list[str], first: int
-) -> str | None:
+) -> int:
+    """Return the record a checkpoint signs; raise ValueError saying why it is not good."""
     data = path.read_bytes()
     try:
         sshsig.verify(Path(f"{path}.sig").read_text(), data, NAMESPACE, key)
     except FileNotFoundError:
-        return "no signature"
+        raise ValueError("no signature") from None
     except ValueError as error:
-        return f"bad signature: {error}"
+        raise ValueError(f"bad signature: {error}") from None
     head = json.loads(data)
     seq = head.get("seq")
     if head.get("chain") != chain:
-        return "signs another chain"
+        raise ValueError("signs another chain")
     if not isinstance(seq, int) or not first <= seq < first + len(hashes):
-        return f"signs record {seq}, which the chain does not hold (intact)"
+        raise ValueError(f"signs record {seq}, which the chain does not hold (intact)")
     if head.get("sha256") != hashes[seq - first]:
-        return f"record {seq} is not the record that was signed"
-    return None
+        raise ValueError(f"record {seq} is not the record that was signed")
+    return seq

@@ -36,8 +36,3 @@ def last(db: History, drill: str) -> DrillRun | None:
 def for_period(db: History, start: float, end: float) -> list[DrillRun]:
     """Return the drills that ended in [start, end), oldest first."""
     return [_typed(run) for run in runs.runs_between(db, "drill", start, end)]
-
-
-def verified_snapshot(db: History, plan: str, repository: str) -> runs.LatestSnapshot | None:
-    """Return the newest snapshot of `plan` in `repository` that passed a drill."""
-    return runs.verified_snapshot(db, plan, repository)

@@ -130,3 +130,18 @@ def test_rows_written_before_the_types_read_typed(old_history):
     assert check is not None and check.outcome.subset == 1 and check.outcome.coverage
     facts = tiers.tier_facts(old_history, "office", "onsite", "backup")
     assert facts.latest is not None and facts.verified is not None
+
+
+def test_runs_of_a_period_oldest_first(old_history):
+    everything = (0.0, 1e12)
+    assert [d.outcome.verdict for d in drills.for_period(old_history, *everything)] == [
+        "passed",
+        "passed",
+        "data",
+        "error",
+    ]
+    assert [
+        b.outcome.canary_sha256 is not None for b in backups.for_period(old_history, *everything)
+    ] == [True]
+    assert len(checks.for_period(old_history, *everything)) == 1
+    assert drills.for_period(old_history, 0.0, 1.0) == []
