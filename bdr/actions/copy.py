@@ -28,13 +28,17 @@ def copy_plan(ctx: Context, plan: str, source: str, target: str) -> RunSummary:
         record.outcome = CopyOutcome(restic_exit_code=result.exit_code)
         require_ok(result, f"copy of plan {plan} to {target}")
         copied = copied_count(result.stdout)
-        record.outcome = CopyOutcome(copied_snapshots=copied, restic_exit_code=result.exit_code)
-        _record_newest(ctx, plan, target, record)
+        record.outcome = CopyOutcome(
+            copied_snapshots=copied,
+            restic_exit_code=result.exit_code,
+            snapshot_time=_record_newest(ctx, plan, target, record),
+        )
         record.message = f"{copied} new snapshot(s) copied from {source}"
     return RunSummary.of(record)
 
 
-def _record_newest(ctx: Context, plan: str, repository: str, record: RunRecord) -> None:
+def _record_newest(ctx: Context, plan: str, repository: str, record: RunRecord) -> float | None:
+    """Record the newest snapshot of `plan` on `repository`; return its time."""
     listing = ctx.restic.run(ctx.restic.args(build.snapshots, plan=plan), ctx.env(repository))
     snapshots = snapshot_list(listing.stdout) if listing.ok else []
     if snapshots:
@@ -43,3 +47,5 @@ def _record_newest(ctx: Context, plan: str, repository: str, record: RunRecord) 
         runs.record_latest_snapshot(
             ctx.db, plan, repository, newest.short_id, newest.time.timestamp(), now=ctx.now
         )
+        return newest.time.timestamp()
+    return None

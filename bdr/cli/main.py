@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "daemon": ("bdr.cli.daemon_cmd", "daemon", "Run the appliance service (for systemd)."),
     "metrics": ("bdr.cli.metrics_cmd", "metrics", "Print the Prometheus metrics once."),
     "evidence": ("bdr.cli.evidence_cmd", "evidence", "The signed chain of every run: key, verify."),
+    "report": ("bdr.cli.report_cmd", "report", "Write the monthly restore-test report; list them."),
 }
 
 

@@ -234,7 +234,19 @@ class Metrics(_Section):
 class Reports(_Section):
     schedule: Cron = "0 6 1 * *"
     msp: str = ""
+    contact: str = ""
+    logo: Path | None = Field(default=None, description="an SVG or PNG file, shown on the cover")
+    accent: str = Field(default="#1f4e79", pattern=r"^#[0-9A-Fa-f]{6}$", examples=["#1f4e79"])
     output_dir: Path = Path("/var/lib/bdr/reports")
+
+    @field_validator("logo")
+    @classmethod
+    def _logo_is_an_image(cls, logo: Path | None) -> Path | None:
+        if logo is not None:
+            from bdr.report.logo import image_type
+
+            image_type(logo)  # raises ValueError naming the problem
+        return logo
 
 
 class Config(_Section):

@@ -17,6 +17,7 @@ from bdr.errors import UsageError
 from bdr.evidence.chain import CHAIN, CHECKPOINTS
 from bdr.evidence.keys import ALLOWED_SIGNERS, PUBLIC_FILE, evidence_dir
 from bdr.localtime import zone
+from bdr.report.period import month_bounds
 
 VERIFY_SH = r"""#!/bin/sh
 # Checks this bdr evidence bundle with OpenSSH's ssh-keygen and coreutils only.
@@ -95,16 +96,6 @@ The key's fingerprint (compare it with the one the MSP registered): {fingerprint
 """
 
 
-def month_bounds(month: str) -> tuple[float, float]:
-    """Return [start, end) of `YYYY-MM` in the appliance's time zone, as timestamps."""
-    try:
-        start = datetime.strptime(month, "%Y-%m").replace(tzinfo=zone())
-    except ValueError:
-        raise UsageError(f"--month {month!r} is not YYYY-MM") from None
-    end = start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
-    return start.timestamp(), end.timestamp()
-
-
 def _ended(line: bytes) -> float | None:
     value = json.loads(line).get("ended")
     if not isinstance(value, str):
@@ -117,7 +108,7 @@ def export_month(state_dir: Path, appliance: str, month: str, out: Path, fingerp
 
     Raises UsageError for a bad month, a month without records, or an existing bundle.
     """
-    start, end = month_bounds(month)
+    start, end = month_bounds(month, zone())
     source = evidence_dir(state_dir)
     try:
         lines = (source / CHAIN).read_bytes().splitlines(keepends=True)

@@ -82,12 +82,15 @@ class CopyOutcome:
     kind: ClassVar[str] = "copy"
     copied_snapshots: int = 0
     restic_exit_code: int | None = None
+    # The time of the newest snapshot on the target after the copy: the tier's age for RPO.
+    snapshot_time: float | None = None
 
     @classmethod
     def from_details(cls, d: dict[str, Any]) -> CopyOutcome:
         return cls(
             copied_snapshots=_int(d.get("copied_snapshots")),
             restic_exit_code=_opt_int(d.get("restic_exit_code")),
+            snapshot_time=_float(d.get("snapshot_time")),
         )
 
 
@@ -261,8 +264,32 @@ class DrillOutcome:
         )
 
 
+@dataclass(frozen=True)
+class ReportOutcome:
+    kind: ClassVar[str] = "report"
+    month: str | None = None
+    partial: bool = False
+    report_id: str | None = None
+    files: tuple[str, ...] = ()
+
+    @classmethod
+    def from_details(cls, d: dict[str, Any]) -> ReportOutcome:
+        return cls(
+            month=_str(d.get("month")),
+            partial=bool(d.get("partial")),
+            report_id=_str(d.get("report_id")),
+            files=tuple(str(f) for f in _tuple(d.get("files"))),
+        )
+
+
 Outcome = (
-    BackupOutcome | CopyOutcome | RetentionOutcome | CheckOutcome | RestoreOutcome | DrillOutcome
+    BackupOutcome
+    | CopyOutcome
+    | RetentionOutcome
+    | CheckOutcome
+    | RestoreOutcome
+    | DrillOutcome
+    | ReportOutcome
 )
 
 _TYPES: dict[str, Any] = {
@@ -274,6 +301,7 @@ _TYPES: dict[str, Any] = {
         CheckOutcome,
         RestoreOutcome,
         DrillOutcome,
+        ReportOutcome,
     )
 }
 
@@ -315,6 +343,7 @@ __all__ = [
     "DrillOutcome",
     "Outcome",
     "Phases",
+    "ReportOutcome",
     "RestoreOutcome",
     "RetentionOutcome",
     "SourcePath",

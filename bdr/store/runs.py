@@ -316,6 +316,19 @@ def runs_between(connection: sqlite3.Connection, kind: str, start: float, end: f
     return [_run_from(row) for row in rows]
 
 
+def runs_for_period(connection: sqlite3.Connection, since: float, until: float) -> list[Run]:
+    """Every run that started in [since, until), and before `since` the last successful run of
+    each job (kind, plan, repository, subject): what a period's report reads. Oldest first."""
+    rows = connection.execute(
+        "SELECT * FROM runs WHERE started_at >= ? AND started_at < ? "
+        "UNION SELECT * FROM runs WHERE id IN (SELECT MAX(id) FROM runs "
+        "WHERE started_at < ? AND status IN (?, ?) "
+        "GROUP BY kind, plan, repository, subject) ORDER BY id",
+        (since, until, since, OK, WARNING),
+    ).fetchall()
+    return [_run_from(row) for row in rows]
+
+
 def next_check_subset(connection: sqlite3.Connection, repository: str, cycle: int) -> int:
     """Return the subset (1..cycle) the next read check of `repository` should read."""
     row = connection.execute(

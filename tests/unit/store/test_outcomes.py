@@ -15,6 +15,7 @@ from bdr.store.outcomes import (
     CopyOutcome,
     DrillOutcome,
     Phases,
+    ReportOutcome,
     RestoreOutcome,
     RetentionOutcome,
     SourcePath,
@@ -40,7 +41,7 @@ FULL = [
         unreadable=("/srv/x: permission denied",),
         unreadable_count=1,
     ),
-    CopyOutcome(copied_snapshots=2, restic_exit_code=0),
+    CopyOutcome(copied_snapshots=2, restic_exit_code=0, snapshot_time=1700000000.5),
     RetentionOutcome(forgotten=3, pruned=True),
     CheckOutcome(
         subset=2,
@@ -51,6 +52,9 @@ FULL = [
         restic_exit_code=1,
     ),
     RestoreOutcome(target="/tmp/t", includes=("/srv/a",), verified=False, seconds=2.5),
+    ReportOutcome(
+        month="2026-10", partial=True, report_id="a-2026-10-x", files=("/r/a.pdf", "/r/a.html")
+    ),
     DrillOutcome(
         drill_kind="sample",
         rto=3600,
@@ -101,7 +105,7 @@ def test_every_field_survives_sqlite(tmp_path, outcome):
 
 
 def test_kinds_without_an_outcome_and_empty_details():
-    assert from_details("report", {"x": 1}) is None
+    assert from_details("demo", {"x": 1}) is None
     assert from_details("drill", {}) is None
     assert to_details(None) == {}
 

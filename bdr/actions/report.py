@@ -1,0 +1,126 @@
+"""`bdr report`: the monthly restore-test report, recorded as a run and signed.
+
+The files go to `output_dir/YYYY-MM/bdr-<appliance>-YYYY-MM.{html,pdf,json}`, each written
+atomically with a detached SSH signature (`.sig`) by the appliance's evidence key, so a
+client or auditor checks a report the same way as the evidence chain.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from bdr.actions.context import Context, recorded_run
+from bdr.actions.summary import RunSummary
+from bdr.atomic import write_atomic
+from bdr.config.model import Reports
+from bdr.errors import BdrError, UsageError
+from bdr.localtime import zone
+from bdr.report.period import Period, last_full_month, period
+from bdr.store.outcomes import ReportOutcome
+
+FORMATS = ("html", "pdf", "json")
+
+
+@dataclass(frozen=True)
+class Request:
+    month: str | None = None  # default: the last full month
+    out: Path | None = None  # default: [reports] output_dir
+    formats: tuple[str, ...] = FORMATS
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """'html,pdf' -> ('html', 'pdf'); raise UsageError naming an unknown format."""
+    chosen = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
+    unknown = [name for name in chosen if name not in FORMATS]
+    if unknown or not chosen:
+        raise UsageError(f"--format {text!r}: choose from {', '.join(FORMATS)}")
+    return chosen
+
+
+def report_path(directory: Path, appliance: str, month: str, extension: str) -> Path:
+    return directory / month / f"bdr-{appliance}-{month}.{extension}"
+
+
+def make_report(ctx: Context, request: Request) -> RunSummary:
+    """Render the report of the requested month from the history; write and sign its files."""
+    tz = zone()
+    now = ctx.now()
+    chosen = period(request.month or last_full_month(now, tz), now=now, zone=tz)
+    settings = ctx.config.reports or Reports()
+    directory = request.out or settings.output_dir
+    with recorded_run(ctx, "report", subject=chosen.month) as record:
+        record.outcome = ReportOutcome(month=chosen.month, partial=chosen.partial)
+        files = _write(ctx, chosen, now, directory, settings, request.formats)
+        record.outcome = ReportOutcome(
+            month=chosen.month,
+            partial=chosen.partial,
+            report_id=files.report_id,
+            files=tuple(str(path) for path in files.paths),
+        )
+        record.message = f"report of {chosen.month} written: " + ", ".join(
+            str(path) for path in files.paths
+        )
+    return RunSummary.of(record)
+
+
+@dataclass(frozen=True)
+class _Written:
+    report_id: str
+    paths: tuple[Path, ...]
+
+
+def _write(
+    ctx: Context,
+    chosen: Period,
+    now: float,
+    directory: Path,
+    settings: Reports,
+    formats: tuple[str, ...],
+) -> _Written:
+    from bdr.evidence.keys import ensure_key
+    from bdr.report import load
+    from bdr.report.logo import data_uri
+    from bdr.report.model import build
+    from bdr.report.render import Branding, to_html, to_json, to_pdf
+
+    tz = zone()
+    inputs = load.inputs(
+        ctx.config,
+        ctx.db,
+        chosen,
+        generated_at=now,
+        zone=tz,
+        restic_version=ctx.restic.features.version_text,
+    )
+    model = build(inputs)
+    try:
+        logo = data_uri(settings.logo) if settings.logo else None
+    except ValueError as error:
+        raise BdrError(f"reports.logo: {error}") from None
+    appliance = ctx.config.appliance.id
+    html = to_html(model, chosen, tz, Branding(accent=settings.accent, logo_uri=logo))
+    rendered: dict[str, bytes] = {}
+    if "html" in formats:
+        rendered["html"] = html.encode("utf-8")
+    if "pdf" in formats:
+        title = f"Restore-test report {chosen.month}: {ctx.config.appliance.client}"
+        rendered["pdf"] = to_pdf(html, title=title, generated_at=now)
+    if "json" in formats:
+        rendered["json"] = to_json(model)
+    key = ensure_key(ctx.config.appliance.state_dir, appliance)
+    paths = []
+    try:
+        (directory / chosen.month).mkdir(parents=True, exist_ok=True, mode=0o750)
+        for extension, data in rendered.items():
+            path = report_path(directory, appliance, chosen.month, extension)
+            write_atomic(path, data, mode=0o640)
+            write_atomic(path.with_name(path.name + ".sig"), key.sign(data).encode(), mode=0o640)
+            paths.append(path)
+    except OSError as error:
+        where = error.filename or directory
+        raise BdrError(
+            f"report of {chosen.month} not written to {where}: {os.strerror(error.errno or 0)}"
+        ) from None
+    return _Written(model.cover.report_id, tuple(paths))

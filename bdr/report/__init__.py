@@ -1,0 +1,1 @@
+"""The monthly restore-test report: view model, charts, HTML, PDF and JSON."""

@@ -1,0 +1,116 @@
+"""Gathering a report's inputs: the configuration, the history and the evidence chain (I/O)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from datetime import datetime, tzinfo
+from pathlib import Path
+
+from bdr import __version__
+from bdr.config.model import AppCheck, Config
+from bdr.errors import BdrError
+from bdr.evidence.chain import CHAIN
+from bdr.evidence.keys import evidence_dir, load_key
+from bdr.report.model import DrillSpec, EvidenceFacts, Inputs, PlanSpec, Setup
+from bdr.report.period import Period
+from bdr.store import runs
+from bdr.store.database import History
+
+# Runs this long before the period are read too: an exception's cause, and the snapshot that was
+# newest when the period began.
+LOOKBACK = 35 * 86400.0
+
+
+def setup_of(config: Config) -> Setup:
+    reports = config.reports
+    return Setup(
+        appliance=config.appliance.id,
+        client=config.appliance.client,
+        site=config.appliance.site,
+        msp=reports.msp if reports else "",
+        contact=reports.contact if reports else "",
+        plans=tuple(
+            PlanSpec(
+                name=name,
+                rpo=float(plan.rpo),
+                repository=plan.repository,
+                copy_to=tuple(plan.copy_to),
+                sources=tuple(plan.sources),
+            )
+            for name, plan in config.plans.items()
+        ),
+        drills=tuple(
+            DrillSpec(
+                name=name,
+                plan=drill.plan,
+                repository=drill.repository,
+                kind=drill.kind,
+                rto=float(drill.rto),
+                checks=tuple(_check_name(check) for check in drill.checks),
+            )
+            for name, drill in config.drills.items()
+        ),
+        checks=tuple((check.repository, check.read_data_cycle) for check in config.checks.values()),
+    )
+
+
+def _check_name(check: AppCheck) -> str:
+    """The program an application check runs, without its arguments (they may hold secrets)."""
+    name = Path(check.run[0]).name if check.run else "check"
+    return f"{name} on {check.remote}" if check.remote else name
+
+
+def evidence_facts(config: Config, period: Period) -> EvidenceFacts | None:
+    """The chain's head and the number of its records of the period; None without a chain."""
+    directory = evidence_dir(config.appliance.state_dir)
+    try:
+        key = load_key(config.appliance.state_dir, config.appliance.id)
+        lines = (directory / CHAIN).read_bytes().splitlines(keepends=True)
+    except (OSError, BdrError):
+        return None
+    whole = [line for line in lines if line.endswith(b"\n")]
+    inside = 0
+    for line in whole:
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            ended = json.loads(line).get("ended")
+            if isinstance(ended, str) and _within(ended, period):
+                inside += 1
+    head_seq = head_sha = None
+    with contextlib.suppress(OSError, ValueError, KeyError):
+        head = json.loads((directory / "head").read_bytes())
+        head_seq, head_sha = int(head["seq"]), str(head["sha256"])
+    return EvidenceFacts(
+        records=len(whole),
+        records_in_period=inside,
+        head_seq=head_seq,
+        head_sha256=head_sha,
+        fingerprint=key.fingerprint,
+        principal=key.principal,
+    )
+
+
+def _within(rfc3339: str, period: Period) -> bool:
+    moment = datetime.fromisoformat(rfc3339.replace("Z", "+00:00")).timestamp()
+    return period.start <= moment < period.end
+
+
+def inputs(
+    config: Config,
+    db: History,
+    period: Period,
+    *,
+    generated_at: float,
+    zone: tzinfo,
+    restic_version: str,
+) -> Inputs:
+    return Inputs(
+        setup=setup_of(config),
+        period=period,
+        generated_at=generated_at,
+        zone=zone,
+        runs=tuple(runs.runs_for_period(db, period.start - LOOKBACK, generated_at)),
+        bdr_version=__version__,
+        restic_version=restic_version,
+        evidence=evidence_facts(config, period),
+    )
