@@ -288,6 +288,10 @@ def _execute(ctx: Context, spec: JobSpec) -> None:
 
         check = ctx.config.checks[spec.subject]
         check_repository(ctx, check.repository, check.read_data_cycle)
+    elif spec.kind == "report":
+        from bdr.actions.report import Request, make_report
+
+        make_report(ctx, Request())
 
 
 def startup_recovery(config: Config, db: History, restic: Restic) -> None:

@@ -91,6 +91,16 @@ def _integrity_check() -> list[str]:
     return [sys.executable, "-c", code, "{restore}/database/office.sqlite"]
 
 
+DEMO_LOGO = """\
+<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 160 40" width="160" height="40">
+  <rect x="0" y="4" width="32" height="32" rx="6" fill="#1f4e79"/>
+  <path d="M8 20 l6 6 l12 -14" stroke="white" stroke-width="4" fill="none"/>
+  <text x="40" y="27" font-family="DejaVu Sans, sans-serif" font-size="15"
+        fill="#1f4e79">Example IT</text>
+</svg>
+"""
+
+
 def write_demo_config(base: Path) -> Path:
     """Write the demo's secrets and config under `base` and return the config path."""
     secrets = base / "secrets"
@@ -149,6 +159,14 @@ rto = "1h"
 repository = "cloud"
 schedule = "0 5 * * *"
 read_data_cycle = 7
+
+[reports]
+msp = "Example IT Services"
+contact = "support@example-it.test, +49 30 1234567"
+logo = "{base / "msp-logo.svg"}"
+accent = "#1f4e79"
+output_dir = "{base / "reports"}"
 """
+    write_atomic(base / "msp-logo.svg", DEMO_LOGO.encode(), mode=0o644)
     write_atomic(config, text.encode(), mode=0o644)
     return config

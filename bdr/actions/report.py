@@ -15,6 +15,7 @@ from bdr.actions.context import Context, recorded_run
 from bdr.actions.summary import RunSummary
 from bdr.atomic import write_atomic
 from bdr.config.model import Reports
+from bdr.config.ownership import report_dir
 from bdr.errors import BdrError, UsageError
 from bdr.localtime import zone
 from bdr.report.period import Period, last_full_month, period
@@ -49,7 +50,7 @@ def make_report(ctx: Context, request: Request) -> RunSummary:
     now = ctx.now()
     chosen = period(request.month or last_full_month(now, tz), now=now, zone=tz)
     settings = ctx.config.reports or Reports()
-    directory = request.out or settings.output_dir
+    directory = request.out or report_dir(ctx.config)
     with recorded_run(ctx, "report", subject=chosen.month) as record:
         record.outcome = ReportOutcome(month=chosen.month, partial=chosen.partial)
         files = _write(ctx, chosen, now, directory, settings, request.formats)

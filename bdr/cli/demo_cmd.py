@@ -23,7 +23,7 @@ from bdr.errors import ExitCode, worst
 )
 @click.pass_context
 def demo(click_ctx: click.Context, directory: Path) -> None:
-    """Run a self-contained demo appliance: init, backup + copy, restore, status."""
+    """Run a self-contained demo appliance: init, backup + copy, restore, drills, check, report."""
     from bdr.actions.demo import PLAN, write_demo_config, write_sample_data
     from bdr.actions.init import init_repositories
     from bdr.cli.render import console, plain, styled, summaries
@@ -94,7 +94,29 @@ def demo(click_ctx: click.Context, directory: Path) -> None:
     out.rule("5. status")
     click_ctx.invoke(status)
 
-    out.rule("6. evidence: every run above, in a signed hash chain")
+    out.rule("6. check: read a subset of the cloud's packs")
+    from bdr.actions.check import check_repository
+
+    checked = [
+        check_repository(ctx, check.repository, check.read_data_cycle)
+        for check in ctx.config.checks.values()
+    ]
+    summaries(checked)
+
+    out.rule("7. report: this month's restore-test report for the client")
+    from bdr.actions.report import Request, make_report
+    from bdr.localtime import zone
+    from bdr.report.period import month_of
+    from bdr.store.outcomes import ReportOutcome
+
+    report = make_report(ctx, Request(month=month_of(ctx.now(), zone())))
+    written = report.outcome.files if isinstance(report.outcome, ReportOutcome) else ()
+    for path in written:
+        out.print(f"  {plain(path)}")
+    if report.exit_code != ExitCode.OK:
+        out.print(f"  {styled(report.status)}: {plain(report.message)}")
+
+    out.rule("8. evidence: every run above, in a signed hash chain")
     from bdr.evidence.keys import evidence_dir
     from bdr.evidence.verify import verify_appliance
 
@@ -107,6 +129,13 @@ def demo(click_ctx: click.Context, directory: Path) -> None:
     # Under `make demo` the command is .venv/bin/bdr, which is not on PATH: show that one.
     command = sys.argv[0] if sys.argv[0].endswith("/bdr") else "bdr"
     out.print(f"\nTry: {plain(command)} --config {plain(app.config_option)} drill history")
-    failed = worst([outcome.exit_code for outcome in drills])
+    pdf = [path for path in written if path.endswith(".pdf")]
+    if pdf:
+        out.print(f"The client's report: {plain(pdf[0])}")
+    failed = worst(
+        [outcome.exit_code for outcome in drills]
+        + [summary.exit_code for summary in checked]
+        + [report.exit_code]
+    )
     if failed != ExitCode.OK:
         app.exit(failed)

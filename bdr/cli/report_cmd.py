@@ -65,14 +65,14 @@ def report(click_ctx: click.Context, month: str | None, out: Path | None, format
 @click.pass_obj
 def list_reports(app: App) -> None:
     """List the reports written so far, newest month first."""
-    from bdr.config.model import Reports
+    from bdr.config.ownership import report_dir
     from bdr.store import runs
 
-    settings = app.config.reports or Reports()
+    output_dir = report_dir(app.config)
     written = []
     appliance = app.config.appliance.id
-    if settings.output_dir.is_dir():
-        for month_dir in sorted(settings.output_dir.iterdir(), reverse=True):
+    if output_dir.is_dir():
+        for month_dir in sorted(output_dir.iterdir(), reverse=True):
             files = sorted(month_dir.glob(f"bdr-{appliance}-{month_dir.name}.*"))
             reports = [f for f in files if f.suffix in (".html", ".pdf", ".json")]
             if reports:
@@ -95,12 +95,12 @@ def list_reports(app: App) -> None:
         )
         return
     if not written:
-        click.echo(f"no report written under {settings.output_dir} yet")
+        click.echo(f"no report written under {output_dir} yet")
         return
     from bdr.cli.render import table
 
     table(
-        f"reports under {settings.output_dir}",
+        f"reports under {output_dir}",
         ["month", "formats", "signed", "last run", "files"],
         [
             [

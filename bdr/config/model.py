@@ -237,7 +237,9 @@ class Reports(_Section):
     contact: str = ""
     logo: Path | None = Field(default=None, description="an SVG or PNG file, shown on the cover")
     accent: str = Field(default="#1f4e79", pattern=r"^#[0-9A-Fa-f]{6}$", examples=["#1f4e79"])
-    output_dir: Path = Path("/var/lib/bdr/reports")
+    output_dir: Path | None = Field(
+        default=None, description="where reports are written; default: state_dir/reports"
+    )
 
     @field_validator("logo")
     @classmethod

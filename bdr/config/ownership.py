@@ -71,9 +71,16 @@ def owned_paths(config: Config) -> list[tuple[str, str]]:
     return owned
 
 
+def report_dir(config: Config) -> Path:
+    """Where reports are written: `[reports] output_dir`, else `state_dir/reports`."""
+    configured = config.reports.output_dir if config.reports else None
+    return configured or config.appliance.state_dir / "reports"
+
+
 def overlap_problems(config: Config) -> Iterator[str]:
     """Yield a problem for every owned path inside another, and every source inside one."""
     owned = owned_paths(config)
+
     for index, (key, path) in enumerate(owned):
         for other_key, other in owned[index + 1 :]:
             if other_key.startswith("repositories.") and key.startswith("repositories."):
@@ -83,6 +90,7 @@ def overlap_problems(config: Config) -> Iterator[str]:
                 yield f"{key}: {path} is inside {other_key} ({other})"
             elif _inside(other_real, real):
                 yield f"{key}: {path} contains {other_key} ({other})"
+    yield from _report_dir_problems(config, owned)
     for plan_name, plan in config.plans.items():
         for number, source in enumerate(plan.sources):
             for key, path in owned:
@@ -98,6 +106,17 @@ def overlap_problems(config: Config) -> Iterator[str]:
             )
         else:
             seen[key] = name
+
+
+def _report_dir_problems(config: Config, owned: list[tuple[str, str]]) -> Iterator[str]:
+    """Reports belong in the state directory or a place of their own: the scratch area is
+    emptied by drills, and a repository is restic's alone."""
+    reports = _real(report_dir(config))
+    if _inside(reports, _real(config.appliance.state_dir)):
+        return
+    for key, path in owned:
+        if _inside(reports, _real(path)) or _inside(_real(path), reports):
+            yield f"reports.output_dir: {report_dir(config)} overlaps {key} ({path})"
 
 
 @dataclass(frozen=True)

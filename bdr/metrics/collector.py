@@ -67,6 +67,7 @@ def _collect(config: Config, db: History) -> Iterator[Metric]:
     yield from _drills(config, db)
     yield from _checks(config, db)
     yield from _evidence(config, daemon)
+    yield _report(db)
     totals = CounterMetricFamily(
         "bdr_runs", "Runs in the history, by kind and status.", labels=["kind", "status"]
     )
@@ -209,6 +210,18 @@ def _checks(config: Config, db: History) -> Iterator[Metric]:
             if good.outcome.repository_size_bytes is not None:
                 size.add_metric([repository], float(good.outcome.repository_size_bytes))
     yield from (success, status, coverage, size)
+
+
+def _report(db: History) -> Metric:
+    success = _gauge(
+        "bdr_report_last_success_timestamp_seconds",
+        "End of the last report run that succeeded.",
+        [],
+    )
+    last = runs.last_run(db, "report", statuses=(runs.OK, runs.WARNING))
+    if last is not None and last.ended_at is not None:
+        success.add_metric([], last.ended_at)
+    return success
 
 
 def _evidence(config: Config, daemon: dict[str, str]) -> Iterator[Metric]:

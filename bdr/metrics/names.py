@@ -28,4 +28,5 @@ METRIC_NAMES = (
     "bdr_evidence_records_total",
     "bdr_evidence_last_checkpoint_timestamp_seconds",
     "bdr_evidence_chain_ok",
+    "bdr_report_last_success_timestamp_seconds",
 )

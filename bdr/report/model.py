@@ -144,6 +144,7 @@ class TierSummary:
     slowest_seconds: float | None  # measured (full) or projected (sample) of the passed drills
     slowest_run: int | None
     rpo_compliance: float | None  # share of the period with a snapshot younger than the RPO
+    measured_from: float  # the period's start, or the appliance's first run when later
     without_snapshot: float  # seconds of the period before the tier held any snapshot
     worst_age: float | None
     worst_age_at: float | None
@@ -494,9 +495,16 @@ def _tier_rto(setup: Setup, plan: str, repository: str) -> float | None:
     return min(rtos, default=None)
 
 
+def service_start(inputs: Inputs) -> float:
+    """Where the period's RPO is measured from: its start, or the appliance's first run when
+    that came later (a new appliance is not late for the days before it was installed)."""
+    first = min((run.started_at for run in inputs.runs), default=inputs.period.end)
+    return max(inputs.period.start, min(first, inputs.period.end))
+
+
 def _recovery_of(inputs: Inputs, plan: PlanSpec, repository: str) -> _Recovery:
     arrivals = _arrivals(inputs.runs, plan.name, repository, repository == plan.repository)
-    return _recovery_point(arrivals, inputs.period.start, inputs.period.end, plan.rpo)
+    return _recovery_point(arrivals, service_start(inputs), inputs.period.end, plan.rpo)
 
 
 def _tier_summary(
@@ -525,6 +533,7 @@ def _tier_summary(
         slowest_seconds=_recovery_seconds(slowest) if slowest else None,
         slowest_run=slowest.run if slowest else None,
         rpo_compliance=recovery.compliance,
+        measured_from=service_start(inputs),
         without_snapshot=recovery.without_snapshot,
         worst_age=recovery.worst_age,
         worst_age_at=recovery.worst_at,
@@ -857,13 +866,15 @@ def _findings(
             found.append(Finding("failure", f"plan {plan}: the {repository} tier {what}"))
             late = 0.0
         else:
-            late = (1 - (tier.rpo_compliance or 0.0)) * period.length - tier.without_snapshot
+            measured = period.end - tier.measured_from
+            late = (1 - (tier.rpo_compliance or 0.0)) * measured - tier.without_snapshot
             if tier.without_snapshot > 0:
                 found.append(
                     Finding(
                         "warning",
                         f"plan {plan} on {repository}: no snapshot existed for the first "
-                        f"{spoken(tier.without_snapshot)} of the period",
+                        f"{spoken(tier.without_snapshot)} of the period"
+                        + (" since the first run" if tier.measured_from > period.start else ""),
                         tier.snapshot_runs[:1],
                     )
                 )

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bdr.config.model import Config
+from bdr.config.model import Config, Reports
 
 
 @dataclass(frozen=True)
 class JobSpec:
     job_id: str  # "backup:office", "drill:office-onsite", "check:cloud"
-    kind: str  # backup | drill | check
+    kind: str  # backup | drill | check | report
     subject: str  # the plan, drill or check it runs
     cron: str
 
 
 def job_specs(config: Config) -> list[JobSpec]:
-    """Return one job per plan, drill and check of `config`, in a stable order."""
+    """Return one job per plan, drill and check of `config`, and the monthly report, in a
+    stable order. The report runs without a `[reports]` section too, on its defaults: it is
+    the client's proof."""
     specs = [
         JobSpec(f"backup:{name}", "backup", name, plan.schedule)
         for name, plan in config.plans.items()
@@ -29,6 +31,8 @@ def job_specs(config: Config) -> list[JobSpec]:
         JobSpec(f"check:{name}", "check", name, check.schedule)
         for name, check in config.checks.items()
     ]
+    schedule = config.reports.schedule if config.reports else Reports().schedule
+    specs.append(JobSpec("report:monthly", "report", "monthly", schedule))
     return specs
 
 

@@ -59,7 +59,7 @@ def test_daemon_runs_backup_drill_and_check_on_schedule(scheduled: Appliance):
         status = scheduled.bdr_json("status")
         assert status["daemon"]["alive"]
         jobs = {job["job"]: job for job in status["daemon"]["jobs"]}
-        assert set(jobs) == {"backup:office", "drill:onsite", "check:local"}
+        assert set(jobs) == {"backup:office", "drill:onsite", "check:local", "report:monthly"}
         assert all(job["next_run"] > time.time() - 5 for job in jobs.values())
         assert "daemon: alive" in scheduled.bdr("status").stdout
     finally:

@@ -198,3 +198,31 @@ def test_load_from_file(tmp_path, secrets):
     )
     config = load_config(path)
     assert config.plans["docs"].schedule == "0 */4 * * *"
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (None, "does not exist"),
+        (b"GIF89a\x01\x00", "is not an SVG or PNG image"),
+        (b"<html><body>logo</body></html>", "is not an SVG or PNG image"),
+    ],
+)
+def test_a_logo_that_is_missing_or_not_an_image_is_named(secrets, tmp_path, content, problem):
+    logo = tmp_path / "logo.png"
+    if content is not None:
+        logo.write_bytes(content)
+    raw = base(secrets)
+    raw["reports"] = {"msp": "Example IT", "logo": str(logo)}
+    assert problems(raw) == [f"reports.logo: {logo} {problem}"]
+
+
+def test_logos_and_accent_that_are_accepted(secrets, tmp_path):
+    svg = tmp_path / "logo.svg"
+    svg.write_text('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>')
+    raw = base(secrets)
+    raw["reports"] = {"logo": str(svg), "accent": "#12AB9f"}
+    assert validate(raw, source="bdr.toml").reports.logo == svg
+    raw["reports"] = {"accent": "blue"}
+    (problem,) = problems(raw)
+    assert problem.startswith("reports.accent: ")

@@ -85,3 +85,16 @@ def test_a_symlinked_source_is_backed_up_as_its_target(tmp_path):
     plan = Plan(sources=[str(tmp_path / "link")], repository="local")
     (source,) = backup_set(config(tmp_path, p=plan), "p", plan).sources
     assert (source.configured, source.backed_up) == (str(tmp_path / "link"), str(tmp_path / "real"))
+
+
+def test_reports_in_the_scratch_area_or_a_repository_are_refused(tmp_path):
+    from bdr.config.model import Reports
+
+    cfg = config(tmp_path)
+    assert ownership_problems(cfg) == []  # state_dir/reports by default
+    for inside in (tmp_path / "scratch/reports", tmp_path / "srv/bdr/repo/reports"):
+        wrong = cfg.model_copy(update={"reports": Reports(output_dir=inside)})
+        (problem,) = ownership_problems(wrong)
+        assert problem.startswith(f"reports.output_dir: {inside} overlaps ")
+    mine = cfg.model_copy(update={"reports": Reports(output_dir=tmp_path / "reports")})
+    assert ownership_problems(mine) == []

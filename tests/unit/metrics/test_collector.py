@@ -221,3 +221,12 @@ def test_evidence_records_checkpoint_and_verification(config):
     assert signed is not None and abs(signed - time.time()) < 60
     info = [s for s in next(iter(reg.collect())).samples if s.name == "bdr_appliance_info"]
     assert info[0].labels["key_fingerprint"] == key.fingerprint
+
+
+def test_report_last_success_is_the_last_good_report_run(config):
+    db = connect(config.appliance.state_dir)
+    reg = registry(config)
+    assert reg.get_sample_value("bdr_report_last_success_timestamp_seconds") is None
+    finished(db, "report", runs.OK, 100, 130, subject="2026-10")
+    finished(db, "report", runs.FAILED, 200, 210, subject="2026-11")
+    assert reg.get_sample_value("bdr_report_last_success_timestamp_seconds") == 130

@@ -31,7 +31,6 @@ def design_table() -> set[str]:
 
 # In DESIGN.md's table for features not built yet; each leaves this list with its issue.
 PENDING = {
-    "bdr_report_last_success_timestamp_seconds": "issue 11 (reports)",
     "bdr_problems_open": "issue 12 (notifications)",
     "bdr_notifications_sent_total": "issue 12 (notifications)",
     "bdr_notify_outbox_pending": "issue 12 (notifications)",

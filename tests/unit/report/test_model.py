@@ -343,9 +343,11 @@ def test_a_new_appliance_says_when_it_began(tmp_path):
         "the first run was recorded on 2026-11-26 03:00: the period before it (25.1 days) "
         "is not covered"
     )
-    assert "plan office on onsite: no snapshot existed for the first 25.1 days of the period" in (
-        texts
-    )
+    # RPO compliance counts from the first run: the days before are not the appliance's fault.
+    onsite = h.report("2026-11", now=DEC).summary.plans[0].tiers[0]
+    assert onsite.measured_from == at(26, 3)
+    assert onsite.rpo_compliance == pytest.approx(HOUR / (DEC - at(26, 3)), abs=1e-12)
+    assert onsite.without_snapshot == 0
 
 
 def test_daemon_down_for_a_week(tmp_path):

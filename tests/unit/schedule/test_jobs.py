@@ -70,3 +70,15 @@ def test_missed_jobs_run_once_and_new_jobs_wait():
         "check:c": datetime(2026, 11, 25, 3, 0, tzinfo=UTC).timestamp(),  # ran at its slot
     }
     assert missed_jobs([daily, fresh, recent], last, now, UTC) == [daily]
+
+
+def test_the_monthly_report_is_a_job_with_or_without_a_reports_section():
+    from bdr.config.model import Appliance, Config, Reports, Repository
+    from bdr.schedule.jobs import job_specs
+
+    config = Config(
+        appliance=Appliance(), repositories={"r": Repository(url="/r", password_command="p")}
+    )
+    assert job_specs(config)[-1] == JobSpec("report:monthly", "report", "monthly", "0 6 1 * *")
+    custom = config.model_copy(update={"reports": Reports(schedule="30 7 2 * *")})
+    assert job_specs(custom)[-1].cron == "30 7 2 * *"
