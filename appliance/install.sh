@@ -39,11 +39,15 @@ if [ "${1:-}" = "--uninstall" ]; then
 fi
 [ $# -eq 0 ] || die "unknown argument: $1 (use --uninstall or nothing)"
 
-# 1. restic and Python, from Debian.
+# 1. restic, Python, and what WeasyPrint renders the report's PDF with, from Debian.
 if [ -z "$DESTDIR" ]; then
     missing=""
     command -v restic >/dev/null 2>&1 || missing="$missing restic"
     python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$missing python3-venv"
+    for library in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; do
+        dpkg-query -W -f='${Status}' "$library" 2>/dev/null | grep -q "ok installed" \
+            || missing="$missing $library"
+    done
     if [ -n "$missing" ]; then
         say "installing$missing"
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null

@@ -5,17 +5,26 @@ set -euo pipefail
 
 want=(restic)
 [ "${1:-runtime}" = test ] && want+=(sshd ssh-keygen pgrep setpriv unshare systemd-analyze prometheus
-                                   prometheus-pushgateway faketime)
+                                   prometheus-pushgateway faketime pdftotext chromium)
+# Libraries have no command to look for: WeasyPrint renders the report's PDF with Pango and
+# HarfBuzz, in the DejaVu fonts the report's CSS names.
+libraries=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 
 declare -A package=(
     [restic]=restic [sshd]=openssh-server [ssh-keygen]=openssh-client [pgrep]=procps
     [setpriv]=util-linux [unshare]=util-linux [systemd-analyze]=systemd
     [prometheus]=prometheus [prometheus-pushgateway]=prometheus-pushgateway [faketime]=faketime
+    [pdftotext]=poppler-utils [chromium]=chromium
 )
 missing=()
 for command in "${want[@]}"; do
     if ! command -v "$command" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$command" ]; then
         missing+=("${package[$command]}")
+    fi
+done
+for library in "${libraries[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$library" 2>/dev/null | grep -q "ok installed"; then
+        missing+=("$library")
     fi
 done
 if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
