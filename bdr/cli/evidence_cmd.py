@@ -43,15 +43,23 @@ def key(app: App) -> None:
     help="Check the signatures against this key (the one the MSP registered), not the one "
     "next to the chain.",
 )
+@click.option(
+    "--expect-last",
+    metavar="SHA256",
+    help="The SHA-256 of the last record, as the month's signed report quotes it: finds a "
+    "bundle cut short with an older head put back.",
+)
 @click.pass_obj
-def verify(app: App, path: Path | None, allowed_signers: Path | None) -> None:
+def verify(
+    app: App, path: Path | None, allowed_signers: Path | None, expect_last: str | None
+) -> None:
     """Check every link and signature of the chain (or of the evidence directory PATH).
 
     Exit 0 intact, 1 broken, 2 bad input.
     """
     from bdr.evidence.chain import CHAIN
     from bdr.evidence.keys import ALLOWED_SIGNERS, evidence_dir
-    from bdr.evidence.verify import read_key, verify_directory
+    from bdr.evidence.verify import check_last, read_key, verify_directory
 
     directory = path or evidence_dir(app.config.appliance.state_dir)
     if path is None and not (directory / CHAIN).exists():
@@ -73,6 +81,8 @@ def verify(app: App, path: Path | None, allowed_signers: Path | None) -> None:
         result = verify_directory(directory, read_key(key_file))
     except ValueError as error:
         app.abort(str(error), 2)
+    if expect_last is not None:
+        check_last(result, expect_last)
     if app.json_output:
         app.print_json(result.as_json())
     else:

@@ -130,7 +130,11 @@ def _append(directory: Path, fields: dict[str, Any], key: SigningKey) -> int:
     line = encode(record)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
     try:
-        os.write(fd, line)
+        # A full disk writes short: the rest is retried, and an error leaves a torn line
+        # that the next append cuts off.
+        rest = memoryview(line)
+        while rest:
+            rest = rest[os.write(fd, rest) :]
         os.fsync(fd)
     finally:
         os.close(fd)

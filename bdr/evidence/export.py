@@ -21,13 +21,17 @@ from bdr.report.period import month_bounds
 
 VERIFY_SH = r"""#!/bin/sh
 # Checks this bdr evidence bundle with OpenSSH's ssh-keygen and coreutils only.
-# Usage: sh verify.sh [ALLOWED_SIGNERS]
+# Usage: sh verify.sh [ALLOWED_SIGNERS [LAST_SHA256]]
 #   ALLOWED_SIGNERS: the key the MSP registered for this appliance (default: the
-#   allowed_signers file in this bundle, which proves the bundle is whole, not whose it is).
+#   allowed_signers file in this bundle, which proves the bundle is whole, not whose it is;
+#   "-" for that default).
+#   LAST_SHA256: the SHA-256 of the month's last record, as the month's signed report quotes
+#   it: a bundle cut short, with an older signed head put back, is found only with it.
 set -eu
-if [ $# -ge 1 ]; then
+if [ $# -ge 1 ] && [ "$1" != "-" ]; then
     signers=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 fi
+want=${2:-}
 cd "$(dirname "$0")"
 signers=${signers:-$PWD/allowed_signers}
 principal=$(head -n 1 "$signers" | cut -d ' ' -f 1)
@@ -71,7 +75,13 @@ done < chain.jsonl
 [ "$(field seq < head)" = "$seq" ] ||
     fail "head signs record $(field seq < head), the bundle ends at $seq"
 [ "$(field sha256 < head)" = "$expected" ] || fail "record $seq is not the record head signs"
+if [ -n "$want" ] && [ "$want" != "$expected" ]; then
+    fail "the last record has SHA-256 $expected, not $want: records were cut off" \
+        "and an older head put back"
+fi
 echo "intact: records $first to $seq of chain $chain, signed by $principal"
+[ -n "$want" ] && echo "the last record is the one the report names ($want)"
+exit 0
 """
 
 VERIFY_MD = """# Checking this evidence bundle
@@ -86,6 +96,8 @@ With OpenSSH and coreutils only:
 
     sh verify.sh                          # the bundle is whole and signed by the key in it
     sh verify.sh registered_signers       # ... by the key the MSP registered for `{principal}`
+    sh verify.sh registered_signers SHA256   # ... and it ends with the record the month's
+                                             # signed report names (its evidence appendix)
 
 Or by hand:
 

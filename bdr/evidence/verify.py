@@ -24,6 +24,7 @@ ANCHOR = "anchor.head"
 @dataclass
 class Verification:
     records: int = 0
+    last_sha256: str | None = None  # of the last whole record
     checkpoints: int = 0
     head_seq: int | None = None
     chain: str | None = None
@@ -41,6 +42,7 @@ class Verification:
             "records": self.records,
             "checkpoints": self.checkpoints,
             "head_seq": self.head_seq,
+            "last_sha256": self.last_sha256,
             "chain": self.chain,
             "unsigned_records": self.unsigned,
             "problems": self.problems,
@@ -146,6 +148,7 @@ def verify_directory(directory: Path, key: Ed25519PublicKey) -> Verification:
             return result
         anchor = json.loads(anchor_path.read_bytes())
     hashes = check_lines(lines, result, anchor=anchor)
+    result.last_sha256 = hashes[-1] if hashes else None
     first = 1 if anchor is None else int(anchor["seq"]) + 1
     newest = 0
     for head_path in sorted((directory / CHECKPOINTS).glob("*.head")):
@@ -173,6 +176,17 @@ def verify_directory(directory: Path, key: Ed25519PublicKey) -> Verification:
     signed = max(newest, result.head_seq or 0)
     result.unsigned = max(0, first - 1 + result.records - signed) if result.records else 0
     return result
+
+
+def check_last(result: Verification, expected: str) -> None:
+    """Add a problem when the last record is not the one `expected` (its SHA-256) names: the
+    record a signed report quotes as its period's last. A bundle cut short, with an older
+    signed head put back, is consistent in itself; only this pin tells."""
+    if result.last_sha256 != expected.strip().lower():
+        result.problems.append(
+            f"the last record has SHA-256 {result.last_sha256 or '-'}, not {expected.strip()}: "
+            "records were cut off and an older head put back, or this is another period"
+        )
 
 
 def _check_checkpoint(

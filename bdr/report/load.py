@@ -10,7 +10,7 @@ from pathlib import Path
 from bdr import __version__
 from bdr.config.model import AppCheck, Config
 from bdr.errors import BdrError
-from bdr.evidence.chain import CHAIN
+from bdr.evidence.chain import CHAIN, line_hash
 from bdr.evidence.keys import evidence_dir, load_key
 from bdr.report.model import DrillSpec, EvidenceFacts, Inputs, PlanSpec, Setup
 from bdr.report.period import Period
@@ -71,11 +71,14 @@ def evidence_facts(config: Config, period: Period) -> EvidenceFacts | None:
         return None
     whole = [line for line in lines if line.endswith(b"\n")]
     inside = 0
+    last: tuple[int, str] | None = None
     for line in whole:
         with contextlib.suppress(ValueError, KeyError, TypeError):
-            ended = json.loads(line).get("ended")
+            record = json.loads(line)
+            ended = record.get("ended")
             if isinstance(ended, str) and _within(ended, period):
                 inside += 1
+                last = (int(record["seq"]), line_hash(line))
     head_seq = head_sha = None
     with contextlib.suppress(OSError, ValueError, KeyError):
         head = json.loads((directory / "head").read_bytes())
@@ -87,6 +90,8 @@ def evidence_facts(config: Config, period: Period) -> EvidenceFacts | None:
         head_sha256=head_sha,
         fingerprint=key.fingerprint,
         principal=key.principal,
+        period_last_seq=last[0] if last else None,
+        period_last_sha256=last[1] if last else None,
     )
 
 

@@ -79,6 +79,9 @@ class EvidenceFacts:
     head_sha256: str | None
     fingerprint: str
     principal: str
+    # The last record of a run that ended in the period: the month's bundle must end with it.
+    period_last_seq: int | None = None
+    period_last_sha256: str | None = None
 
 
 @dataclass(frozen=True)

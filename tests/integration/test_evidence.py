@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -283,3 +283,81 @@ def test_the_daemon_appends_runs_the_chain_lacks(proven: Appliance):
     result = verify(proven)
     assert result["ok"] and result["records"] == 3
     assert [json.loads(line)["run"] for line in lines(proven)] == [1, 2, 3]
+
+
+# Loaded into the bdr process through PYTHONPATH: the write of a chain line puts half of the line
+# on disk, then the process is killed with SIGKILL, as a crash in the middle of an append.
+KILL_MID_APPEND = """
+import os, signal
+
+_write = os.write
+
+
+def write(fd, data):
+    if os.readlink(f"/proc/self/fd/{fd}").endswith("chain.jsonl"):
+        _write(fd, bytes(data)[: len(data) // 2])
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _write(fd, data)
+
+
+os.write = write
+"""
+
+
+def test_kill_9_in_the_middle_of_an_append_is_repaired_at_the_next_start(
+    proven: Appliance, tmp_path: Path
+):
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(KILL_MID_APPEND)
+    proven.env["PYTHONPATH"] = str(hook)
+    killed = proven.bdr("backup", expect=-9)
+    del proven.env["PYTHONPATH"]
+    assert killed.returncode == -9
+    backup = proven.runs()[-1]
+    assert (backup["id"], backup["kind"], backup["status"]) == (4, "backup", "ok")
+    assert not lines(proven)[-1].endswith(b"\n")  # half a line on disk
+    assert not verify(proven, expect=1)["ok"]
+    proven.plans["office"]["schedule"] = f"0 {(datetime.now().hour + 12) % 24} * * *"
+    proven.write()
+    daemon = RunningDaemon(proven)
+    try:
+        wait_for("the catch-up", lambda: "1 finished run(s) were missing" in daemon.text())
+    finally:
+        assert daemon.stop() == 0
+    result = verify(proven)
+    assert result["ok"] and result["records"] == 4
+    record = json.loads(lines(proven)[-1])
+    assert record["run"] == 4 and "torn last line" in record["repaired"]
+
+
+def test_a_bundle_cut_short_with_an_older_head_is_found_by_the_reports_last_record(
+    appliance: Appliance, office, tmp_path: Path
+):
+    appliance.local_repository()
+    appliance.add_plan("office", [office])
+    appliance.bdr("init")
+    for _ in range(2):
+        appliance.bdr("backup", prefix=["faketime", "-f", "-40d"])
+    month = (datetime.now().astimezone() - timedelta(days=40)).strftime("%Y-%m")
+    (report,) = appliance.bdr_json("report", "--month", month, "--format", "json")
+    (path,) = report["details"]["files"]
+    pinned = json.loads(Path(path).read_text())["evidence"]["period_last_sha256"]
+    bundle = Path(
+        appliance.bdr_json("evidence", "export", "--month", month, "--out", str(tmp_path))["bundle"]
+    )
+    good = verify_sh(bundle, "-", pinned)
+    assert good.returncode == 0 and "the last record is the one the report names" in good.stdout
+    # Cut the last record off and put the older record's signed head back: consistent in itself.
+    chain = (bundle / "chain.jsonl").read_bytes().splitlines(keepends=True)
+    (bundle / "chain.jsonl").write_bytes(b"".join(chain[:-1]))
+    older = evidence(appliance) / "checkpoints" / f"{len(chain) - 1:08d}.head"
+    shutil.copy(older, bundle / "head")
+    shutil.copy(f"{older}.sig", bundle / "head.sig")
+    assert verify_sh(bundle).returncode == 0  # what the bundle alone cannot tell
+    cut = verify_sh(bundle, "-", pinned)
+    assert cut.returncode == 1 and cut.stdout.startswith("BROKEN: the last record has SHA-256")
+    result = appliance.bdr(
+        "--json", "evidence", "verify", str(bundle), "--expect-last", pinned, expect=1
+    )
+    assert "records were cut off" in json.loads(result.stdout)["problems"][0]
