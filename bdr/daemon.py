@@ -29,6 +29,8 @@ from bdr.config.model import Config
 from bdr.errors import BdrError, ConfigError, Interrupted
 from bdr.evidence import journal
 from bdr.metrics.exporter import Exporter, publish_after_run
+from bdr.notify.engine import Notifier as Problems
+from bdr.notify.worker import Worker
 from bdr.restic import argv as build
 from bdr.restic import runner
 from bdr.restic.environment import build_env
@@ -78,6 +80,7 @@ class Daemon:
     _reload: threading.Event = field(default_factory=threading.Event)
     _active: set[str] = field(default_factory=set)
     _active_lock: threading.Lock = field(default_factory=threading.Lock)
+    notify_worker: Worker | None = None
 
     def context(self) -> Context:
         """A context of its own for each run: SQLite connections stay in their thread."""
@@ -102,6 +105,8 @@ class Daemon:
                 _execute(ctx, spec)
             finally:
                 publish_after_run(self.config)
+                if self.notify_worker is not None:
+                    self.notify_worker.poke()
         except BaseException as error:
             # A job must never take the scheduler thread down; the run itself is recorded.
             log.error(
@@ -177,6 +182,8 @@ class Daemon:
             daemon=True,
         )
         catching_up.start()
+        self.notify_worker = Worker(lambda: self.config, self.clock)
+        self.notify_worker.start()
         last_beat = last_ping = last_verify = -EVIDENCE_VERIFY_SECONDS
         while not self._stop.is_set():
             now = time.monotonic()
@@ -196,6 +203,7 @@ class Daemon:
                 self.reload(db)
             self._stop.wait(0.5)
         code = self.shutdown(db)
+        self.notify_worker.stop()  # after the runs: their messages are queued, maybe sent
         if exporter is not None:
             exporter.stop()
         return code
@@ -298,9 +306,14 @@ def startup_recovery(config: Config, db: History, restic: Restic) -> None:
     """Runs left running become interrupted; stale restic locks and dead scratch areas go."""
     recovered = runs.recover_dead_runs(db)
     if recovered:
-        log.warning(
-            "runs left running by a dead process marked interrupted: %s",
-            ", ".join(map(str, recovered)),
+        listed = ", ".join(map(str, recovered))
+        log.warning("runs left running by a dead process marked interrupted: %s", listed)
+        Problems(config, db).info(
+            "appliance",
+            "the daemon restarted after a crash",
+            f"The bdr daemon started again after its process died (a crash, a power cut or a "
+            f"kill). Runs it had left running were marked interrupted: {listed}. Their jobs "
+            "run again on their schedules; bdr status shows them.",
         )
     running = {run.id for run in runs.list_runs(db, limit=1000) if run.status == runs.RUNNING}
     scratch.remove_dead(config.appliance.scratch_dir, running)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from bdr.config.model import Config, Repository
 from bdr.errors import BdrError, ExitCode, Interrupted, UsageError
 from bdr.evidence import journal
+from bdr.notify import engine as notify
 from bdr.restic.environment import ResticEnv, build_env
 from bdr.restic.lock import repository_locks
 from bdr.restic.runner import Restic
@@ -167,3 +168,4 @@ def recorded_run(
         )
         # After the history: a run in the chain is always a run in the history.
         journal.record_run(ctx.config, ctx.db, record.id)
+        notify.after_run(ctx.config, ctx.db, record.id, ctx.now)

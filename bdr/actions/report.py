@@ -7,6 +7,7 @@ client or auditor checks a report the same way as the evidence chain.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,8 @@ from bdr.errors import BdrError, UsageError
 from bdr.localtime import zone
 from bdr.report.period import Period, last_full_month, period
 from bdr.store.outcomes import ReportOutcome
+
+log = logging.getLogger(__name__)
 
 FORMATS = ("html", "pdf", "json")
 
@@ -63,13 +66,37 @@ def make_report(ctx: Context, request: Request) -> RunSummary:
         record.message = f"report of {chosen.month} written: " + ", ".join(
             str(path) for path in files.paths
         )
+        _mail(ctx, chosen, files)
     return RunSummary.of(record)
+
+
+def _mail(ctx: Context, chosen: Period, files: _Written) -> None:
+    """Queue the report's mail to `[reports] mail_to` (PDF and HTML attached), if set."""
+    from bdr.notify.engine import Notifier
+
+    attached = [str(path) for path in files.paths if path.suffix in (".pdf", ".html")]
+    if not attached:
+        return
+    client = ctx.config.appliance.client
+    subject = f"Restore-test report {chosen.month}, {client}: {files.verdict}"
+    body = (
+        f"The restore-test report of {chosen.month} for {client}"
+        + (" (partial period)" if chosen.partial else "")
+        + f" is attached (report {files.report_id}).\n\n{files.verdict}\n\n"
+        "Each file has a detached signature (.sig) by the appliance's evidence key, kept on the "
+        "appliance next to the report.\n"
+    )
+    try:
+        Notifier(ctx.config, ctx.db, now=ctx.now).mail_report(subject[:250], body, attached)
+    except Exception as error:  # the report is written; its mail is not worth failing it
+        log.error("report of %s: its mail was not queued: %s", chosen.month, error)
 
 
 @dataclass(frozen=True)
 class _Written:
     report_id: str
     paths: tuple[Path, ...]
+    verdict: str  # the summary in one line
 
 
 def _write(
@@ -124,4 +151,8 @@ def _write(
         raise BdrError(
             f"report of {chosen.month} not written to {where}: {os.strerror(error.errno or 0)}"
         ) from None
-    return _Written(model.cover.report_id, tuple(paths))
+    verdict = "; ".join(
+        f"plan {plan.plan}: {plan.headline}" if len(model.summary.plans) > 1 else plan.headline
+        for plan in model.summary.plans
+    )
+    return _Written(model.cover.report_id, tuple(paths), verdict or "no plan is configured")

@@ -23,6 +23,15 @@ def check(app: App) -> None:
 
     cfg = app.config
     found = warnings(cfg)
+    if cfg.notify is not None:
+        from bdr.notify.urls import rejected
+
+        urls_file = cfg.notify.urls_file
+        bad = [f"notify.urls_file: {urls_file} {p}" for p in rejected(urls_file.read_text())]
+        if bad:
+            from bdr.errors import ConfigError
+
+            raise ConfigError(bad, source=str(app.config_path))
     if app.json_output:
         app.print_json({"config": str(app.config_path), "valid": True, "warnings": found})
         return

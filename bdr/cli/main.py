@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "metrics": ("bdr.cli.metrics_cmd", "metrics", "Print the Prometheus metrics once."),
     "evidence": ("bdr.cli.evidence_cmd", "evidence", "The signed chain of every run: key, verify."),
     "report": ("bdr.cli.report_cmd", "report", "Write the monthly restore-test report; list them."),
+    "notify": ("bdr.cli.notify_cmd", "notify", "Notifications: open problems, outbox, a test."),
 }
 
 

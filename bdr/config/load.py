@@ -59,6 +59,7 @@ def validate(raw: dict[str, Any], *, source: str) -> Config:
         from bdr.config.ownership import ownership_problems
 
         problems.extend(ownership_problems(config))
+        problems.extend(_mail_problems(config))
     if problems or config is None:
         raise ConfigError(sorted(dict.fromkeys(problems)), source=source)
     return config
@@ -137,6 +138,7 @@ _ABSOLUTE_PATHS = (
     ("repositories", "*", ("password_file", "env_file")),
     ("remote", "*", ("key_file", "known_hosts")),
     ("metrics", None, ("tls_cert_file", "tls_key_file", "basic_auth_password_file", "textfile")),
+    ("notify", None, ("urls_file",)),
 )
 _SECRET_FILES = {
     "password_file",
@@ -144,6 +146,7 @@ _SECRET_FILES = {
     "key_file",
     "tls_key_file",
     "basic_auth_password_file",
+    "urls_file",
 }
 # Files that must exist (secrets are checked for their mode as well).
 _EXISTING_FILES = {*_SECRET_FILES, "known_hosts", "tls_cert_file"}
@@ -197,6 +200,36 @@ def _check_file(where: str, path: Path, *, secret: bool) -> Iterator[str]:
             return
         for key in refused_variables(variables):
             yield f"{where}: {refusal(path, key)}"
+    if where.endswith(".urls_file"):
+        from bdr.notify.urls import url_problems
+
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, ValueError) as error:
+            yield f"{where}: {path}: {error}"
+            return
+        for problem in url_problems(text):
+            yield f"{where}: {path} {problem}"
+
+
+def _mail_problems(config: Config) -> Iterator[str]:
+    """The report's mail goes through a mailto URL of urls_file: there must be one."""
+    if not config.reports or not config.reports.mail_to:
+        return
+    if config.notify is None:
+        yield "reports.mail_to: needs [notify] urls_file with a mailto:// or mailtos:// URL"
+        return
+    from bdr.notify.urls import MAIL_SCHEMES, read_urls, scheme
+
+    try:
+        urls = read_urls(config.notify.urls_file)
+    except (OSError, ValueError):
+        return  # said by the file check
+    if not any(scheme(url) in MAIL_SCHEMES for url in urls):
+        yield (
+            f"reports.mail_to: {config.notify.urls_file} has no mailto:// or mailtos:// URL "
+            "to send the report through"
+        )
 
 
 def warnings(config: Config) -> list[str]:

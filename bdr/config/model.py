@@ -30,6 +30,8 @@ def _to_seconds(value: Any) -> Any:
 
 
 def _seconds_to_text(seconds: int) -> str:
+    if seconds == 0:
+        return "0"
     for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
         if seconds % size == 0:
             return f"{seconds // size}{unit}"
@@ -48,6 +50,20 @@ Duration = Annotated[
     Field(gt=0),
     PlainSerializer(_seconds_to_text, return_type=str),
     WithJsonSchema({"type": "string", "pattern": r"^(\d+[smhdw])+$", "examples": ["90s", "4h"]}),
+]
+
+
+def _to_seconds_or_never(value: Any) -> Any:
+    return 0 if value in ("0", 0) else _to_seconds(value)
+
+
+# A duration where "0" means never (a reminder interval).
+DurationOrNever = Annotated[
+    int,
+    BeforeValidator(_to_seconds_or_never),
+    Field(ge=0),
+    PlainSerializer(_seconds_to_text, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^(0|(\d+[smhdw])+)$", "examples": ["24h", "0"]}),
 ]
 Cron = Annotated[
     str,
@@ -231,8 +247,59 @@ class Metrics(_Section):
         return self
 
 
+_MAIL = r"^[^@\s<>,;]+@[^@\s<>,;]+$"
+
+
+class Notify(_Section):
+    urls_file: Path = Field(description="Apprise URLs, one a line (mode 0600: they hold secrets)")
+    remind: DurationOrNever = Field(
+        default=86400, description="re-notify an open problem at most this often; 0: never"
+    )
+    min_severity: Literal["info", "warning", "failure"] = "info"
+    grafana_url: str | None = Field(
+        default=None,
+        description="a link put into messages; {appliance}, {client}, {site}, {plan}, {tier} "
+        "are filled in",
+        examples=["https://grafana.example.com/d/bdr-appliance?var-appliance={appliance}"],
+    )
+    verified_max_age: Duration | None = Field(
+        default=8 * 86400,
+        description="a problem opens when no snapshot younger than this passed a drill",
+    )
+    min_free: str = Field(
+        default="5%",
+        description="a problem opens when the scratch or a local repository's disk has less "
+        "free space: a size ('20GiB') or a share ('5%')",
+    )
+
+    @field_validator("grafana_url")
+    @classmethod
+    def _known_fields(cls, url: str | None) -> str | None:
+        if url is not None:
+            try:
+                url.format(appliance="", client="", site="", plan="", tier="")
+            except (KeyError, IndexError, ValueError) as error:
+                raise ValueError(
+                    f"{url!r}: unknown field {error}; use {{appliance}}, {{client}}, {{site}}, "
+                    "{plan}, {tier}"
+                ) from None
+        return url
+
+    @field_validator("min_free")
+    @classmethod
+    def _size_or_share(cls, text: str) -> str:
+        if text.strip().endswith("%"):
+            units.parse_fraction(text)
+        else:
+            units.parse_size(text)
+        return text
+
+
 class Reports(_Section):
     schedule: Cron = "0 6 1 * *"
+    mail_to: list[Annotated[str, Field(pattern=_MAIL)]] = Field(
+        default=[], description="mail the report to these addresses (needs a mailto URL)"
+    )
     msp: str = ""
     contact: str = ""
     logo: Path | None = Field(default=None, description="an SVG or PNG file, shown on the cover")
@@ -260,6 +327,7 @@ class Config(_Section):
     checks: dict[Name, Check] = {}
     metrics: Metrics = Metrics()
     reports: Reports | None = None
+    notify: Notify | None = None
 
     def plans_named(self, names: list[str] | tuple[str, ...]) -> dict[str, Plan]:
         """Return the named plans (all when none are named); raise KeyError for an unknown name."""

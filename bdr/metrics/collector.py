@@ -15,7 +15,7 @@ from prometheus_client.registry import Collector
 from bdr import __version__
 from bdr.config.model import Config
 from bdr.evidence import chain
-from bdr.store import checks, drills, runs, tiers
+from bdr.store import checks, drills, outbox, problems, runs, tiers
 from bdr.store.database import History, reader
 
 _STATUS = {runs.OK: 2, runs.WARNING: 1}
@@ -68,6 +68,7 @@ def _collect(config: Config, db: History) -> Iterator[Metric]:
     yield from _checks(config, db)
     yield from _evidence(config, daemon)
     yield _report(db)
+    yield from _notify(db)
     totals = CounterMetricFamily(
         "bdr_runs", "Runs in the history, by kind and status.", labels=["kind", "status"]
     )
@@ -210,6 +211,24 @@ def _checks(config: Config, db: History) -> Iterator[Metric]:
             if good.outcome.repository_size_bytes is not None:
                 size.add_metric([repository], float(good.outcome.repository_size_bytes))
     yield from (success, status, coverage, size)
+
+
+def _notify(db: History) -> Iterator[Metric]:
+    open_problems = _gauge("bdr_problems_open", "Open problems, by severity.", ["severity"])
+    for severity, count in problems.open_counts(db).items():
+        open_problems.add_metric([severity], count)
+    yield open_problems
+    sent = CounterMetricFamily(
+        "bdr_notifications_sent",
+        "Delivery attempts of notifications: sent, failed (retried later), given up.",
+        labels=["result"],
+    )
+    for result, count in outbox.sent_counts(db).items():
+        sent.add_metric([result], count)
+    yield sent
+    pending = _gauge("bdr_notify_outbox_pending", "Notifications not delivered yet.", [])
+    pending.add_metric([], outbox.pending_count(db))
+    yield pending
 
 
 def _report(db: History) -> Metric:

@@ -29,4 +29,7 @@ METRIC_NAMES = (
     "bdr_evidence_last_checkpoint_timestamp_seconds",
     "bdr_evidence_chain_ok",
     "bdr_report_last_success_timestamp_seconds",
+    "bdr_problems_open",
+    "bdr_notifications_sent_total",
+    "bdr_notify_outbox_pending",
 )

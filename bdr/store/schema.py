@@ -76,6 +76,43 @@ MIGRATIONS: list[str] = [
         WHERE kind = 'drill';
     CREATE INDEX runs_by_snapshot_time ON runs (kind, plan, repository, snapshot_time);
     """,
+    # 6: problems (opened, reminded, resolved) and the outbox of their messages, per target.
+    """
+    CREATE TABLE problems (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        title TEXT NOT NULL,
+        opened_at REAL NOT NULL,
+        opened_by INTEGER,
+        last_run INTEGER,
+        last_reason TEXT NOT NULL,
+        occurrences INTEGER NOT NULL DEFAULT 1,
+        notified_at REAL,
+        resolved_at REAL,
+        resolved_by INTEGER
+    );
+    CREATE UNIQUE INDEX problems_one_open ON problems (key) WHERE resolved_at IS NULL;
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        problem_id INTEGER,
+        event TEXT NOT NULL,
+        target TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        body TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        attachments TEXT NOT NULL DEFAULT '[]',
+        created_at REAL NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        delivered_at REAL,
+        gave_up_at REAL,
+        last_error TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox (delivered_at, gave_up_at, next_attempt_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,399 @@
+"""Problems, not events: what opens, reminds and resolves a problem, and the messages it makes.
+
+A problem has a stable key (`<appliance>:<kind>:<scope>`) and at most one open row. It opens on
+a failed, partial or interrupted run of a job, or on a condition the daemon evaluates every
+minute (an RPO breach, a verified-RPO breach, low disk space, a broken evidence chain); it is
+reminded at most every `remind`; the next good run of the same job (or the condition clearing)
+resolves it. Each message goes into the outbox, one row per target; delivery is elsewhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import tzinfo
+from pathlib import Path
+
+from bdr.config.model import Config
+from bdr.config.ownership import local_path
+from bdr.config.units import format_duration, parse_fraction, parse_size
+from bdr.localtime import zone as local_zone
+from bdr.notify import messages
+from bdr.notify.urls import MAIL_SCHEMES, read_urls, scheme, target_id
+from bdr.store import outbox, problems, runs
+from bdr.store.database import History
+from bdr.store.problems import FAILURE, INFO, SEVERITIES, WARNING, Problem
+
+log = logging.getLogger(__name__)
+
+# Kinds of run whose failures are problems (a restore or the demo is a person's own business).
+TRACKED = ("backup", "copy", "retention", "drill", "check", "report")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a run or a condition says of a problem key now: bad (with why), or good."""
+
+    key: str
+    kind: str
+    scope: str
+    bad: bool
+    severity: str = WARNING
+    title: str = ""
+    reason: str = ""
+    run: runs.Run | None = None
+
+
+class Notifier:
+    def __init__(
+        self,
+        config: Config,
+        db: History,
+        *,
+        now: Callable[[], float] = time.time,
+        zone: tzinfo | None = None,
+    ) -> None:
+        self.config = config
+        self.db = db
+        self.now = now
+        self.zone = zone or local_zone()
+        settings = config.notify
+        self.appliance = messages.Appliance(
+            id=config.appliance.id,
+            client=config.appliance.client,
+            site=config.appliance.site,
+            grafana_url=settings.grafana_url if settings else None,
+        )
+
+    # -- targets ---------------------------------------------------------------------------------
+
+    def urls(self) -> list[str]:
+        if self.config.notify is None:
+            return []
+        try:
+            return read_urls(self.config.notify.urls_file)
+        except (OSError, ValueError) as error:
+            log.error("notify.urls_file %s: %s", self.config.notify.urls_file, error)
+            return []
+
+    def _targets(self, severity: str) -> list[str]:
+        settings = self.config.notify
+        if settings is None:
+            return []
+        if SEVERITIES.index(severity) < SEVERITIES.index(settings.min_severity):
+            return []
+        return [target_id(url) for url in self.urls()]
+
+    # -- runs ------------------------------------------------------------------------------------
+
+    def after_run(self, run_id: int) -> None:
+        """Open, update or resolve the problem of the job that `run_id` belongs to."""
+        run = runs.get_run(self.db, run_id)
+        if run is None or run.kind not in TRACKED or run.status == runs.RUNNING:
+            return
+        self.observe(self._finding_of(run))
+
+    def _finding_of(self, run: runs.Run) -> Finding:
+        app = self.config.appliance.id
+        kind = run.kind
+        if kind == "backup":
+            key, scope = f"{app}:backup:{run.plan}", f"{run.plan}/{run.repository}"
+        elif kind in ("copy", "retention"):
+            key = f"{app}:{kind}:{run.plan}/{run.repository}"
+            scope = f"{run.plan}/{run.repository}"
+        elif kind == "drill":
+            key, scope = f"{app}:drill:{run.subject}", f"{run.plan}/{run.repository}"
+        elif kind == "check":
+            key, scope = f"{app}:check:{run.repository}", f"{run.repository}"
+        else:
+            key, scope = f"{app}:report:monthly", "report"
+        if run.status == runs.OK:
+            return Finding(key, kind, scope, bad=False, run=run)
+        severity = FAILURE if run.status == runs.FAILED and kind != "report" else WARNING
+        reason = run.error or run.status
+        return Finding(
+            key, kind, scope, bad=True, severity=severity, title=reason, reason=reason, run=run
+        )
+
+    def observe(self, finding: Finding) -> None:
+        """Apply what a run or condition found to the problem of its key."""
+        now = self.now()
+        current = problems.open_for(self.db, finding.key)
+        run_id = finding.run.id if finding.run else None
+        if finding.bad and current is None:
+            problem = problems.open_problem(
+                self.db,
+                key=finding.key,
+                kind=finding.kind,
+                scope=finding.scope,
+                severity=finding.severity,
+                title=messages.one_line(finding.title),
+                reason=finding.reason,
+                run=run_id,
+                now=now,
+            )
+            log.warning("problem %s opened: %s", problem.key, problem.title)
+            if self._send("opened", problem, finding):
+                problems.notified(self.db, problem, now)
+        elif finding.bad and current is not None:
+            problems.seen_again(self.db, current, reason=finding.reason, run=run_id)
+        elif not finding.bad and current is not None:
+            problems.resolve(self.db, current, run=run_id, now=now)
+            resolved = problems.get(self.db, current.id)
+            assert resolved is not None
+            log.info(
+                "problem %s resolved after %s",
+                resolved.key,
+                format_duration(now - resolved.opened_at),
+            )
+            if current.notified_at is not None:
+                self._send("resolved", resolved, finding)
+
+    def _send(self, event: str, problem: Problem, finding: Finding | None) -> bool:
+        targets = self._targets(problem.severity)
+        if not targets:
+            return False
+        composed = messages.compose(
+            event, problem, self.appliance, self._context(problem, finding), now=self.now(),
+            zone=self.zone,
+        )  # fmt: skip
+        outbox.enqueue(
+            self.db,
+            problem_id=problem.id,
+            event=event,
+            targets=targets,
+            subject=composed.subject,
+            body=composed.body,
+            fields=composed.fields,
+            now=self.now(),
+        )
+        return True
+
+    def _context(self, problem: Problem, finding: Finding | None) -> messages.Context:
+        run = finding.run if finding else None
+        if run is None and problem.last_run is not None:
+            run = runs.get_run(self.db, problem.last_run)
+        plan, _, tier = problem.scope.partition("/")
+        job, command = _job_and_command(self.config, problem)
+        next_runs = {job.job_id: job.next_run for job in runs.scheduled_jobs(self.db)}
+        return messages.Context(
+            run_id=run.id if run else None,
+            run_started_at=run.started_at if run else None,
+            error=run.error if run and run.error else problem.last_reason,
+            next_run=next_runs.get(job) if job else None,
+            next_job=job,
+            command=command,
+            plan=plan if tier else None,
+            tier=tier or (problem.scope if problem.kind == "check" else None),
+        )
+
+    # -- conditions, every minute in the daemon ---------------------------------------------------
+
+    def evaluate(self) -> None:
+        """Evaluate the conditions that open problems without a run, and send reminders."""
+        for finding in self._conditions():
+            self.observe(finding)
+        self.remind()
+
+    def _conditions(self) -> list[Finding]:
+        app = self.config.appliance.id
+        now = self.now()
+        found: list[Finding] = []
+        in_service = now - _service_start(self.db, now)
+        settings = self.config.notify
+        drilled = {(d.plan, d.repository) for d in self.config.drills.values()}
+        for name, plan in self.config.plans.items():
+            for repository in (plan.repository, *plan.copy_to):
+                scope = f"{name}/{repository}"
+                latest = runs.latest_snapshot(self.db, name, repository)
+                age = now - latest.snapshot_time if latest else in_service
+                found.append(
+                    Finding(
+                        f"{app}:rpo:{scope}",
+                        "rpo",
+                        scope,
+                        bad=age > plan.rpo,
+                        severity=FAILURE,
+                        title=f"newest snapshot older than the RPO of {format_duration(plan.rpo)}",
+                        reason=(
+                            f"the newest snapshot of plan {name} in {repository} "
+                            f"({latest.snapshot_id}) is {format_duration(age)} old"
+                            if latest
+                            else f"plan {name} has no snapshot in {repository}"
+                        ),
+                    )
+                )
+                limit = settings.verified_max_age if settings else None
+                if limit and (name, repository) in drilled:
+                    verified = runs.verified_snapshot(self.db, name, repository)
+                    verified_age = now - verified.snapshot_time if verified else in_service
+                    found.append(
+                        Finding(
+                            f"{app}:verified-rpo:{scope}",
+                            "verified-rpo",
+                            scope,
+                            bad=verified_age > limit,
+                            severity=WARNING,
+                            title=(
+                                "no snapshot younger than "
+                                f"{format_duration(limit)} passed a restore drill"
+                            ),
+                            reason=(
+                                f"the newest snapshot that passed a drill is "
+                                f"{format_duration(verified_age)} old"
+                                if verified
+                                else "no snapshot of this tier has passed a drill yet"
+                            ),
+                        )
+                    )
+        found += self._disks()
+        chain_ok = runs.daemon_values(self.db).get("evidence_chain_ok")
+        if chain_ok is not None:
+            found.append(
+                Finding(
+                    f"{app}:evidence:chain",
+                    "evidence",
+                    "evidence",
+                    bad=chain_ok == "0",
+                    severity=FAILURE,
+                    title="the evidence chain failed its verification",
+                    reason="bdr evidence verify names the first broken record",
+                )
+            )
+        return found
+
+    def _disks(self) -> list[Finding]:
+        app = self.config.appliance.id
+        threshold = self.config.notify.min_free if self.config.notify else "5%"
+        places = [("scratch", self.config.appliance.scratch_dir)]
+        for name, repository in self.config.repositories.items():
+            local = local_path(repository.url)
+            if local is not None:
+                places.append((name, Path(local)))
+        found = []
+        for name, path in places:
+            usage = _usage(path)
+            if usage is None:
+                continue
+            total, free = usage
+            if threshold.strip().endswith("%"):
+                low = free < total * parse_fraction(threshold)
+            else:
+                low = free < parse_size(threshold)
+            found.append(
+                Finding(
+                    f"{app}:disk:{name}",
+                    "disk",
+                    name,
+                    bad=low,
+                    severity=WARNING,
+                    title=f"little free space for {name} ({path})",
+                    reason=f"{free / 2**30:.1f} GiB free of {total / 2**30:.1f} GiB "
+                    f"(threshold {threshold})",
+                )
+            )
+        return found
+
+    def remind(self) -> None:
+        settings = self.config.notify
+        if settings is None or settings.remind == 0:
+            return
+        now = self.now()
+        for problem in problems.all_open(self.db):
+            due = problem.notified_at is not None and now - problem.notified_at >= settings.remind
+            if due and self._send("reminder", problem, None):
+                problems.notified(self.db, problem, now)
+
+    # -- information and the report --------------------------------------------------------------
+
+    def info(self, scope: str, title: str, text: str) -> None:
+        targets = self._targets(INFO)
+        if not targets:
+            return
+        composed = messages.compose_info(
+            self.appliance, scope, title, text, now=self.now(), zone=self.zone
+        )
+        outbox.enqueue(
+            self.db,
+            problem_id=None,
+            event="info",
+            targets=targets,
+            subject=composed.subject,
+            body=composed.body,
+            fields=composed.fields,
+            now=self.now(),
+        )
+
+    def mail_report(self, subject: str, body: str, files: list[str]) -> None:
+        """Queue the report's mail to `[reports] mail_to`, through the mailto URLs."""
+        reports = self.config.reports
+        if reports is None or not reports.mail_to:
+            return
+        mail = [url for url in self.urls() if scheme(url) in MAIL_SCHEMES]
+        if not mail:
+            log.error("reports.mail_to: no mailto:// URL in notify.urls_file to send through")
+            return
+        outbox.enqueue(
+            self.db,
+            problem_id=None,
+            event="report",
+            targets=[target_id(mail[0])],
+            subject=subject,
+            body=body,
+            fields={"event": "report", "to": list(reports.mail_to)},
+            attachments=tuple(files),
+            now=self.now(),
+        )
+
+
+def _job_and_command(config: Config, problem: Problem) -> tuple[str | None, str]:
+    """The scheduled job that runs again for `problem`, and the command that shows more."""
+    plan = problem.scope.split("/", 1)[0]
+    if problem.kind in ("backup", "copy", "retention", "rpo"):
+        return f"backup:{plan}", "bdr status"
+    if problem.kind == "drill":
+        name = problem.key.rsplit(":", 1)[1]
+        return f"drill:{name}", f"bdr drill history {name}"
+    if problem.kind == "verified-rpo":
+        return None, "bdr drill list"
+    if problem.kind == "check":
+        names = [n for n, c in config.checks.items() if c.repository == problem.scope]
+        return (f"check:{names[0]}" if names else None), f"bdr check {problem.scope}"
+    if problem.kind == "report":
+        return "report:monthly", "bdr report list"
+    if problem.kind == "evidence":
+        return None, "bdr evidence verify"
+    return None, "bdr notify status"
+
+
+def _service_start(db: History, now: float) -> float:
+    """When bdr began to run here: its first run, or the daemon's start."""
+    row = db.execute("SELECT MIN(started_at) FROM runs").fetchone()
+    values = runs.daemon_values(db)
+    candidates = [row[0]] if row and row[0] is not None else []
+    if "started_at" in values:
+        candidates.append(float(values["started_at"]))
+    return min(candidates, default=now)
+
+
+def _usage(path: Path) -> tuple[int, int] | None:
+    """(total, free) bytes of the file system holding `path` (or its nearest parent)."""
+    for candidate in (path, *path.parents):
+        try:
+            usage = shutil.disk_usage(candidate)
+        except OSError:
+            continue
+        return usage.total, usage.free
+    return None
+
+
+def after_run(config: Config, db: History, run_id: int, now: Callable[[], float]) -> None:
+    """After every run: its problem opened, noted or resolved. Never raises: a notification
+    must not fail a backup."""
+    try:
+        Notifier(config, db, now=now).after_run(run_id)
+    except Exception as error:
+        log.error("run=%d: problems and notifications not updated: %s", run_id, error)
