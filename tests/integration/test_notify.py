@@ -232,3 +232,39 @@ def test_notify_test_says_how_each_url_went(
     webhook.statuses = [500]
     result = appliance.bdr("notify", "test", expect=1)
     assert "FAILED" in result.stdout and "delivered" in result.stdout
+
+
+# Loaded into `bdr backup` through PYTHONPATH: the process dies (SIGKILL) as restic starts,
+# leaving its run `running`, as a crash or a power cut does.
+DIE_AT_RESTIC_BACKUP = """
+import os, signal, subprocess
+
+_init = subprocess.Popen.__init__
+
+
+def init(self, args, *rest, **kwargs):
+    if "backup" in list(args):
+        os.kill(os.getpid(), signal.SIGKILL)
+    _init(self, args, *rest, **kwargs)
+
+
+subprocess.Popen.__init__ = init
+"""
+
+
+def test_the_daemons_start_after_a_crash_is_an_info_message(
+    appliance: Appliance, office: Path, smtp: SmtpServer, tmp_path: Path
+):
+    notifying(appliance, office, smtp.url())
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(DIE_AT_RESTIC_BACKUP)
+    appliance.env["PYTHONPATH"] = str(hook)
+    appliance.bdr("backup", expect=-9)
+    del appliance.env["PYTHONPATH"]
+    (left,) = [row for row in appliance.runs() if row["status"] == "running"]
+    deliver(appliance, lambda: len(smtp.messages) >= 1, "the info mail")
+    match = SUBJECT.match(str(smtp.messages[0]["Subject"]))
+    assert match and (match["level"], match["scope"]) == ("INFO", "appliance")
+    assert match["reason"] == "the daemon restarted after a crash"
+    assert f"marked interrupted: {left['id']}" in smtp.messages[0].get_content()
