@@ -130,10 +130,17 @@ class Daemon:
         return moment.timestamp() if moment else None
 
     def serve(self) -> int:
+        # First: from here on a SIGTERM sets _stop, and the start-up ends cleanly where it is.
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGHUP, self._on_signal)
         # Runs that start from here on record their own evidence; older ones may need catching up.
         began = time.time()
         db = connect(self.config.appliance.state_dir)
         startup_recovery(self.config, db, self.restic)
+        if self._stop.is_set():
+            log.info("daemon stopped during its start-up")
+            return 0
         timezone = local_timezone()
         self.scheduler = Scheduler(
             self.run_job,
@@ -151,9 +158,6 @@ class Daemon:
                 "job %s missed a run while the daemon was down: running it once now", spec.job_id
             )
             self.scheduler.run_soon(spec)
-        signal.signal(signal.SIGTERM, self._on_signal)
-        signal.signal(signal.SIGINT, self._on_signal)
-        signal.signal(signal.SIGHUP, self._on_signal)
         runs.set_daemon_value(db, "pid", str(os.getpid()))
         runs.set_daemon_value(db, "started_at", str(time.time()))
         runs.set_daemon_value(db, "version", __version__)
@@ -315,8 +319,7 @@ def startup_recovery(config: Config, db: History, restic: Restic) -> None:
             f"kill). Runs it had left running were marked interrupted: {listed}. Their jobs "
             "run again on their schedules; bdr status shows them.",
         )
-    running = {run.id for run in runs.list_runs(db, limit=1000) if run.status == runs.RUNNING}
-    scratch.remove_dead(config.appliance.scratch_dir, running)
+    scratch.clean_up_dead(config, db)
     journal.prepare(config, db)
     for name, repository in config.repositories.items():
         try:
@@ -342,6 +345,27 @@ def main(config_path: Path, *, clock: Clock = REAL) -> int:
     )
     # bdr logs each run itself, with its run id; APScheduler's own lines would repeat them.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # A stop asked for while the daemon starts is a clean stop (exit 0), not a failed unit:
+    # until the daemon's own handlers are in place, SIGTERM ends the start-up here.
+    signal.signal(signal.SIGTERM, _stop_starting)
+    signal.signal(signal.SIGINT, _stop_starting)
+    log.info("daemon starting, config %s", config_path)
+    try:
+        return _start(config_path, clock)
+    except _StoppedStarting:
+        log.info("daemon stopped during its start-up")
+        return 0
+
+
+class _StoppedStarting(BaseException):
+    """SIGTERM or SIGINT before the daemon's handlers were installed."""
+
+
+def _stop_starting(signum: int, frame: FrameType | None) -> None:
+    raise _StoppedStarting
+
+
+def _start(config_path: Path, clock: Clock) -> int:
     config = load_config(config_path)
     restic = Restic.detect(
         os.environ.get("BDR_RESTIC", "restic"), cache_dir=config.appliance.state_dir / "cache"

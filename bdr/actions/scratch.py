@@ -12,8 +12,10 @@ import logging
 from collections.abc import Collection
 from pathlib import Path
 
+from bdr.config.model import Config
 from bdr.errors import BdrError
 from bdr.fsutil import remove_tree
+from bdr.store.database import History
 
 log = logging.getLogger(__name__)
 
@@ -71,4 +73,32 @@ def remove_dead(scratch_dir: Path, running: Collection[int]) -> list[Path]:
             removed.append(area)
         with contextlib.suppress(OSError):
             drill_dir.rmdir()
+    return removed
+
+
+CHECK_CACHE_PREFIX = "restic-check-cache-"
+
+
+def remove_check_caches(cache_dir: Path) -> list[Path]:
+    """Remove the temporary caches `restic check` makes in bdr's cache directory and removes
+    itself when it ends: one that is left was a check that died. Call with no check running."""
+    removed: list[Path] = []
+    if not cache_dir.is_dir():
+        return removed
+    for entry in sorted(cache_dir.iterdir()):
+        if entry.name.startswith(CHECK_CACHE_PREFIX) and entry.is_dir() and not entry.is_symlink():
+            log.warning("removing %s left by a restic check that died", entry)
+            remove_tree(entry)
+            removed.append(entry)
+    return removed
+
+
+def clean_up_dead(config: Config, db: History) -> list[Path]:
+    """Remove what runs of dead processes left: their marked scratch areas and check caches."""
+    from bdr.store import runs
+
+    running = [run for run in runs.list_runs(db, limit=1000) if run.status == runs.RUNNING]
+    removed = remove_dead(config.appliance.scratch_dir, {run.id for run in running})
+    if not any(run.kind == "check" for run in running):
+        removed += remove_check_caches(config.appliance.state_dir / "cache")
     return removed

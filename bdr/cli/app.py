@@ -76,11 +76,14 @@ class App:
             self._history = connect(self.config.appliance.state_dir)
             recovered = recover_dead_runs(self._history)
             if recovered:
+                from bdr.actions.scratch import clean_up_dead
+
                 logging.getLogger("bdr").warning(
                     "marked %d run(s) left running by a dead process as interrupted: %s",
                     len(recovered),
                     ", ".join(map(str, recovered)),
                 )
+                clean_up_dead(self.config, self._history)
         return self._history
 
     def context(self, *, lock_timeout: float | None = None) -> Context:

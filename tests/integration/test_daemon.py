@@ -7,6 +7,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -320,3 +321,25 @@ def test_runs_on_two_repositories_overlap_only_up_to_the_limit(
         a[0] < b[1] and b[0] < a[1] for i, a in enumerate(spans) for b in spans[i + 1 :]
     )
     assert overlapping == (parallel == 2)
+
+
+def test_sigterm_during_start_up_exits_0(appliance: Appliance, office):
+    appliance.local_repository()
+    appliance.add_plan("office", [office], schedule="0 3 * * *")
+    appliance.bdr("init")
+    # The start-up clears stale restic locks: a slow password command makes it last seconds.
+    password = appliance.repositories["local"].pop("password_file")
+    appliance.repositories["local"]["password_command"] = f"sh -c 'sleep 4; cat {password}'"
+    appliance.write()
+    log = appliance.root / "daemon-start.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bdr", "--config", str(appliance.config_path), "daemon"],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    wait_for("the start-up", lambda: "daemon starting" in log.read_text(), 30)
+    time.sleep(1.5)
+    assert "daemon ready" not in log.read_text()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 0, log.read_text()
+    assert "daemon stopped during its start-up" in log.read_text()

@@ -73,3 +73,57 @@ def test_killed_bdr_leaves_a_run_that_becomes_interrupted(big: Appliance):
     assert status["plans"][0]["last_run"]["status"] == "interrupted"
     assert run_status(big) == "interrupted"
     big.bdr("backup")  # the stale restic lock of the killed run is cleared by unlock-and-retry
+
+
+# Loaded into bdr through PYTHONPATH: once restic's `restore` (a drill) or `check` has begun
+# and made its scratch or temporary cache, restic and bdr are killed with SIGKILL, as a power
+# cut would end them. Nothing of bdr's cleans up after a SIGKILL.
+POWER_CUT = """
+import glob, os, signal, subprocess, time
+
+_init = subprocess.Popen.__init__
+
+
+def init(self, args, *rest, **kwargs):
+    _init(self, args, *rest, **kwargs)
+    argv = [str(a) for a in args]
+    if "restore" in argv or "check" in argv:
+        cache = argv[argv.index("--cache-dir") + 1]
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not (
+            "restore" in argv or glob.glob(cache + "/restic-check-cache-*")
+        ):
+            time.sleep(0.01)
+        os.kill(self.pid, signal.SIGKILL)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+subprocess.Popen.__init__ = init
+"""
+
+
+def test_the_next_command_removes_what_killed_drills_and_checks_left(
+    appliance: Appliance, tmp_path
+):
+    make_tree(tmp_path / "data", {"a.txt": "a\n", "b.bin": os.urandom(100_000)})
+    appliance.local_repository()
+    appliance.add_plan("office", [tmp_path / "data"])
+    appliance.add("drills", "onsite", plan="office", repository="local")
+    appliance.add("checks", "local", repository="local")
+    appliance.bdr("init")
+    appliance.bdr("backup")
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(POWER_CUT)
+    appliance.env["PYTHONPATH"] = str(hook)
+    appliance.bdr("drill", "run", "onsite", expect=-9)
+    (left,) = appliance.scratch_dir.glob("onsite/*/.bdr-scratch")
+    # The next command, whatever it is, finds the dead drill and removes its scratch.
+    appliance.bdr("check", expect=-9)
+    assert not left.parent.exists()
+    del appliance.env["PYTHONPATH"]
+    (cache,) = (appliance.state_dir / "cache").glob("restic-check-cache-*")
+    appliance.bdr("status")
+    assert not cache.exists()
+    statuses = [row["status"] for row in appliance.runs() if row["kind"] in ("drill", "check")]
+    assert statuses == ["interrupted", "interrupted"]
