@@ -63,6 +63,10 @@ class RepositoryBusyError(BdrError):
     exit_code = ExitCode.LOCKED
 
 
+class RunTimedOut(BdrError):
+    """A run took longer than its `appliance.max_run_time`: its restic was stopped."""
+
+
 class RepositoryAccessError(BdrError):
     """The repository does not exist, or does not open with the configured password."""
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from bdr.config.model import Config, Repository
+from bdr.config.units import format_duration
 from bdr.errors import BdrError, ExitCode, Interrupted, UsageError
 from bdr.evidence import journal
 from bdr.notify import engine as notify
@@ -129,8 +130,12 @@ def recorded_run(
         if v
     )
     log.info("run=%d %s started %s", record.id, kind, where)
+    limit = ctx.config.appliance.run_time_limit(kind)
     try:
-        yield record
+        with Restic.deadline(
+            limit, f"{format_duration(limit or 0)} (appliance.max_run_time.{kind})"
+        ):
+            yield record
     except (KeyboardInterrupt, Interrupted):
         record.status = runs.INTERRUPTED
         record.error = record.error or "interrupted by a signal"

@@ -76,6 +76,20 @@ Name = Annotated[str, Field(pattern=_NAME_PATTERN)]
 Argv = Annotated[list[str], Field(min_length=1)]
 
 
+# Long enough for a first backup or a seed copy of terabytes; short enough that a restic which
+# hangs (a dead NFS mount, a cloud that stopped answering) frees the daemon's run slot and the
+# repository lock the same day. A restore is a person's, watched: unbounded.
+MAX_RUN_TIME: dict[str, int] = {
+    "backup": 24 * 3600,
+    "copy": 48 * 3600,
+    "retention": 12 * 3600,
+    "drill": 24 * 3600,
+    "check": 24 * 3600,
+    "report": 3600,
+}
+RunKind = Literal["backup", "copy", "retention", "drill", "check", "report"]
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -97,6 +111,19 @@ class Appliance(_Section):
         default=60,
         description="on SIGTERM, how long running runs may finish before restic is interrupted",
     )
+    max_run_time: dict[RunKind, Duration] = Field(
+        default={},
+        description="the longest a run of each kind may take before its restic is stopped and "
+        "the run fails (timed out); defaults: "
+        + ", ".join(
+            f"{kind} {_seconds_to_text(seconds)}" for kind, seconds in MAX_RUN_TIME.items()
+        ),
+    )
+
+    def run_time_limit(self, kind: str) -> int | None:
+        """The longest a run of `kind` may take, in seconds (None: unbounded)."""
+        configured = {str(name): seconds for name, seconds in self.max_run_time.items()}
+        return configured.get(kind, MAX_RUN_TIME.get(kind))
 
 
 class Repository(_Section):

@@ -9,13 +9,15 @@ restic removes its own lock, and then re-raised.
 from __future__ import annotations
 
 import collections
+import contextlib
+import contextvars
 import logging
 import shlex
 import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from bdr.errors import (
     Interrupted,
     RepositoryAccessError,
     RepositoryBusyError,
+    RunTimedOut,
     UsageError,
 )
 from bdr.restic import argv as build
@@ -38,6 +41,10 @@ _live: set[subprocess.Popen[str]] = set()
 _signalled: set[int] = set()
 _live_lock = threading.Lock()
 _stopping = threading.Event()
+# The run's deadline (monotonic, the limit's text), set by the run around all of its restic.
+_deadline: contextvars.ContextVar[tuple[float, str] | None] = contextvars.ContextVar(
+    "bdr_run_deadline", default=None
+)
 
 STDERR_TAIL_BYTES = 1000
 MAX_JSON_ERRORS = 1000
@@ -104,6 +111,21 @@ class Restic:
             )
         return cls(binary, features, cache_dir)
 
+    @staticmethod
+    @contextlib.contextmanager
+    def deadline(seconds: float | None, what: str) -> Iterator[None]:
+        """Within the block, every restic is stopped (SIGINT, then SIGKILL) when `seconds` have
+        passed since the block began, and RunTimedOut is raised: a hung restic must not hold
+        the run slot and the repository lock for ever."""
+        if seconds is None:
+            yield
+            return
+        token = _deadline.set((time.monotonic() + seconds, what))
+        try:
+            yield
+        finally:
+            _deadline.reset(token)
+
     def run(
         self,
         args: tuple[str, ...],
@@ -143,6 +165,9 @@ class Restic:
         argv = (argv[0], *env.options, *argv[1:])
         if _stopping.is_set():
             raise Interrupted("bdr is shutting down; no new restic is started")
+        limit = _deadline.get()
+        if limit is not None and time.monotonic() >= limit[0]:
+            raise RunTimedOut(f"timed out after {limit[1]}: restic was not started")
         log.debug("running %s", shlex.join(argv))
         started = time.monotonic()
         try:
@@ -161,6 +186,18 @@ class Restic:
             raise ResticNotFound(f"restic binary {argv[0]!r} not found") from None
         with _live_lock:
             _live.add(process)
+        timer = None
+        timed_out = threading.Event()
+        if limit is not None:
+
+            def time_out() -> None:
+                timed_out.set()
+                log.error("restic pid %d: the run %s; stopping it", process.pid, limit[1])
+                _stop(process)
+
+            timer = threading.Timer(max(0.0, limit[0] - time.monotonic()), time_out)
+            timer.daemon = True
+            timer.start()
         if on_start is not None:
             on_start(process.pid)
         head: list[str] = []
@@ -183,12 +220,16 @@ class Restic:
             _stop(process)
             raise
         finally:
+            if timer is not None:
+                timer.cancel()
             reader.join(timeout=5)
             with _live_lock:
                 _live.discard(process)
                 stopped = process.pid in _signalled
         if stopped:
             raise Interrupted("bdr is shutting down; restic was stopped")
+        if timed_out.is_set() and limit is not None:
+            raise RunTimedOut(f"timed out after {limit[1]}: restic was stopped")
         raw_head, raw_tail = "".join(head), "".join(tail)
         # Classified on restic's own words: a password that is a common word ("lock") must
         # not change what happened. Only what is kept and shown is redacted.

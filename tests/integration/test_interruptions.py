@@ -127,3 +127,33 @@ def test_the_next_command_removes_what_killed_drills_and_checks_left(
     assert not cache.exists()
     statuses = [row["status"] for row in appliance.runs() if row["kind"] in ("drill", "check")]
     assert statuses == ["interrupted", "interrupted"]
+
+
+HANGING_RESTIC = """#!/bin/sh
+# restic, except that `backup` hangs as on a dead network mount (it still obeys SIGINT).
+for arg in "$@"; do
+    [ "$arg" = backup ] && exec sleep 613
+done
+exec restic "$@"
+"""
+
+
+def test_a_hung_restic_is_stopped_at_max_run_time_and_the_run_fails(appliance: Appliance, tmp_path):
+    fake = tmp_path / "restic-hangs"
+    fake.write_text(HANGING_RESTIC)
+    fake.chmod(0o755)
+    make_tree(tmp_path / "data", {"a.txt": "a\n"})
+    appliance.local_repository()
+    appliance.add_plan("office", [tmp_path / "data"])
+    appliance.appliance["max_run_time"] = {"backup": "3s"}
+    appliance.bdr("init")
+    appliance.env["BDR_RESTIC"] = str(fake)
+    started = time.monotonic()
+    result = appliance.bdr("backup", expect=1)
+    assert time.monotonic() - started < 30
+    assert "timed out after 3.0s (appliance.max_run_time.backup): restic was stopped" in (
+        result.stderr
+    )
+    (run,) = [row for row in appliance.runs() if row["kind"] == "backup"]
+    assert run["status"] == "failed" and run["error"].startswith("timed out after 3.0s")
+    assert subprocess.run(["pgrep", "-fx", "sleep 613"], capture_output=True).returncode == 1
