@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 
 from bdr.errors import ExitCode
 
@@ -97,3 +98,26 @@ def telling_line(outcome: Outcome, stderr: str) -> str | None:
         if any(text in line.lower() for text in texts or ()):
             return line.strip()
     return None
+
+
+_LOCK_HOLDER = re.compile(
+    r"already locked (?P<exclusive>exclusively )?by PID (?P<pid>\d+) on (?P<host>\S+) "
+    r"by (?P<user>[^()]+?) \(UID"
+)
+_LOCK_CREATED = re.compile(r"lock was created at (?P<at>[^()]+?) \((?P<age>[^()]+) ago\)")
+
+
+def lock_holder(stderr: str) -> str | None:
+    """Who holds the lock restic could not get, as restic 0.14+ says it: `restic PID 4531 on vm
+    (user root), exclusive, created 2026-11-25 17:02:23 (517ms ago)`; None when unsaid."""
+    holder = _LOCK_HOLDER.search(stderr)
+    if holder is None:
+        return None
+    text = f"restic PID {holder['pid']} on {holder['host']} (user {holder['user'].strip()})"
+    if holder["exclusive"]:
+        text += ", exclusive"
+    created = _LOCK_CREATED.search(stderr)
+    if created:
+        age = re.sub(r"(\d+)\.\d+", r"\1", created["age"])  # 517.734754ms -> 517ms
+        text += f", created {created['at'].strip()} ({age} ago)"
+    return text

@@ -31,7 +31,7 @@ from bdr.errors import (
 )
 from bdr.restic import argv as build
 from bdr.restic.environment import ResticEnv
-from bdr.restic.outcome import Outcome, classify, telling_line
+from bdr.restic.outcome import Outcome, classify, lock_holder, telling_line
 from bdr.restic.version import Features, features_for, parse_version
 
 log = logging.getLogger(__name__)
@@ -343,7 +343,15 @@ def require_ok(result: Result, what: str) -> Result:
     if result.outcome in (Outcome.REPOSITORY_MISSING, Outcome.WRONG_PASSWORD):
         raise RepositoryAccessError(f"{what}: {result.outcome.value}: {text}")
     if result.outcome is Outcome.LOCKED:
-        raise RepositoryBusyError(f"{what}: repository locked by another restic: {text}")
+        holder = lock_holder(result.stderr_head + "\n" + result.stderr_tail)
+        if holder is None:
+            raise RepositoryBusyError(f"{what}: repository locked by another restic: {text}")
+        # bdr has already removed stale locks (restic unlock) and retried: this one is live.
+        raise RepositoryBusyError(
+            f"{what}: repository locked by a live restic: {holder}",
+            hint="wait for it to finish (bdr tries again at the next run); `restic unlock` "
+            "removes only stale locks, never a live one",
+        )
     if result.outcome is Outcome.NO_SPACE:
         # Where restic writes: the repository (backup, copy, prune) or a restore's target.
         raise BdrError(f"{what}: storage is full: {text}", hint="free space where restic writes")

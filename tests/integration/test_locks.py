@@ -56,6 +56,11 @@ def test_live_restic_lock_exits_5_and_is_not_removed(ready: Appliance):
         assert "locked" in result.stdout
         assert any((Path(ready.repositories["local"]["url"]) / "locks").iterdir())
         assert ready.runs()[-1]["exit_code"] == 5
+        # The holder is named, and the advice is to wait, not to unlock.
+        error = ready.runs()[-1]["error"]
+        assert f"locked by a live restic: restic PID {holder.pid} on " in error
+        assert ", exclusive, created " in error
+        assert "unlock" not in error and "`unlock` command" not in result.stdout
     finally:
         holder.kill()
         holder.wait()

@@ -71,3 +71,17 @@ def test_the_error_line_is_restics_message_not_a_stack_frame():
     assert error_line("doing x\nFatal: unable to open config file\n", 1) == (
         "unable to open config file"
     )
+
+
+def test_the_lock_holder_is_named_as_restic_says_it():
+    from bdr.restic.outcome import lock_holder
+
+    stderr = (FIXTURES / "stderr-locked.txt").read_text()
+    assert lock_holder(stderr) == (
+        "restic PID 4531 on vm (user root), exclusive, created 2026-11-25 17:02:23 (517ms ago)"
+    )
+    shared = "unable to create lock in backend: repository is already locked by PID 7 on nas by bdr (UID 998, GID 998)\nlock was created at 2026-11-25 17:02:23 (5m3.2s ago)\n"  # noqa: E501
+    assert lock_holder(shared) == (
+        "restic PID 7 on nas (user bdr), created 2026-11-25 17:02:23 (5m3s ago)"
+    )
+    assert lock_holder("Fatal: unable to open config file") is None
