@@ -22,6 +22,12 @@ def status(app: App) -> None:
     now = time.time()
     rows = plan_status(config, db, now)
     service = daemon_status(db, now)
+    from bdr.store import runs
+
+    # A damaged history salvaged in the last 30 days is said until someone has seen it.
+    damaged = runs.last_run(db, "history")
+    if damaged is not None and now - damaged.started_at > 30 * 86400:
+        damaged = None
     if app.json_output:
         app.print_json(
             {
@@ -29,9 +35,19 @@ def status(app: App) -> None:
                 "client": config.appliance.client,
                 "plans": [row.as_json() for row in rows],
                 "daemon": service.as_json(),
+                "history_damaged": (
+                    {"run_id": damaged.id, "at": damaged.started_at, "what": damaged.error}
+                    if damaged
+                    else None
+                ),
             }
         )
         return
+    if damaged is not None:
+        click.echo(
+            f"WARNING: {when(damaged.started_at, short=True)} (run {damaged.id}): {damaged.error}",
+            err=True,
+        )
     table(
         f"{config.appliance.client} — {config.appliance.id}",
         ["plan", "repository", "last run", "result", "snapshot", "age", "verified", "rpo", "state"],

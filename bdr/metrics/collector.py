@@ -7,6 +7,8 @@ scrape, which keeps it safe in any thread; the per-tier facts are the ones `bdr 
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Callable, Iterator
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -21,6 +23,9 @@ from bdr.store.database import History, reader
 _STATUS = {runs.OK: 2, runs.WARNING: 1}
 
 
+log = logging.getLogger(__name__)
+
+
 class BdrCollector(Collector):
     """Collects from the store in `config().appliance.state_dir` (the config may be reloaded)."""
 
@@ -32,8 +37,16 @@ class BdrCollector(Collector):
         with reader(config.appliance.state_dir) as db:
             if db is None:
                 yield from _info(config, {})
-            else:
-                yield from _collect(config, db)
+                return
+            try:
+                families = list(_collect(config, db))
+            except sqlite3.DatabaseError as error:
+                # A damaged history is salvaged by the next bdr process that opens it; until
+                # then the scrape says who the appliance is, and the log says why no more.
+                log.error("metrics: the history cannot be read: %s", error)
+                yield from _info(config, {})
+                return
+            yield from families
 
 
 def _gauge(name: str, documentation: str, labels: list[str]) -> GaugeMetricFamily:

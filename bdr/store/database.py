@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import logging
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 from bdr.errors import BdrError
+from bdr.store import salvage
 from bdr.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
 
 FILENAME = "bdr.sqlite"
 
@@ -28,14 +34,63 @@ def connect(state_dir: Path) -> sqlite3.Connection:
             f"appliance.state_dir: cannot create {state_dir}: {error.strerror}"
         ) from None
     path = state_dir / FILENAME
+    with _checked_lock:
+        first = path not in _checked
+        _checked.add(path)
+    if first and path.exists():
+        _check_once(path)
+    connection = _open(path)
+    migrate(connection, path)
+    return connection
+
+
+# Histories this process has checked (PRAGMA quick_check: ~50 ms for 100,000 runs): once per
+# process, when it first opens one.
+_checked: set[Path] = set()
+_checked_lock = threading.Lock()
+
+
+def _open(path: Path) -> sqlite3.Connection:
     # Autocommit: every write stands alone, so a run's start is on disk before restic starts.
     connection = sqlite3.connect(path, timeout=30, isolation_level=None)
     connection.row_factory = sqlite3.Row
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")
     connection.execute("PRAGMA busy_timeout=30000")
-    migrate(connection, path)
     return connection
+
+
+def _check_once(path: Path) -> None:
+    """Salvage a damaged history, under a lock so that two processes do it once."""
+    with open(path.with_name(f".{FILENAME}.salvage.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            connection = sqlite3.connect(path, timeout=30)
+            try:
+                problem = salvage.damage(connection)
+            finally:
+                connection.close()
+        except sqlite3.DatabaseError as error:
+            problem = str(error)
+        if problem is not None:
+            _recover(path, problem)
+
+
+def _recover(path: Path, problem: str) -> None:
+    from bdr.store import runs
+
+    log.error("history %s is damaged: %s; moving it aside and salvaging it", path, problem)
+    aside = salvage.move_aside(path)
+    fresh = _open(path)
+    try:
+        migrate(fresh, path)
+        counts, lost = salvage.copy_readable(aside, fresh)
+        result = salvage.Salvage(problem, aside, counts, lost)
+        run_id = runs.start_run(fresh, "history", subject=aside.name)
+        runs.finish_run(fresh, run_id, runs.WARNING, error=result.summary())
+    finally:
+        fresh.close()
+    log.error("run=%d history: %s", run_id, result.summary())
 
 
 @contextlib.contextmanager

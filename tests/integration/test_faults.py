@@ -1,0 +1,74 @@
+"""Damage to bdr's own files: the appliance keeps backing up and says what happened."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from tests.integration.conftest import Appliance
+
+PAGE = 4096
+
+
+def pad_history(appliance: Appliance, rows: int) -> None:
+    """Add old finished runs so the history spans many pages (as months of runs do)."""
+    db = sqlite3.connect(appliance.state_dir / "bdr.sqlite")
+    db.executemany(
+        "INSERT INTO runs (kind, plan, repository, status, started_at, ended_at, host, pid, "
+        "details) VALUES ('backup', 'office', 'local', 'ok', ?, ?, 'h', 1, ?)",
+        [(1e9 + i, 1e9 + i + 1, json.dumps({"files_new": i})) for i in range(rows)],
+    )
+    db.commit()
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+
+
+def zero_page(path: Path, number: int) -> None:
+    with open(path, "r+b") as handle:
+        handle.seek((number - 1) * PAGE)
+        handle.write(b"\0" * PAGE)
+
+
+def test_a_damaged_history_is_moved_aside_salvaged_and_backups_go_on(
+    appliance: Appliance, office: Path
+):
+    appliance.local_repository()
+    appliance.add_plan("office", [office])
+    appliance.bdr("init")
+    appliance.bdr("backup")
+    pad_history(appliance, 3000)
+    history = appliance.state_dir / "bdr.sqlite"
+    pages = history.stat().st_size // PAGE
+    zero_page(history, pages // 2)  # a bad sector in the middle of the runs
+    status = appliance.bdr("status")
+    assert "internal error" not in status.stderr
+    assert "WARNING: " in status.stderr and "the history was damaged (" in status.stderr
+    (aside,) = appliance.state_dir.glob("bdr.sqlite.corrupt-*")
+    assert f"it was moved to {aside}" in status.stderr
+    damaged = appliance.bdr_json("status")["history_damaged"]
+    assert damaged and "runs" in damaged["what"]
+    kept = int(damaged["what"].split("could be read: ")[1].split(" runs")[0])
+    assert 2000 < kept < 3001  # most of the runs: all but those on the zeroed page
+    appliance.bdr("backup")
+    last = appliance.bdr_json("status")["plans"][0]
+    assert last["last_run"]["status"] == "ok"
+    metrics = appliance.bdr("metrics").stdout
+    assert 'bdr_runs_total{kind="history",status="warning"} 1.0' in metrics
+
+
+def test_a_history_whose_first_page_is_gone_starts_afresh(appliance: Appliance, office: Path):
+    appliance.local_repository()
+    appliance.add_plan("office", [office])
+    appliance.bdr("init")
+    appliance.bdr("backup")
+    history = appliance.state_dir / "bdr.sqlite"
+    db = sqlite3.connect(history)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    zero_page(history, 1)  # "file is not a database"
+    result = appliance.bdr("backup")
+    assert "internal error" not in result.stderr
+    damaged = appliance.bdr_json("status")["history_damaged"]
+    assert "what could be read: nothing" in damaged["what"]
+    assert [row["kind"] for row in appliance.runs()] == ["history", "backup"]
