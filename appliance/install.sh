@@ -56,7 +56,12 @@ fi
 
 # 2. The bdr system user.
 for file in passwd group shadow gshadow; do
-    [ -e "$DESTDIR/etc/$file" ] || { mkdir -p "$DESTDIR/etc"; : > "$DESTDIR/etc/$file"; }
+    if [ ! -e "$DESTDIR/etc/$file" ]; then
+        mkdir -p "$DESTDIR/etc"
+        : > "$DESTDIR/etc/$file"
+        # As Debian has them: the shadow files readable by root (and group shadow) only.
+        case $file in shadow|gshadow) chmod 0640 "$DESTDIR/etc/$file" ;; esac
+    fi
 done
 if ! grep -q "^$USER_NAME:" "$DESTDIR/etc/passwd"; then
     if [ -n "$DESTDIR" ]; then
@@ -71,11 +76,14 @@ fi
 uid=$(awk -F: -v u="$USER_NAME" '$1 == u { print $3 }' "$DESTDIR/etc/passwd")
 gid=$(awk -F: -v u="$USER_NAME" '$1 == u { print $4 }' "$DESTDIR/etc/passwd")
 
-# 3. Directories, with their owners and modes.
+# 3. Directories, with their owners and modes, set when the directory is made: a second run
+# never loosens what an admin tightened since.
 directory() {  # path mode owner
-    mkdir -p "$DESTDIR$1"
-    chmod "$2" "$DESTDIR$1"
-    chown "$3" "$DESTDIR$1"
+    if [ ! -d "$DESTDIR$1" ]; then
+        mkdir -p "$DESTDIR$1"
+        chmod "$2" "$DESTDIR$1"
+        chown "$3" "$DESTDIR$1"
+    fi
 }
 directory /etc/bdr 0755 0:0
 directory /etc/bdr/secrets 0700 "$uid:$gid"

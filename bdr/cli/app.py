@@ -73,6 +73,7 @@ class App:
             from bdr.store.database import connect
             from bdr.store.runs import recover_dead_runs
 
+            self._refuse_other_users()
             self._history = connect(self.config.appliance.state_dir)
             recovered = recover_dead_runs(self._history)
             if recovered:
@@ -85,6 +86,31 @@ class App:
                 )
                 clean_up_dead(self.config, self._history)
         return self._history
+
+    def _refuse_other_users(self) -> None:
+        """Run as the owner of state_dir only: files root makes in the history, the caches or a
+        repository would make every later run as `bdr` fail, and a daemon that cannot see
+        another user's processes would take that user's runs for dead."""
+        state_dir = self.config.appliance.state_dir
+        try:
+            owner = state_dir.stat().st_uid
+        except OSError:
+            return  # made by this run, for this user
+        if owner == os.geteuid():
+            return
+        import pwd
+        import shlex
+
+        try:
+            name = pwd.getpwuid(owner).pw_name
+        except KeyError:
+            name = str(owner)
+        command = shlex.join(["bdr", *sys.argv[1:]])
+        raise Abort(
+            2,
+            f"appliance.state_dir {state_dir} belongs to user {name}: bdr runs as that user",
+            f"sudo -u {name} {command}",
+        )
 
     def context(self, *, lock_timeout: float | None = None) -> Context:
         """Return the action context: validated config, migrated history, detected restic."""

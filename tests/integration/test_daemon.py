@@ -228,6 +228,8 @@ def test_install_sh_into_a_prefix(installed: Path):
         ("srv/bdr/scratch", 0o700, uid),
         ("srv/bdr/repo", 0o700, uid),
         ("etc/bdr/bdr.toml", 0o640, 0),
+        ("etc/shadow", 0o640, 0),
+        ("etc/gshadow", 0o640, 0),
     ):
         info = (root / path).stat()
         assert (info.st_mode & 0o777, info.st_uid) == (mode, owner), path
@@ -242,6 +244,7 @@ def test_install_sh_is_idempotent_and_uninstall_keeps_data(installed: Path):
     root = installed
     config = root / "etc/bdr/bdr.toml"
     config.write_text(config.read_text() + "\n# edited by the technician\n")
+    (root / "etc/bdr").chmod(0o750)  # tightened by the admin
     env = {**os.environ, "DESTDIR": str(root)}
     repo = Path(__file__).parents[2]
     again = subprocess.run(
@@ -255,6 +258,7 @@ def test_install_sh_is_idempotent_and_uninstall_keeps_data(installed: Path):
     )
     assert "kept the existing /etc/bdr/bdr.toml" in again.stdout
     assert "edited by the technician" in config.read_text()
+    assert (root / "etc/bdr").stat().st_mode & 0o777 == 0o750  # not loosened again
     users = [line for line in (root / "etc/passwd").read_text().splitlines()]
     assert [line.split(":")[0] for line in users].count("bdr") == 1
     subprocess.run(
@@ -288,6 +292,13 @@ def test_systemd_analyze_verifies_the_unit(installed: Path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == ""
+    exposure = subprocess.run(
+        ["systemd-analyze", "security", "--offline=true", str(unit)],
+        capture_output=True,
+        text=True,
+    )
+    score = float(exposure.stdout.split("Overall exposure level for bdr.service: ")[1].split()[0])
+    assert score <= 2.0, exposure.stdout
 
 
 @pytest.mark.parametrize("parallel", [1, 2])

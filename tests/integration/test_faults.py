@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import pwd
 import sqlite3
 from pathlib import Path
 
@@ -72,3 +74,20 @@ def test_a_history_whose_first_page_is_gone_starts_afresh(appliance: Appliance, 
     damaged = appliance.bdr_json("status")["history_damaged"]
     assert "what could be read: nothing" in damaged["what"]
     assert [row["kind"] for row in appliance.runs()] == ["history", "backup"]
+
+
+def test_another_user_than_state_dirs_owner_is_refused_with_the_command_to_use(
+    appliance: Appliance, office: Path
+):
+    appliance.local_repository()
+    appliance.add_plan("office", [office])
+    appliance.bdr("init")
+    os.chown(appliance.state_dir, 65534, 65534)  # as if installed for the service user
+    try:
+        result = appliance.bdr("backup", expect=2)
+    finally:
+        os.chown(appliance.state_dir, 0, 0)
+    owner = pwd.getpwuid(65534).pw_name
+    assert f"appliance.state_dir {appliance.state_dir} belongs to user {owner}" in result.stderr
+    assert f"sudo -u {owner} bdr --config {appliance.config_path} backup" in result.stderr
+    assert [row["kind"] for row in appliance.runs()] == []  # nothing ran, nothing was written
