@@ -172,23 +172,26 @@ def _check_files(raw: dict[str, Any]) -> Iterator[str]:
 
 def _check_file(where: str, path: Path, *, secret: bool) -> Iterator[str]:
     try:
-        info = path.stat()
+        # A secret is judged by the file named, not by what a symlink points to: a link to a
+        # file of another user's, in a directory anyone writes, is no secret.
+        info = path.lstat() if secret else path.stat()
     except FileNotFoundError:
         yield f"{where}: file {path} does not exist"
         return
     except OSError as error:
         yield f"{where}: file {path} cannot be read: {error.strerror}"
         return
+    if secret and stat.S_ISLNK(info.st_mode):
+        yield f"{where}: {path} is a symlink; it holds a secret: name the file itself"
+        return
     if not stat.S_ISREG(info.st_mode):
         yield f"{where}: {path} is not a regular file"
         return
-    if secret and info.st_mode & 0o077:
-        mode = stat.S_IMODE(info.st_mode)
-        yield (
-            f"{where}: {path} is open to group or others (mode {mode:04o}); "
-            f"it holds a secret: run chmod 600 {path}"
-        )
-        return
+    if secret:
+        problem = _secret_problem(path, info)
+        if problem:
+            yield f"{where}: {problem}"
+            return
     if not os.access(path, os.R_OK):
         yield f"{where}: file {path} is not readable by this user"
         return
@@ -230,6 +233,36 @@ def _mail_problems(config: Config) -> Iterator[str]:
             f"reports.mail_to: {config.notify.urls_file} has no mailto:// or mailtos:// URL "
             "to send the report through"
         )
+
+
+def _secret_problem(path: Path, info: os.stat_result) -> str | None:
+    """Why a file cannot hold a secret: readable by others, owned by another user, or in a
+    directory that others can write (they could replace it)."""
+    if info.st_mode & 0o077:
+        mode = stat.S_IMODE(info.st_mode)
+        return (
+            f"{path} is open to group or others (mode {mode:04o}); it holds a secret: "
+            f"run chmod 600 {path}"
+        )
+    if info.st_uid not in (os.geteuid(), 0):
+        return (
+            f"{path} belongs to another user (uid {info.st_uid}); it holds a secret: it must "
+            "be the user's who runs bdr, or root's"
+        )
+    for parent in path.parents:
+        try:
+            parent_info = parent.stat()
+        except OSError:
+            break
+        writable = parent_info.st_mode & 0o022
+        sticky = parent_info.st_mode & stat.S_ISVTX
+        if writable and not (sticky and parent_info.st_uid in (os.geteuid(), 0)):
+            return (
+                f"{path} is in {parent}, which others can write (mode "
+                f"{stat.S_IMODE(parent_info.st_mode):04o}): they could replace the secret; "
+                f"run chmod go-w {parent}"
+            )
+    return None
 
 
 def warnings(config: Config) -> list[str]:

@@ -226,3 +226,31 @@ def test_logos_and_accent_that_are_accepted(secrets, tmp_path):
     raw["reports"] = {"accent": "blue"}
     (problem,) = problems(raw)
     assert problem.startswith("reports.accent: ")
+
+
+def test_a_secret_behind_a_symlink_of_another_user_or_in_an_open_directory_is_refused(
+    secrets, tmp_path
+):
+    raw = base(secrets)
+    real = secrets / "local.pass"
+    link = secrets / "link.pass"
+    link.symlink_to(real)
+    raw["repositories"]["local"]["password_file"] = str(link)
+    assert problems(raw) == [
+        f"repositories.local.password_file: {link} is a symlink; it holds a secret: "
+        "name the file itself"
+    ]
+    open_dir = tmp_path / "shared"
+    open_dir.mkdir()
+    open_dir.chmod(0o777)
+    moved = open_dir / "local.pass"
+    real.rename(moved)
+    raw["repositories"]["local"]["password_file"] = str(moved)
+    (problem,) = problems(raw)
+    assert problem.startswith(f"repositories.local.password_file: {moved} is in {open_dir}, ")
+    assert problem.endswith(f"run chmod go-w {open_dir}")
+    if os.geteuid() == 0:
+        open_dir.chmod(0o755)
+        os.chown(moved, 65534, 65534)
+        (problem,) = problems(raw)
+        assert "belongs to another user (uid 65534)" in problem
