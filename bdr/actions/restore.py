@@ -124,6 +124,14 @@ def check_target(target: Path, plan: Plan, config: Config, *, force: bool, in_pl
     """Refuse a target that would overwrite live data, mix with existing files, or land in
     what bdr owns (a drill's cleanup would delete it; a repository would be damaged)."""
     resolved = Path(os.path.realpath(target))
+    for virtual in (Path("/proc"), Path("/sys"), Path("/dev")):
+        if resolved == virtual or virtual in resolved.parents:
+            raise UsageError(
+                f"refusing to restore into {target}: {virtual} is a virtual file system"
+            )
+    existing = next(p for p in (resolved, *resolved.parents) if p.exists() or p == Path("/"))
+    if existing != resolved and not existing.is_dir():
+        raise UsageError(f"target {target} cannot be made: {existing} is not a directory")
     for key, owned in owned_paths(config):
         real = Path(os.path.realpath(owned))
         if resolved == real or real in resolved.parents:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from bdr.cli.app import App
+from bdr.cli.params import seconds
 
 
 @click.command()
@@ -13,6 +14,7 @@ from bdr.cli.app import App
     "--lock-timeout",
     type=float,
     metavar="SECONDS",
+    callback=seconds,
     help="Wait at most this long for another bdr run on the same repository.",
 )
 @click.pass_obj

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from bdr.cli.app import App
+from bdr.cli.params import snapshot_id
 
 
 @click.group()
@@ -15,7 +16,7 @@ def drill() -> None:
 @drill.command()
 @click.argument("name", required=False)
 @click.option("--all", "run_all", is_flag=True, help="Run every configured drill.")
-@click.option("--snapshot", help="Drill this snapshot instead of the newest.")
+@click.option("--snapshot", callback=snapshot_id, help="Drill this snapshot instead of the newest.")
 @click.pass_obj
 def run(app: App, name: str | None, run_all: bool, snapshot: str | None) -> None:
     """Run drill NAME (or --all). Exit 0 passed, 4 failed (data, RTO, check), 1 error."""

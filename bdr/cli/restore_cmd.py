@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from bdr.cli.app import App
+from bdr.cli.params import snapshot_id
 
 
 @click.command()
@@ -17,7 +18,13 @@ from bdr.cli.app import App
     type=click.Path(path_type=Path),
     help="Directory to restore into (created if missing; must be empty).",
 )
-@click.option("--snapshot", default="latest", show_default=True, help="'latest' or a snapshot id.")
+@click.option(
+    "--snapshot",
+    default="latest",
+    show_default=True,
+    callback=snapshot_id,
+    help="'latest' or a snapshot id.",
+)
 @click.option("--as-of", metavar="TIME", help="The newest snapshot not newer than TIME.")
 @click.option("--repository", help="Restore from this tier (default: the plan's repository).")
 @click.option(

@@ -115,3 +115,17 @@ def test_bdr_gives_up_after_its_lock_timeout(ready: Appliance):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_drill_that_times_out_on_the_lock_exits_5_as_backup_does(ready: Appliance):
+    ready.add("drills", "onsite", plan="office", repository="local")
+    ready.appliance["lock_timeout"] = "1s"
+    ready.write()
+    ready.bdr("backup")
+    holder = hold_bdr_lock(ready, 30)
+    try:
+        result = ready.bdr("drill", "run", "onsite", expect=5)
+        assert "repository 'local' is busy" in result.stdout
+    finally:
+        holder.kill()
+        holder.wait()

@@ -53,12 +53,17 @@ class DrillResult:
     verdict: Verdict
     snapshot_id: str | None
     outcome: DrillOutcome
+    # For an error: the code of what went wrong (5: the repository was busy), as `backup` has.
+    error_code: int | None = None
 
     @property
     def exit_code(self) -> ExitCode:
         if self.verdict.kind == PASSED:
             return ExitCode.OK
-        return ExitCode.FAILED if self.verdict.kind == ERROR else ExitCode.DRILL_FAILED
+        if self.verdict.kind == ERROR:
+            known = {int(code) for code in ExitCode}
+            return ExitCode(self.error_code) if self.error_code in known else ExitCode.FAILED
+        return ExitCode.DRILL_FAILED
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -112,7 +117,14 @@ def run_drill(ctx: Context, name: str, *, snapshot_id: str | None = None) -> Dri
             record.fail(verdict.reason, exit_code=int(ExitCode.DRILL_FAILED))
         record.message = verdict.reason
     return DrillResult(
-        record.id, name, drill.plan, drill.repository, verdict, record.snapshot_id, _outcome(record)
+        record.id,
+        name,
+        drill.plan,
+        drill.repository,
+        verdict,
+        record.snapshot_id,
+        _outcome(record),
+        error_code=record.exit_code if verdict.kind == ERROR else None,
     )
 
 
