@@ -240,9 +240,14 @@ class Daemon:
             return
         if config.appliance.max_parallel_runs != self.config.appliance.max_parallel_runs:
             log.warning("appliance.max_parallel_runs changes at the next restart of the daemon")
-        self.config = config
         specs = job_specs(config)
-        self.scheduler.replace(specs)
+        try:
+            self.scheduler.replace(specs)
+        except Exception as error:  # a schedule the scheduler cannot take: keep the old ones
+            log.error("reload refused, keeping the running config: %s", error)
+            self.scheduler.replace(job_specs(self.config))
+            return
+        self.config = config
         self._save_schedule(db, specs)
         log.info("config reloaded from %s: %d jobs", self.config_path, len(specs))
         self.notifier.send("STATUS=config reloaded")

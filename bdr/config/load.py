@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import tomllib
 from collections.abc import Iterator
@@ -29,19 +30,48 @@ def load_config(path: Path) -> Config:
     Raises UsageError when the file cannot be read or parsed, and ConfigError listing every
     problem (schema, references, secret files) with its key path.
     """
+    text = _read(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"{path}: not valid TOML: {error}") from None
+    except RecursionError:
+        raise UsageError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
+    return validate(raw, source=str(path))
+
+
+# A config is a few kilobytes; a megabyte is a wrong file (a disk image, /dev/zero).
+MAX_CONFIG_BYTES = 1 << 20
+
+
+def _read(path: Path) -> str:
+    """The config's text: a regular file of UTF-8 text, of a sane size, read without waiting
+    (a FIFO would block until someone writes to it)."""
+    try:
+        info = path.stat()
     except FileNotFoundError:
         raise UsageError(
             f"config file {path} does not exist", hint="pass --config PATH or set BDR_CONFIG"
         ) from None
     except OSError as error:
         raise UsageError(f"config file {path} cannot be read: {error.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"config file {path} is not a regular file")
     try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise UsageError(f"{path}: not valid TOML: {error}") from None
-    return validate(raw, source=str(path))
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as error:
+        raise UsageError(f"config file {path} cannot be read: {error.strerror}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise UsageError(f"config file {path} is larger than 1 MiB: not a bdr config")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise UsageError(
+            f"config file {path} is not UTF-8 text (line {line}, byte {error.start + 1})",
+            hint="TOML is UTF-8: convert it, e.g. iconv -f latin1 -t utf-8",
+        ) from None
 
 
 def validate(raw: dict[str, Any], *, source: str) -> Config:
@@ -54,7 +84,12 @@ def validate(raw: dict[str, Any], *, source: str) -> Config:
         problems.extend(_describe(error))
     # Reference and file checks run on the raw data too, so that one pass shows everything.
     problems.extend(_check_references(raw))
+    nul = list(_nul_problems(raw, ""))
+    problems.extend(nul)
+    if nul:  # no path with a NUL can be looked at
+        raise ConfigError(sorted(dict.fromkeys(problems)), source=source)
     problems.extend(_check_files(raw))
+    problems.extend(_check_commands(raw))
     if config is not None:
         from bdr.config.ownership import ownership_problems
 
@@ -133,6 +168,42 @@ def _check_references(raw: dict[str, Any]) -> Iterator[str]:
             yield f"checks.{name}.repository: no repository named {repository!r}"
 
 
+def _nul_problems(value: Any, where: str) -> Iterator[str]:
+    """A NUL character in any text: no path, command or name can hold one."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield f"{where}: contains a NUL character"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _nul_problems(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _nul_problems(item, f"{where}.{index}")
+
+
+def _check_commands(raw: dict[str, Any]) -> Iterator[str]:
+    """Application checks run on the appliance must name a program that is there to run."""
+    for name, drill in _table(raw, "drills").items():
+        checks = drill.get("checks") if isinstance(drill, dict) else None
+        for index, check in enumerate(checks if isinstance(checks, list) else []):
+            if not isinstance(check, dict) or check.get("remote") is not None:
+                continue  # a remote's programs are the remote's
+            run = check.get("run")
+            if not isinstance(run, list) or not run or not isinstance(run[0], str):
+                continue  # the schema says so
+            where = f"drills.{name}.checks.{index}.run"
+            program = run[0]
+            if not program.strip():
+                yield f"{where}: the program is empty"
+            elif "\x00" in program:
+                continue
+            elif "/" in program:
+                if not os.path.isfile(program) or not os.access(program, os.X_OK):
+                    yield f"{where}: {program} is not an executable file"
+            elif shutil.which(program) is None:
+                yield f"{where}: {program!r} is not found on PATH"
+
+
 _ABSOLUTE_PATHS = (
     ("appliance", None, ("state_dir", "scratch_dir")),
     ("repositories", "*", ("password_file", "env_file")),
@@ -194,6 +265,9 @@ def _check_file(where: str, path: Path, *, secret: bool) -> Iterator[str]:
             return
     if not os.access(path, os.R_OK):
         yield f"{where}: file {path} is not readable by this user"
+        return
+    if where.endswith("password_file") and info.st_size == 0:
+        yield f"{where}: {path} is empty"
         return
     if where.endswith(".env_file"):
         try:

@@ -26,6 +26,8 @@ _NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
 def _to_seconds(value: Any) -> Any:
+    if isinstance(value, bool):  # TOML's true is not one second
+        raise ValueError("must be a duration such as '90s', '4h' or '7d', not true or false")
     return units.parse_duration(value) if isinstance(value, str) else value
 
 
@@ -47,7 +49,7 @@ def _check_cron(value: Any) -> Any:
 Duration = Annotated[
     int,
     BeforeValidator(_to_seconds),
-    Field(gt=0),
+    Field(gt=0, le=units.MAX_DURATION),
     PlainSerializer(_seconds_to_text, return_type=str),
     WithJsonSchema({"type": "string", "pattern": r"^(\d+[smhdw])+$", "examples": ["90s", "4h"]}),
 ]
@@ -61,7 +63,7 @@ def _to_seconds_or_never(value: Any) -> Any:
 DurationOrNever = Annotated[
     int,
     BeforeValidator(_to_seconds_or_never),
-    Field(ge=0),
+    Field(ge=0, le=units.MAX_DURATION),
     PlainSerializer(_seconds_to_text, return_type=str),
     WithJsonSchema({"type": "string", "pattern": r"^(0|(\d+[smhdw])+)$", "examples": ["24h", "0"]}),
 ]
@@ -238,7 +240,8 @@ class Remote(_Section):
 class Check(_Section):
     repository: Name
     schedule: Cron = "0 5 * * *"
-    read_data_cycle: int = Field(default=30, gt=0)
+    # restic reads subset n/t with t at most 256.
+    read_data_cycle: int = Field(default=30, gt=0, le=256)
 
 
 class Metrics(_Section):

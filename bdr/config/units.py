@@ -37,7 +37,13 @@ def parse_duration(text: str) -> int:
     seconds = sum(int(n) * _DURATION_UNITS[u] for n, u in _DURATION_PART.findall(cleaned))
     if seconds <= 0:
         raise ValueError(f"{text!r} must be longer than zero")
+    if seconds > MAX_DURATION:
+        # Timers and dates overflow long before; nothing bdr waits for lasts ten years.
+        raise ValueError(f"{text!r} is longer than ten years")
     return seconds
+
+
+MAX_DURATION = 3650 * 86400
 
 
 def format_duration(seconds: float) -> str:
@@ -127,19 +133,24 @@ def check_cron(expression: str) -> None:
 
 
 def _check_cron_item(item: str, name: str, low: int, high: int, names: dict[str, int]) -> None:
-    base, _, step = item.partition("/")
-    if step and (not step.isdigit() or int(step) == 0):
+    base, slash, step = item.partition("/")
+    if slash and (not step.isdigit() or int(step) == 0):
         raise ValueError(f"{name} step {step!r} must be a positive number")
     if base == "*":
-        return
-    bounds = base.split("-")
-    if len(bounds) > 2 or not all(bounds):
-        raise ValueError(f"{name} {item!r} is not a value, range or '*'")
-    values = []
-    for bound in bounds:
-        value = names.get(bound.lower()) if not bound.isdigit() else int(bound)
-        if value is None or not low <= value <= high:
-            raise ValueError(f"{name} {bound!r} is outside {low}-{high}")
-        values.append(value)
-    if len(values) == 2 and values[0] > values[1]:
-        raise ValueError(f"{name} range {base!r} runs backwards")
+        span = high - low
+    else:
+        bounds = base.split("-")
+        if len(bounds) > 2 or not all(bounds):
+            raise ValueError(f"{name} {item!r} is not a value, range or '*'")
+        values = []
+        for bound in bounds:
+            value = names.get(bound.lower()) if not bound.isdigit() else int(bound)
+            if value is None or not low <= value <= high:
+                raise ValueError(f"{name} {bound!r} is outside {low}-{high}")
+            values.append(value)
+        if len(values) == 2 and values[0] > values[1]:
+            raise ValueError(f"{name} range {base!r} runs backwards")
+        span = values[-1] - values[0] if len(values) == 2 else high - values[0]
+    # As the scheduler (APScheduler) judges it: a step must fit in what it steps through.
+    if slash and int(step) > span:
+        raise ValueError(f"{name} step {step} is larger than the range {base!r} it steps through")

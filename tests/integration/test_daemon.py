@@ -139,6 +139,19 @@ def test_sighup_with_a_broken_config_keeps_the_old_one(scheduled: Appliance):
         count = len(runs(scheduled, "backup"))
         wait_for("backups to go on", lambda: len(runs(scheduled, "backup")) > count + 1)
         assert daemon.process.poll() is None
+        # Files that once killed a reload: not UTF-8, a schedule only APScheduler refused.
+        for broken in (
+            b"\xff\xfe binary",
+            good.replace('"*/3 * * * *"', '"0-59/ * * * *"').encode(),
+        ):
+            refusals = daemon.text().count("reload refused")
+            scheduled.config_path.write_bytes(broken)
+            daemon.process.send_signal(signal.SIGHUP)
+            wait_for(
+                "the reload to be refused",
+                lambda n=refusals: daemon.text().count("reload refused") > n,
+            )
+            assert daemon.process.poll() is None
         scheduled.config_path.write_text(good.replace('"*/3 * * * *"', '"0 0 1 1 *"'))
         daemon.process.send_signal(signal.SIGHUP)
         wait_for("the reload", lambda: "config reloaded" in daemon.text())

@@ -82,3 +82,32 @@ def test_the_monthly_report_is_a_job_with_or_without_a_reports_section():
     assert job_specs(config)[-1] == JobSpec("report:monthly", "report", "monthly", "0 6 1 * *")
     custom = config.model_copy(update={"reports": Reports(schedule="30 7 2 * *")})
     assert job_specs(custom)[-1].cron == "30 7 2 * *"
+
+
+FIELD_FORMS = {
+    "minute": ["*", "0", "59", "*/1", "*/59", "0-59/15", "5,10-20/5", "0-0"],
+    "hour": ["*", "23", "*/23", "1-5", "0,12"],
+    "day": ["*", "1", "31", "*/30", "1-15/7"],
+    "month": ["*", "12", "jan", "JAN-mar", "*/11"],
+    "weekday": ["*", "0", "7", "sun", "mon-fri", "*/6", "1-5/2"],
+}
+
+
+def test_every_schedule_the_config_accepts_is_one_apscheduler_can_run():
+    """The config's own cron check and APScheduler's parser must agree: a schedule that passes
+    `config check` and fails in the daemon stopped the daemon (0-59/, */<huge>)."""
+    import itertools
+    from zoneinfo import ZoneInfo
+
+    from bdr.schedule.scheduler import trigger_for
+
+    accepted = 0
+    for fields in itertools.product(*FIELD_FORMS.values()):
+        cron = " ".join(fields)
+        check_cron(cron)  # all of these are valid
+        trigger_for(cron, ZoneInfo("Europe/Berlin"))
+        accepted += 1
+    assert accepted == 8 * 5 * 5 * 5 * 7
+    for bad in ("0-59/ * * * *", "*/60 * * * *", "* * * */12 *", "1-5/7 * * * *", "0-0/1 * * * *"):
+        with pytest.raises(ValueError):
+            check_cron(bad)
