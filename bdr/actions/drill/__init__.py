@@ -24,15 +24,14 @@ from bdr.config.model import Drill
 from bdr.config.ownership import canary_path
 from bdr.config.units import format_size
 from bdr.drill.projection import Point, Projection, project
-from bdr.drill.sampling import choose_sample, include_batches, sample_limit
+from bdr.drill.sampling import Sample, choose_clusters, include_batches, sample_share
 from bdr.drill.verdict import DATA, ERROR, PASSED, Verdict, judge
 from bdr.errors import BdrError, ExitCode, UsageError
 from bdr.fsnames import json_name
 from bdr.fsutil import free_bytes
 from bdr.restic import argv as build
-from bdr.restic.messages import Node, Snapshot, ls_nodes, ls_snapshot
+from bdr.restic.messages import Snapshot, ls_nodes, ls_snapshot
 from bdr.restic.outcome import Outcome
-from bdr.restic.patterns import escape
 from bdr.restic.runner import Result, require_ok
 from bdr.store import backups, drills
 from bdr.store.outcomes import DrillOutcome, Phases, to_details
@@ -150,11 +149,13 @@ def _drill(
         files = [node for node in ls_nodes(listing) if node.type == "file"]
         full_bytes = sum(node.size for node in files)
         canary = _expected_canary(ctx, drill.plan, snapshot)
+        sample: Sample | None = None
         if drill.kind == "sample":
             assert drill.sample is not None
-            selection = choose_sample(
-                files, snapshot.id, sample_limit(drill.sample, full_bytes), canary_path=canary.path
+            sample = choose_clusters(
+                files, snapshot.id, sample_share(drill.sample, full_bytes), canary_path=canary.path
             )
+            selection = list(sample.files)
         else:
             selection = files
         size = sum(node.size for node in selection)
@@ -180,7 +181,7 @@ def _drill(
             f"{snapshot.short_id} from {drill.repository}"
         )
         started = clock()
-        restore_errors = _restore(ctx, drill, snapshot, selection, scratch, env)
+        restore_errors = _restore(ctx, snapshot, sample, scratch, env)
         restore_seconds = clock() - started
 
     ctx.say(f"drill {name}: verifying")
@@ -221,18 +222,16 @@ def _drill(
 
 def _restore(
     ctx: Context,
-    drill: Drill,
     snapshot: Snapshot,
-    selection: list[Node],
+    sample: Sample | None,
     scratch: Path,
     env: Any,
 ) -> list[str]:
-    """Restore the selection into scratch; return restic's complaints about the data."""
-    # A full drill restores everything in one call; a sample in batches of --include.
-    # Paths, not patterns: `weird[1].txt` must not restore `weird1.txt`.
-    batches = (
-        include_batches([escape(n.path) for n in selection]) if drill.kind == "sample" else [[]]
-    )
+    """Restore the snapshot (or the sample) into scratch; return restic's complaints about the
+    data."""
+    # A full drill restores everything in one call; a sample its few patterns (escaped names,
+    # so `weird[1].txt` does not restore `weird1.txt`), in one call unless they are very many.
+    batches = include_batches(list(sample.patterns)) if sample is not None else [[]]
     restore_errors: list[str] = []
     for batch in batches:
         result = ctx.restic.run(
