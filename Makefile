@@ -38,6 +38,7 @@ test-unit: $(FULL)
 bench: deps-runtime $(BASE)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/metrics.py
+	$(BIN)/python bench/samples.py
 	$(BIN)/python bench/report.py
 
 lint: $(FULL)

@@ -82,25 +82,73 @@ def fit(points: Sequence[Point]) -> Model | None:
 
 
 def project(
-    history: Sequence[Point], sample: Point, full_bytes: int, full_files: int
+    history: Sequence[Point],
+    sample: Point,
+    full_bytes: int,
+    full_files: int,
+    *,
+    calibrated: bool = False,
 ) -> Projection:
     """Project the full recovery time of a snapshot from the history, or from the sample's rate.
 
-    The sample itself is part of the history it is given. With too little history the sample's
-    own throughput is scaled to the full size; that projection has no error estimate.
+    The sample itself is part of the history it is given. `calibrated`: the history holds a
+    full drill of the repository. With enough history, a fitted model ("history"); with a full
+    drill but little history, per-byte and per-file costs solved from the points
+    ("calibrated"); with neither, the sample's own throughput scaled to the full size, which
+    is no evidence ("uncalibrated", no error estimate).
     """
     model = fit(history)
     if model is not None:
         seconds = max(model.predict(full_bytes, full_files), sample.seconds)
         error = None if model.relative_error is None else seconds * model.relative_error
         return Projection(seconds, error, "history", model.points)
+    if calibrated:
+        costs = _per_byte_and_file(history)
+        if costs is not None:
+            seconds = max(costs.predict(full_bytes, full_files), sample.seconds)
+            error = None if costs.relative_error is None else seconds * costs.relative_error
+            return Projection(seconds, error, "calibrated", costs.points)
     if sample.bytes > 0:
         seconds = sample.seconds * full_bytes / sample.bytes
     elif sample.files > 0:
         seconds = sample.seconds * full_files / sample.files
     else:
         seconds = sample.seconds
-    return Projection(max(seconds, sample.seconds), None, "sample rate", 1)
+    return Projection(max(seconds, sample.seconds), None, "uncalibrated", 1)
+
+
+def _per_byte_and_file(points: Sequence[Point]) -> Model | None:
+    """Seconds per byte and per file, non-negative, through the origin: what two drills of
+    different shape (a full one and a sample) already tell apart."""
+    usable = [p for p in points if p.seconds > 0 and (p.bytes or p.files)]
+    if len(usable) < 2:
+        return None
+    scale_b = max(p.bytes for p in usable) or 1
+    scale_c = max(p.files for p in usable) or 1
+    rows = [(p.bytes / scale_b, p.files / scale_c) for p in usable]
+    targets = [p.seconds for p in usable]
+    best: tuple[float, list[float]] | None = None
+    for active in ((0, 1), (0,), (1,)):
+        solution = _least_squares([[row[i] for i in active] for row in rows], targets)
+        if solution is None or any(value < 0 for value in solution):
+            continue
+        coefficients = [0.0, 0.0]
+        for index, value in zip(active, solution, strict=True):
+            coefficients[index] = value
+        residual = sum(
+            (coefficients[0] * b + coefficients[1] * c - t) ** 2
+            for (b, c), t in zip(rows, targets, strict=True)
+        )
+        if best is None or residual < best[0] - 1e-12:
+            best = (residual, coefficients)
+    if best is None:
+        return None
+    model = Model(0.0, best[1][0] / scale_b, best[1][1] / scale_c, len(usable), None)
+    if len(usable) < 3:
+        return model
+    relative = [(model.predict(p.bytes, p.files) - p.seconds) / p.seconds for p in usable]
+    error = math.sqrt(sum(r * r for r in relative) / len(relative))
+    return Model(model.a, model.b, model.c, len(usable), error)
 
 
 def _least_squares(matrix: list[list[float]], targets: list[float]) -> list[float] | None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bdr.config.units import format_duration
-from bdr.store.outcomes import CHECK, DATA, ERROR, PASSED, RTO
+from bdr.store.outcomes import CHECK, DATA, ERROR, PASSED, RTO, UNPROVEN
 
-__all__ = ["CHECK", "DATA", "ERROR", "PASSED", "RTO", "Verdict", "judge"]
+__all__ = ["CHECK", "DATA", "ERROR", "PASSED", "RTO", "UNPROVEN", "Verdict", "judge"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ def judge(
     judged_seconds: float,
     rto: int,
     projected: bool,
+    calibrated: bool = True,
 ) -> Verdict:
     """Return the verdict: data problems first, then failed checks, then the RTO.
 
@@ -39,6 +40,14 @@ def judge(
     if failed_checks:
         return Verdict(CHECK, "application check failed: " + "; ".join(failed_checks))
     what = "projected full recovery" if projected else "recovery"
+    if judged_seconds > rto and projected and not calibrated:
+        # A projection from the sample's own rate is not evidence either way.
+        return Verdict(
+            UNPROVEN,
+            f"data verified; RTO not proven: the uncalibrated projection of the full recovery is "
+            f"{format_duration(judged_seconds)}, over the RTO of {format_duration(rto)}; a full "
+            "drill of this tier calibrates it",
+        )
     if judged_seconds > rto:
         return Verdict(
             RTO,

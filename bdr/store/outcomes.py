@@ -167,7 +167,10 @@ DATA = "data"
 RTO = "rto"
 CHECK = "check"
 ERROR = "error"
-VERDICTS = (PASSED, DATA, RTO, CHECK, ERROR)
+# The data was verified, but only an uncalibrated projection of the recovery time exists, and it
+# is over the RTO: not proven, not failed (a warning).
+UNPROVEN = "unproven"
+VERDICTS = (PASSED, DATA, RTO, CHECK, ERROR, UNPROVEN)
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,7 @@ class DrillOutcome:
     @property
     def data_good(self) -> bool:
         """Whether the data was restored and verified intact (passed, or failed on time/check)."""
-        return self.verdict in (PASSED, RTO, CHECK)
+        return self.verdict in (PASSED, RTO, CHECK, UNPROVEN)
 
     @classmethod
     def from_details(cls, d: dict[str, Any]) -> DrillOutcome:

@@ -25,7 +25,7 @@ from bdr.config.ownership import canary_path
 from bdr.config.units import format_size
 from bdr.drill.projection import Point, Projection, project
 from bdr.drill.sampling import Sample, choose_clusters, include_batches, sample_share
-from bdr.drill.verdict import DATA, ERROR, PASSED, Verdict, judge
+from bdr.drill.verdict import DATA, ERROR, PASSED, UNPROVEN, Verdict, judge
 from bdr.errors import BdrError, ExitCode, UsageError
 from bdr.fsnames import json_name
 from bdr.fsutil import free_bytes
@@ -33,7 +33,7 @@ from bdr.restic import argv as build
 from bdr.restic.messages import Snapshot, ls_nodes, ls_snapshot
 from bdr.restic.outcome import Outcome
 from bdr.restic.runner import Result, require_ok
-from bdr.store import backups, drills
+from bdr.store import backups, drills, runs
 from bdr.store.outcomes import DrillOutcome, Phases, to_details
 
 Clock = Callable[[], float]
@@ -59,6 +59,8 @@ class DrillResult:
     def exit_code(self) -> ExitCode:
         if self.verdict.kind == PASSED:
             return ExitCode.OK
+        if self.verdict.kind == UNPROVEN:
+            return ExitCode.PARTIAL
         if self.verdict.kind == ERROR:
             known = {int(code) for code in ExitCode}
             return ExitCode(self.error_code) if self.error_code in known else ExitCode.FAILED
@@ -112,7 +114,9 @@ def run_drill(ctx: Context, name: str, *, snapshot_id: str | None = None) -> Dri
                 verdict=verdict.kind,
                 reason=verdict.reason,
             )
-        if verdict.kind not in (PASSED, ERROR):
+        if verdict.kind == UNPROVEN:
+            record.status = runs.WARNING
+        elif verdict.kind not in (PASSED, ERROR):
             record.fail(verdict.reason, exit_code=int(ExitCode.DRILL_FAILED))
         record.message = verdict.reason
     return DrillResult(
@@ -150,7 +154,17 @@ def _drill(
         full_bytes = sum(node.size for node in files)
         canary = _expected_canary(ctx, drill.plan, snapshot)
         sample: Sample | None = None
-        if drill.kind == "sample":
+        calibrating = drill.kind == "sample" and not _calibrated(ctx, drill.repository)
+        if calibrating and free_bytes(ctx.config.appliance.scratch_dir) < full_bytes:
+            calibrating = False  # it cannot: its samples' projections say "uncalibrated"
+        if calibrating:
+            ctx.say(
+                f"drill {name}: no full drill of {drill.repository} yet; this one restores "
+                "everything, to calibrate the projections of the samples that follow"
+            )
+            record.outcome = replace(_outcome(record), drill_kind="full")
+            selection = files
+        elif drill.kind == "sample":
             assert drill.sample is not None
             sample = choose_clusters(
                 files, snapshot.id, sample_share(drill.sample, full_bytes), canary_path=canary.path
@@ -199,7 +213,9 @@ def _drill(
     failed_checks = [f"{r.check}: {r.problem}" for r in results if not r.ok]
 
     recovery = restore_seconds + verify_seconds + checks_seconds
-    projection = _projection(ctx, drill, outcome, restore_seconds + verify_seconds)
+    projection = _projection(
+        ctx, sample is not None, drill, outcome, restore_seconds + verify_seconds
+    )
     judged = projection.seconds + checks_seconds if projection else recovery
     record.outcome = replace(
         outcome,
@@ -217,6 +233,7 @@ def _drill(
         judged_seconds=judged,
         rto=drill.rto,
         projected=projection is not None,
+        calibrated=projection is None or projection.method != "uncalibrated",
     )
 
 
@@ -314,14 +331,29 @@ def history_points(ctx: Context, repository: str) -> list[Point]:
     return points
 
 
+def _calibrated(ctx: Context, repository: str) -> bool:
+    """Whether the repository's history holds a full drill whose data was good: what tells a
+    sample's projection how this repository and this appliance restore."""
+    return any(
+        past.outcome.drill_kind == "full" and past.outcome.data_good and past.outcome.phases
+        for past in drills.history(ctx.db, repository=repository, limit=200)
+    )
+
+
 def _projection(
-    ctx: Context, drill: Drill, outcome: DrillOutcome, seconds: float
+    ctx: Context, sampled: bool, drill: Drill, outcome: DrillOutcome, seconds: float
 ) -> Projection | None:
     """Project the full restore+verify time of a sample drill; None for a full drill."""
-    if drill.kind != "sample":
+    if not sampled:
         return None
     assert outcome.bytes is not None and outcome.files is not None
     assert outcome.full_bytes is not None and outcome.full_files is not None
     sample = Point(outcome.bytes, outcome.files, seconds)
     history = [*history_points(ctx, drill.repository), sample]
-    return project(history, sample, outcome.full_bytes, outcome.full_files)
+    return project(
+        history,
+        sample,
+        outcome.full_bytes,
+        outcome.full_files,
+        calibrated=_calibrated(ctx, drill.repository),
+    )

@@ -40,12 +40,32 @@ def test_noise_gives_an_error_estimate():
     assert model is not None and 0.01 < model.relative_error < 0.2
 
 
-def test_thin_history_falls_back_to_the_sample_rate():
+def test_thin_history_without_a_full_drill_is_uncalibrated():
     sample = Point(100_000_000, 1000, 4.0)
     projection = project([sample], sample, 1_000_000_000, 10_000)
-    assert projection.method == "sample rate"
+    assert projection.method == "uncalibrated"
     assert projection.seconds == pytest.approx(40.0)
     assert projection.error_seconds is None
+
+
+def restore_time(size: int, files: int) -> float:
+    """This appliance: 200 MB/s and 2 ms per file."""
+    return size / 200e6 + files * 0.002
+
+
+@pytest.mark.parametrize(
+    ("shape", "size", "files"),
+    [("mostly small files", 150_000_000, 100_000), ("mostly large files", 8_000_000_000, 40)],
+)
+def test_one_full_drill_calibrates_per_byte_and_per_file_costs(shape, size, files):
+    """A full drill of a mixed tree and one sample tell the two costs apart, so trees of
+    another shape in the same repository are projected within 15%."""
+    full = Point(2_000_000_000, 20_000, restore_time(2_000_000_000, 20_000))
+    sample = Point(5_000_000, 2_000, restore_time(5_000_000, 2_000))
+    projection = project([full, sample], sample, size, files, calibrated=True)
+    assert projection.method == "calibrated"
+    truth = restore_time(size, files)
+    assert abs(projection.seconds - truth) / truth <= 0.15, shape
 
 
 def test_history_of_one_size_is_too_thin():

@@ -38,3 +38,15 @@ def test_rto_exceeded_says_the_data_was_fine():
 def test_sample_drill_is_judged_on_its_projection():
     result = verdict(recovery_seconds=60, judged_seconds=4000, projected=True)
     assert result.kind == RTO and "projected full recovery" in result.reason
+
+
+def test_an_uncalibrated_projection_over_the_rto_is_unproven_not_failed():
+    from bdr.drill.verdict import UNPROVEN
+
+    result = verdict(recovery_seconds=60, judged_seconds=4000, projected=True, calibrated=False)
+    assert result.kind == UNPROVEN and not result.passed
+    assert "RTO not proven" in result.reason and "a full drill of this tier" in result.reason
+    within = verdict(recovery_seconds=60, judged_seconds=600, projected=True, calibrated=False)
+    assert within.kind == PASSED
+    # Data and checks still fail a drill whatever the projection.
+    assert verdict(data_problems=["x"], projected=True, calibrated=False).kind == DATA
