@@ -305,6 +305,10 @@ def _execute(ctx: Context, spec: JobSpec) -> None:
 
         check = ctx.config.checks[spec.subject]
         check_repository(ctx, check.repository, check.read_data_cycle)
+    elif spec.kind == "prune":
+        from bdr.actions.prune import prune_repository
+
+        prune_repository(ctx, spec.subject)
     elif spec.kind == "report":
         from bdr.actions.report import Request, make_report
 

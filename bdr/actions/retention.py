@@ -1,4 +1,8 @@
-"""Retention of a plan's snapshots in one repository: `forget` by policy, then `prune`."""
+"""Retention of a plan's snapshots in one repository: `forget` by policy.
+
+Only forget: freeing the forgotten snapshots' data (`prune`) is a job of its own, on the
+repository's prune schedule (bdr/actions/prune.py), so a backup never waits for a repack.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from bdr.store.outcomes import RetentionOutcome
 
 
 def apply_retention(ctx: Context, plan: str, repository: str, retention: Retention) -> RunSummary:
-    """Forget the plan's snapshots beyond `retention` in `repository`, then prune; one run."""
+    """Forget the plan's snapshots beyond `retention` in `repository`; one run."""
     with (
         recorded_run(ctx, "retention", plan=plan, repository=repository) as record,
         ctx.lock(repository, purpose=f"retention of plan {plan}"),
@@ -24,9 +28,7 @@ def apply_retention(ctx: Context, plan: str, repository: str, retention: Retenti
         )
         removed = forgotten_count(forget.stdout)
         record.outcome = RetentionOutcome(forgotten=removed)
-        if removed:
-            ctx.say(f"pruning {repository} after forgetting {removed} snapshot(s) of plan {plan}")
-            require_ok(ctx.restic.run(ctx.restic.args(build.prune), env), f"prune of {repository}")
-        record.outcome = RetentionOutcome(forgotten=removed, pruned=bool(removed))
-        record.message = f"{removed} snapshot(s) forgotten" + (", pruned" if removed else "")
+        record.message = f"{removed} snapshot(s) forgotten" + (
+            "; their data goes at the next prune" if removed else ""
+        )
     return RunSummary.of(record)

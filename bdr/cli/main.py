@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("bdr.cli.demo_cmd", "demo", "Run a self-contained demo appliance under ./demo."),
     "drill": ("bdr.cli.drill_cmd", "drill", "Run restore drills; list them and their history."),
     "check": ("bdr.cli.check_cmd", "check", "Check repositories, reading every pack once a cycle."),
+    "prune": ("bdr.cli.prune_cmd", "prune", "Free forgotten snapshots' data (as scheduled)."),
     "daemon": ("bdr.cli.daemon_cmd", "daemon", "Run the appliance service (for systemd)."),
     "metrics": ("bdr.cli.metrics_cmd", "metrics", "Print the Prometheus metrics once."),
     "evidence": ("bdr.cli.evidence_cmd", "evidence", "The signed chain of every run: key, verify."),

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -85,11 +86,12 @@ MAX_RUN_TIME: dict[str, int] = {
     "backup": 24 * 3600,
     "copy": 48 * 3600,
     "retention": 12 * 3600,
+    "prune": 24 * 3600,
     "drill": 24 * 3600,
     "check": 24 * 3600,
     "report": 3600,
 }
-RunKind = Literal["backup", "copy", "retention", "drill", "check", "report"]
+RunKind = Literal["backup", "copy", "retention", "prune", "drill", "check", "report"]
 
 
 class _Section(BaseModel):
@@ -128,8 +130,31 @@ class Appliance(_Section):
         return configured.get(kind, MAX_RUN_TIME.get(kind))
 
 
+def _check_max_unused(value: str | None) -> str | None:
+    """restic's --max-unused: 'unlimited', a share from 0% to 100%, or a size."""
+    text = (value or "").strip()
+    if value is None or text.lower() == "unlimited" or text == "0":
+        return value
+    if text.endswith("%"):
+        number = text[:-1].strip()
+        if not number.replace(".", "", 1).isdigit() or float(number) > 100:
+            raise ValueError(f"{value!r} is not a share from 0% to 100%")
+        return value
+    units.parse_size(text)
+    return value
+
+
 class Repository(_Section):
     url: str = Field(min_length=1)
+    prune_schedule: Cron = Field(
+        default="0 4 * * 0",
+        description="when the daemon prunes the repository (its own run, off the backup path)",
+    )
+    max_unused: Annotated[str | None, AfterValidator(_check_max_unused)] = Field(
+        default=None,
+        description="restic prune --max-unused: space left unused to save repacking "
+        "('5%', '1GiB', 'unlimited'); restic's default when unset",
+    )
     password_file: Path | None = None
     password_command: str | None = Field(default=None, min_length=1)
     env_file: Path | None = None
@@ -358,6 +383,14 @@ class Config(_Section):
     metrics: Metrics = Metrics()
     reports: Reports | None = None
     notify: Notify | None = None
+
+    def pruned_repositories(self) -> list[str]:
+        """The repositories a plan with a retention policy writes to: those that are pruned."""
+        found: list[str] = []
+        for plan in self.plans.values():
+            if plan.retention is not None:
+                found += [n for n in (plan.repository, *plan.copy_to) if n not in found]
+        return found
 
     def plans_named(self, names: list[str] | tuple[str, ...]) -> dict[str, Plan]:
         """Return the named plans (all when none are named); raise KeyError for an unknown name."""

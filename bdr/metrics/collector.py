@@ -19,6 +19,7 @@ from bdr.config.model import Config
 from bdr.evidence import chain
 from bdr.store import checks, drills, outbox, problems, runs, tiers
 from bdr.store.database import History, reader
+from bdr.store.outcomes import PruneOutcome
 
 _STATUS = {runs.OK: 2, runs.WARNING: 1}
 
@@ -79,6 +80,7 @@ def _collect(config: Config, db: History) -> Iterator[Metric]:
     yield from _backups(config, db)
     yield from _drills(config, db)
     yield from _checks(config, db)
+    yield from _prunes(config, db)
     yield from _evidence(config, daemon)
     yield _report(db)
     yield from _notify(db)
@@ -224,6 +226,25 @@ def _checks(config: Config, db: History) -> Iterator[Metric]:
             if good.outcome.repository_size_bytes is not None:
                 size.add_metric([repository], float(good.outcome.repository_size_bytes))
     yield from (success, status, coverage, size)
+
+
+def _prunes(config: Config, db: History) -> Iterator[Metric]:
+    success = _gauge(
+        "bdr_prune_last_success_timestamp_seconds",
+        "End of the last prune that succeeded.",
+        ["repository"],
+    )
+    freed = _gauge(
+        "bdr_prune_last_freed_bytes", "Bytes the last successful prune freed.", ["repository"]
+    )
+    for repository in config.repositories:
+        last = runs.last_run(db, "prune", repository=repository, statuses=(runs.OK,))
+        if last is None or last.ended_at is None:
+            continue
+        success.add_metric([repository], last.ended_at)
+        if isinstance(last.outcome, PruneOutcome) and last.outcome.freed_bytes is not None:
+            freed.add_metric([repository], float(last.outcome.freed_bytes))
+    yield from (success, freed)
 
 
 def _notify(db: History) -> Iterator[Metric]:

@@ -30,7 +30,7 @@ from bdr.store.problems import FAILURE, INFO, SEVERITIES, WARNING, Problem
 log = logging.getLogger(__name__)
 
 # Kinds of run whose failures are problems (a restore or the demo is a person's own business).
-TRACKED = ("backup", "copy", "retention", "drill", "check", "report")
+TRACKED = ("backup", "copy", "retention", "prune", "drill", "check", "report")
 
 
 @dataclass(frozen=True)
@@ -106,8 +106,8 @@ class Notifier:
             scope = f"{run.plan}/{run.repository}"
         elif kind == "drill":
             key, scope = f"{app}:drill:{run.subject}", f"{run.plan}/{run.repository}"
-        elif kind == "check":
-            key, scope = f"{app}:check:{run.repository}", f"{run.repository}"
+        elif kind in ("check", "prune"):
+            key, scope = f"{app}:{kind}:{run.repository}", f"{run.repository}"
         else:
             key, scope = f"{app}:report:monthly", "report"
         if run.status == runs.OK:
@@ -364,6 +364,8 @@ def _job_and_command(config: Config, problem: Problem) -> tuple[str | None, str]
         return (f"check:{names[0]}" if names else None), f"bdr check {problem.scope}"
     if problem.kind == "report":
         return "report:monthly", "bdr report list"
+    if problem.kind == "prune":
+        return f"prune:{problem.scope}", f"bdr prune {problem.scope}"
     if problem.kind == "evidence":
         return None, "bdr evidence verify"
     return None, "bdr notify status"

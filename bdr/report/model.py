@@ -207,6 +207,7 @@ class DrillRow:
     measured_seconds: float | None
     projected_seconds: float | None
     projected_error_seconds: float | None
+    projection_method: str | None  # measured | history | calibrated | uncalibrated
     rto: float | None
     headroom_seconds: float | None
     verdict: str
@@ -597,6 +598,11 @@ def _tier_statement(
     if not passed:
         return f"no drill of the {repository} tier passed this month ({len(own)} failed)"
     last = own[-1]
+    if last.verdict == "unproven":
+        return (
+            f"the RTO of the {repository} tier is not proven: the last drill's projection is "
+            "uncalibrated (no full drill of the tier) and over the RTO"
+        )
     return f"the last drill of the {repository} tier failed ({last.verdict}: {last.reason})"
 
 
@@ -747,6 +753,7 @@ def _drill_row(run: Run, setup: Setup, all_runs: Sequence[Run]) -> DrillRow:
         measured_seconds=measured,
         projected_seconds=projected if outcome.drill_kind == "sample" else None,
         projected_error_seconds=outcome.projected_error_seconds,
+        projection_method=outcome.projection_method,
         rto=rto,
         headroom_seconds=rto - judged if rto is not None and judged is not None else None,
         verdict=outcome.verdict if run.status != runs.INTERRUPTED else "error",
@@ -796,8 +803,8 @@ def job_of(run: Run) -> str:
         return f"{run.kind} {run.plan}" + (
             f" in {run.repository}" if run.kind == "retention" else ""
         )
-    if run.kind == "check":
-        return f"check {run.repository}"
+    if run.kind in ("check", "prune"):
+        return f"{run.kind} {run.repository}"
     if run.kind == "drill":
         return f"drill {run.subject}"
     return run.kind + (f" {run.subject}" if run.subject else "")

@@ -97,8 +97,11 @@ def forget(
     )
 
 
-def prune(binary: str = "restic", cache_dir: str | None = None) -> Argv:
-    return (*_base(binary, cache_dir), "prune")
+def prune(
+    *, max_unused: str | None = None, binary: str = "restic", cache_dir: str | None = None
+) -> Argv:
+    extra = ("--max-unused", max_unused) if max_unused else ()
+    return (*_base(binary, cache_dir), "prune", *extra)
 
 
 def snapshots(

@@ -7,6 +7,7 @@ restic mixes non-JSON lines into its JSON output (prune text after forget, progr
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -246,3 +247,16 @@ def check_errors(lines: Iterable[str]) -> list[str]:
         and not line.startswith(_CHECK_ROUTINE)
         and "repository contains errors" not in line
     ]
+
+
+_PRUNE_TOTAL = re.compile(r"^total prune:\s+\d+ blobs / ([\d.]+) (B|KiB|MiB|GiB|TiB)\s*$")
+_BINARY = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+
+
+def pruned_bytes(lines: Iterable[str]) -> int | None:
+    """The bytes `restic prune` frees, from its `total prune:` line (text output, 0.14+)."""
+    for line in lines:
+        match = _PRUNE_TOTAL.match(line.strip())
+        if match:
+            return round(float(match[1]) * _BINARY[match[2]])
+    return None

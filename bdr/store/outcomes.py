@@ -106,6 +106,17 @@ class RetentionOutcome:
 
 
 @dataclass(frozen=True)
+class PruneOutcome:
+    kind: ClassVar[str] = "prune"
+    freed_bytes: int | None = None
+    max_unused: str | None = None
+
+    @classmethod
+    def from_details(cls, d: dict[str, Any]) -> PruneOutcome:
+        return cls(freed_bytes=_opt_int(d.get("freed_bytes")), max_unused=_str(d.get("max_unused")))
+
+
+@dataclass(frozen=True)
 class CheckOutcome:
     kind: ClassVar[str] = "check"
     subset: int | None = None
@@ -289,6 +300,7 @@ Outcome = (
     BackupOutcome
     | CopyOutcome
     | RetentionOutcome
+    | PruneOutcome
     | CheckOutcome
     | RestoreOutcome
     | DrillOutcome
@@ -301,6 +313,7 @@ _TYPES: dict[str, Any] = {
         BackupOutcome,
         CopyOutcome,
         RetentionOutcome,
+        PruneOutcome,
         CheckOutcome,
         RestoreOutcome,
         DrillOutcome,
@@ -346,6 +359,7 @@ __all__ = [
     "DrillOutcome",
     "Outcome",
     "Phases",
+    "PruneOutcome",
     "ReportOutcome",
     "RestoreOutcome",
     "RetentionOutcome",

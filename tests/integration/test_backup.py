@@ -137,7 +137,28 @@ def test_copy_and_retention_per_plan(appliance: Appliance, office):
         ]
     assert len(appliance.snapshot_ids("onsite")) == 2
     assert len(appliance.snapshot_ids("offsite")) == 2
-    assert runs[2]["details"] == {"forgotten": 1, "pruned": True}
+    # Forget only: the data of forgotten snapshots goes at the prune, a job of its own.
+    assert runs[2]["details"] == {"forgotten": 1, "pruned": False}
+    assert not [row for row in appliance.runs() if row["kind"] == "prune"]
+    pruned = appliance.bdr_json("prune")
+    assert [(r["kind"], r["repository"], r["status"]) for r in pruned] == [
+        ("prune", "onsite", "ok"),
+        ("prune", "offsite", "ok"),
+    ]
+    assert pruned[0]["details"]["freed_bytes"] > 0
+    assert len(appliance.snapshot_ids("onsite")) == 2
+    metrics = appliance.bdr("metrics").stdout
+    assert 'bdr_prune_last_freed_bytes{repository="onsite"}' in metrics
+
+
+def test_prune_passes_max_unused_to_restic(appliance: Appliance, office):
+    appliance.local_repository("onsite")
+    appliance.repositories["onsite"]["max_unused"] = "5%"
+    appliance.add_plan("office", [office], repository="onsite", retention={"last": 1})
+    appliance.bdr("init")
+    appliance.bdr("backup")
+    (run,) = appliance.bdr_json("prune", "onsite")
+    assert (run["status"], run["details"]["max_unused"]) == ("ok", "5%")
 
 
 def test_status_shows_each_tier_against_the_rpo(appliance: Appliance, office):

@@ -55,6 +55,7 @@ def test_prometheus_scrapes_every_metric_and_every_query_returns_data(
     monitored.bdr("init")
     # The monthly report runs on the 1st: this month's, by hand, makes its series.
     monitored.bdr("report", "--month", datetime.datetime.now().astimezone().strftime("%Y-%m"))
+    monitored.bdr("prune", "local")  # on its weekly schedule otherwise
     daemon = RunningDaemon(monitored)
     # Fleet labels come from Prometheus (target labels here, external labels on an agent).
     labels = {"client": "Test Client", "site": "Lab", "appliance": "test-01"}

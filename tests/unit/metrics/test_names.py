@@ -31,10 +31,15 @@ def design_table() -> set[str]:
 
 # In DESIGN.md's table for features not built yet; each leaves this list with its issue.
 PENDING: dict[str, str] = {}
+# Added by issues after DESIGN.md's table was written; each names its issue.
+BEYOND = {
+    "bdr_prune_last_success_timestamp_seconds": "issue 14 (prune off the backup path)",
+    "bdr_prune_last_freed_bytes": "issue 14 (prune off the backup path)",
+}
 
 
 def test_names_are_the_design_table():
     if not DESIGN.exists():
         pytest.skip(f"{DESIGN} is not beside this checkout")
-    assert set(METRIC_NAMES) | set(PENDING) == design_table()
+    assert (set(METRIC_NAMES) - set(BEYOND)) | set(PENDING) == design_table()
     assert not set(METRIC_NAMES) & set(PENDING)

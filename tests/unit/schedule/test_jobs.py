@@ -111,3 +111,25 @@ def test_every_schedule_the_config_accepts_is_one_apscheduler_can_run():
     for bad in ("0-59/ * * * *", "*/60 * * * *", "* * * */12 *", "1-5/7 * * * *", "0-0/1 * * * *"):
         with pytest.raises(ValueError):
             check_cron(bad)
+
+
+def test_prune_is_a_job_per_repository_a_plan_with_retention_writes_to():
+    from bdr.config.model import Appliance, Config, Plan, Repository, Retention
+    from bdr.schedule.jobs import job_specs
+
+    repositories = {
+        name: Repository(url=f"/{name}", password_command="p") for name in ("a", "b", "spare")
+    }
+    repositories["b"] = repositories["b"].model_copy(update={"prune_schedule": "0 3 * * 1"})
+    config = Config(
+        appliance=Appliance(),
+        repositories=repositories,
+        plans={
+            "kept": Plan(
+                sources=["/x"], repository="a", copy_to=["b"], retention=Retention(last=3)
+            ),
+            "forever": Plan(sources=["/y"], repository="spare"),
+        },
+    )
+    prunes = {s.job_id: s.cron for s in job_specs(config) if s.kind == "prune"}
+    assert prunes == {"prune:a": "0 4 * * 0", "prune:b": "0 3 * * 1"}

@@ -1,0 +1,46 @@
+"""`bdr prune [REPOSITORY]`: restic prune, on its own schedule, off the backup path.
+
+Retention after a backup only forgets snapshots (cheap); freeing their data means repacking
+the repository, which takes long and holds an exclusive lock: it runs as its own job, weekly
+by default (`[repositories.X] prune_schedule`), with restic's `--max-unused`.
+"""
+
+from __future__ import annotations
+
+from bdr.actions.context import Context, recorded_run
+from bdr.actions.summary import RunSummary
+from bdr.config.units import format_size
+from bdr.restic import argv as build
+from bdr.restic.messages import pruned_bytes
+from bdr.restic.runner import require_ok
+from bdr.store.outcomes import PruneOutcome
+
+
+def pruned_repositories(ctx: Context, repository: str | None) -> list[str]:
+    """The repositories `bdr prune [REPOSITORY]` prunes: the one named, else every one a plan
+    with a retention policy writes to."""
+    if repository is not None:
+        ctx.repository(repository)
+        return [repository]
+    return ctx.config.pruned_repositories()
+
+
+def prune_repository(ctx: Context, repository: str) -> RunSummary:
+    settings = ctx.repository(repository)
+    with (
+        recorded_run(ctx, "prune", repository=repository) as record,
+        ctx.lock(repository, purpose=f"prune of {repository}"),
+    ):
+        record.outcome = PruneOutcome(max_unused=settings.max_unused)
+        ctx.say(f"pruning {repository}")
+        result = require_ok(
+            ctx.restic.run(
+                ctx.restic.args(build.prune, max_unused=settings.max_unused),
+                ctx.env(repository),
+            ),
+            f"prune of {repository}",
+        )
+        freed = pruned_bytes(result.stdout)
+        record.outcome = PruneOutcome(freed_bytes=freed, max_unused=settings.max_unused)
+        record.message = "pruned" + (f", {format_size(freed)} freed" if freed is not None else "")
+    return RunSummary.of(record)
