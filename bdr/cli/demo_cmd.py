@@ -73,7 +73,7 @@ def demo(click_ctx: click.Context, directory: Path) -> None:
         if restored.status != "ok":
             app.abort(restored.message, restored.exit_code)
 
-    out.rule("4. drills: a full restore onsite, a 25% sample of the cloud, against a 1h RTO")
+    out.rule("4. drills against a 1h RTO: a full restore onsite; a 25% sample of the cloud")
     from bdr.actions.drill import run_drill
     from bdr.config.units import format_duration
 
@@ -131,7 +131,7 @@ def demo(click_ctx: click.Context, directory: Path) -> None:
     out.print(f"\nTry: {plain(command)} --config {plain(app.config_option)} drill history")
     pdf = [path for path in written if path.endswith(".pdf")]
     if pdf:
-        out.print(f"The client's report: {plain(pdf[0])}")
+        click.echo(f"The client's report: {pdf[0]}")  # one line, never wrapped: scripts read it
     failed = worst(
         [outcome.exit_code for outcome in drills]
         + [summary.exit_code for summary in checked]

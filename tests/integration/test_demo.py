@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 
 def test_demo_runs_end_to_end_and_again(tmp_path):
@@ -19,3 +20,7 @@ def test_demo_runs_end_to_end_and_again(tmp_path):
     assert "copy      office -> cloud" in result.stdout
     assert (tmp_path / "demo" / "repos" / "cloud" / "config").exists()
     assert "exists" in result.stdout  # the second run reuses the repositories
+    (line,) = [x for x in result.stdout.splitlines() if x.startswith("The client's report: ")]
+    pdf = Path(line.removeprefix("The client's report: "))
+    assert pdf.parent.parent == tmp_path / "demo" / "reports"
+    assert pdf.read_bytes().startswith(b"%PDF") and Path(f"{pdf}.sig").exists()
