@@ -7,7 +7,9 @@ refused, never accepted, since a drill that trusts any host proves nothing.
 from __future__ import annotations
 
 import shlex
+import time
 from dataclasses import dataclass
+from typing import Any
 
 from bdr.config.model import Remote
 from bdr.errors import BdrError
@@ -51,10 +53,6 @@ def run_remote(name: str, remote: Remote, argv: list[str], *, timeout: float) ->
             allow_agent=False,
             look_for_keys=False,
         )
-        _, stdout, stderr = client.exec_command(shlex.join(argv), timeout=timeout)
-        out = stdout.read(OUTPUT_LIMIT).decode(errors="replace")
-        err = stderr.read(OUTPUT_LIMIT).decode(errors="replace")
-        return RemoteResult(stdout.channel.recv_exit_status(), out, err)
     except paramiko.BadHostKeyException:
         raise RemoteError(
             f"{where}: the host key has CHANGED from the one in {remote.known_hosts}; refusing to "
@@ -68,6 +66,50 @@ def run_remote(name: str, remote: Remote, argv: list[str], *, timeout: float) ->
             ) from None
         raise RemoteError(f"{where}: ssh failed: {error}") from None
     except OSError as error:
-        raise RemoteError(f"{where}: cannot connect: {error}") from None
+        raise RemoteError(f"{where}: cannot connect: {error or type(error).__name__}") from None
+    try:
+        return _run(client, shlex.join(argv), timeout, where)
+    except (paramiko.SSHException, OSError) as error:
+        raise RemoteError(f"{where}: the session broke: {error or type(error).__name__}") from None
     finally:
         client.close()
+
+
+def _run(client: Any, command: str, timeout: float, where: str) -> RemoteResult:
+    """Run `command` on an open session; read stdout and stderr together (a check that writes
+    much to one must not stall on the other), keep the first 64 KiB of each."""
+    transport = client.get_transport()
+    assert transport is not None
+    channel = transport.open_session(timeout=30)
+    channel.exec_command(command)
+    deadline = time.monotonic() + timeout
+    out, err = bytearray(), bytearray()
+    while True:
+        progressed = False
+        for ready, receive, kept in (
+            (channel.recv_ready, channel.recv, out),
+            (channel.recv_stderr_ready, channel.recv_stderr, err),
+        ):
+            while ready():
+                data = receive(65536)
+                kept += data[: max(0, OUTPUT_LIMIT - len(kept))]
+                progressed = True
+        if (
+            channel.exit_status_ready()
+            and not channel.recv_ready()
+            and not (channel.recv_stderr_ready())
+        ):
+            break
+        if time.monotonic() >= deadline:
+            channel.close()
+            raise RemoteError(
+                f"{where}: the check did not end within its timeout of {timeout:g}s; its "
+                "session was closed"
+            )
+        if not progressed:
+            time.sleep(0.02)
+    return RemoteResult(
+        channel.recv_exit_status(),
+        out.decode(errors="replace"),
+        err.decode(errors="replace"),
+    )

@@ -281,6 +281,28 @@ def test_remote_check_over_ssh_and_unknown_host_key(drilled: Appliance, sftp_ser
     (refused,) = json.loads(result.stdout)
     assert refused["verdict"] == "check"
     assert "host key unknown" in refused["reason"] and "refusing to connect" in refused["reason"]
+    # 3 MB on stderr (more than an SSH window) before the answer: both streams are read.
+    loud = ["sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' x >&2; echo ok"]
+    slow = ["sleep", "30"]
+    for name, run, timeout in (("remote-loud", loud, "1m"), ("remote-slow", slow, "2s")):
+        drilled.add(
+            "drills",
+            name,
+            plan="office",
+            repository="local",
+            rto="1h",
+            checks=[{"run": run, "expect": "ok", "remote": "recovery", "timeout": timeout}],
+        )
+    drilled.write()
+    (loud_result,) = drilled.bdr_json("drill", "run", "remote-loud")
+    assert loud_result["verdict"] == "passed", loud_result["reason"]
+    started = time.monotonic()
+    (slow_result,) = json.loads(
+        drilled.bdr("--json", "drill", "run", "remote-slow", expect=4).stdout
+    )
+    assert time.monotonic() - started < 25
+    assert "did not end within its timeout of 2s" in slow_result["reason"]
+    assert "cannot connect" not in slow_result["reason"]
 
 
 def test_drill_list_and_history(drilled: Appliance):
