@@ -91,6 +91,28 @@ def test_failing_before_hook_stops_the_backup(appliance: Appliance, office, tmp_
     assert appliance.runs()[-1]["status"] == "failed"
 
 
+def test_hooks_get_no_secret_of_bdrs_environment(appliance: Appliance, office):
+    leaks = 'test -z "$RESTIC_PASSWORD$AWS_SECRET_ACCESS_KEY$BDR_CONFIG" || { env >&2; exit 3; }'
+    appliance.local_repository()
+    appliance.add_plan("office", [office], before=[["sh", "-c", leaks]])
+    appliance.bdr("init")
+    appliance.env.update(RESTIC_PASSWORD="hunter2-hunter2", AWS_SECRET_ACCESS_KEY="wJalrXUtnFEMI")
+    result = appliance.bdr("backup")
+    assert "hunter2" not in result.stdout + result.stderr
+
+
+def test_a_hook_past_its_timeout_is_ended_with_what_it_started(appliance: Appliance, office):
+    appliance.local_repository()
+    appliance.add_plan(
+        "office", [office], before=[["sh", "-c", "sleep 317 & sleep 318"]], hook_timeout="2s"
+    )
+    appliance.bdr("init")
+    result = appliance.bdr("backup", expect=1)
+    assert "still running after 2s, stopped" in result.stdout
+    left = subprocess.run(["pgrep", "-f", "sleep 31[78]"], capture_output=True, text=True)
+    assert left.returncode == 1, left.stdout  # the background sleep went with its hook
+
+
 def test_successful_hook_runs_before_restic(appliance: Appliance, office):
     dump = office / "database" / "dump.sql"
     appliance.local_repository()
