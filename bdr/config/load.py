@@ -340,10 +340,22 @@ def _secret_problem(path: Path, info: os.stat_result) -> str | None:
 
 
 def warnings(config: Config) -> list[str]:
-    """Return what is valid but unwise, for `config check` to print: weak passwords."""
+    """Return what is valid but unwise, for `config check` to print: weak passwords, metrics
+    open to the network without TLS or a password."""
     from bdr.restic.environment import MIN_MASKED_LENGTH
 
     found = []
+    metrics = config.metrics
+    if metrics.listen:
+        host = metrics.listen.rpartition(":")[0].strip("[]")
+        loopback = host in ("127.0.0.1", "::1", "localhost") or host.startswith("127.")
+        protected = metrics.tls_cert_file and metrics.basic_auth_user
+        if not loopback and not protected:
+            found.append(
+                f"metrics.listen: {metrics.listen} is open to the network without TLS and basic "
+                "auth: anyone there reads the client's backup state (set tls_cert_file, "
+                "tls_key_file, basic_auth_user and basic_auth_password_file)"
+            )
     for name, repository in config.repositories.items():
         if repository.password_file is None:
             continue

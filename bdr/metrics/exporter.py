@@ -4,6 +4,7 @@ atomically written textfile for node_exporter, and a push to a Pushgateway after
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import logging
 import ssl
@@ -67,12 +68,44 @@ def publish_after_run(config: Config) -> None:
             log.warning("metrics %s: %s", what, error)
 
 
+BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
+
+
 def _basic_auth(app: WsgiApp, user: str, password: str) -> WsgiApp:
-    expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    """Require HTTP basic auth (the scheme's name in any case, as RFC 7617 says); `password`
+    may be a bcrypt hash (`$2b$...`), so the file need not hold the password itself."""
+    hashed = password.startswith(BCRYPT_PREFIXES)
+    accepted: set[str] = set()  # credentials a bcrypt check passed: bcrypt is slow by design
+    lock = threading.Lock()
+
+    def allowed(header: str) -> bool:
+        scheme, _, token = header.strip().partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            given_user, _, given = (
+                base64.b64decode(token.strip(), validate=True).decode().partition(":")
+            )
+        except (ValueError, UnicodeDecodeError):
+            return False
+        if not hmac.compare_digest(given_user.encode(), user.encode()):
+            return False
+        if not hashed:
+            return hmac.compare_digest(given.encode(), password.encode())
+        digest = hashlib.sha256(f"{given_user}:{given}".encode()).hexdigest()
+        with lock:
+            if digest in accepted:
+                return True
+        import bcrypt
+
+        if bcrypt.checkpw(given.encode(), password.encode()):
+            with lock:
+                accepted.add(digest)
+            return True
+        return False
 
     def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        given = environ.get("HTTP_AUTHORIZATION", "")
-        if not hmac.compare_digest(given.encode(), expected.encode()):
+        if not allowed(environ.get("HTTP_AUTHORIZATION", "")):
             start_response(
                 "401 Unauthorized",
                 [("WWW-Authenticate", 'Basic realm="bdr"'), ("Content-Type", "text/plain")],
@@ -84,8 +117,38 @@ def _basic_auth(app: WsgiApp, user: str, password: str) -> WsgiApp:
 
 
 class _QuietHandler(WSGIRequestHandler):
+    # A connection that says nothing for this long is closed: idle clients hold no thread.
+    timeout = 10
+
     def log_message(self, format: str, *args: Any) -> None:
         return None
+
+
+# At most this many requests at once; more connections are closed at once, so a flood of them
+# cannot take the daemon's threads or file descriptors (backups need those).
+MAX_CONNECTIONS = 16
+
+
+class _BoundedServer(ThreadingWSGIServer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 class Exporter:
@@ -99,11 +162,13 @@ class Exporter:
             password = settings.basic_auth_password_file.read_text().splitlines()[0]
             app = _basic_auth(app, settings.basic_auth_user, password)
         self.server = make_server(
-            host.strip("[]"), int(port), app, ThreadingWSGIServer, handler_class=_QuietHandler
+            host.strip("[]"), int(port), app, _BoundedServer, handler_class=_QuietHandler
         )
         if settings.tls_cert_file and settings.tls_key_file:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.minimum_version = ssl.TLSVersion.TLSv1_2
+            # TLS 1.2 with forward-secret AEAD suites only (TLS 1.3's are all AEAD).
+            context.set_ciphers("ECDHE+AESGCM:ECDHE+CHACHA20")
             context.load_cert_chain(str(settings.tls_cert_file), str(settings.tls_key_file))
             # The handshake happens in each request's thread: a client that connects and says
             # nothing must not hold up the accepting thread.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import ssl
+import time
 import urllib.error
 import urllib.request
 from base64 import b64encode
@@ -266,3 +267,46 @@ def test_agent_remote_writes_with_the_appliance_labels(monitored: Appliance, tmp
         agent.stop()
         central.stop()
         assert daemon.stop() == 0
+
+
+def test_a_flood_of_idle_connections_holds_neither_threads_nor_the_scrape_for_long(
+    monitored: Appliance,
+):
+    import socket
+
+    port = monitored.port  # type: ignore[attr-defined]
+    monitored.plans["office"]["schedule"] = "0 0 1 1 *"  # no run: the daemon idles
+    monitored.write()
+    monitored.bdr("init")
+    daemon = RunningDaemon(monitored)
+    idle = []
+    try:
+        threads_before = _threads(daemon.process.pid)
+        for _ in range(60):
+            connection = socket.create_connection(("127.0.0.1", port), timeout=5)
+            idle.append(connection)  # connects, says nothing
+        time.sleep(1)
+        assert _threads(daemon.process.pid) <= threads_before + 16  # bounded, not 60
+        # The idle ones are dropped after 10 s; then a scrape is served again.
+        wait_for(
+            "a scrape after the flood",
+            lambda: _scrape(port) is not None,
+            30,
+        )
+        assert b"bdr_appliance_info" in (_scrape(port) or b"")
+    finally:
+        for connection in idle:
+            connection.close()
+        assert daemon.stop() == 0
+
+
+def _threads(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("Threads:")).split()[1])
+
+
+def _scrape(port: int) -> bytes | None:
+    try:
+        return urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+    except (urllib.error.URLError, OSError):
+        return None
