@@ -109,6 +109,11 @@ class Daemon:
                     self.notify_worker.poke()
         except BaseException as error:
             # A job must never take the scheduler thread down; the run itself is recorded.
+            from bdr.store.database import full_message, is_full
+
+            if is_full(error):
+                log.error("job %s: %s", spec.job_id, full_message(self.config.appliance.state_dir))
+                return
             log.error(
                 "job %s ended with %s",
                 spec.job_id,

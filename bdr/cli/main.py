@@ -80,6 +80,11 @@ def cli(
     ctx.obj = App(
         config_option=config_option, json_output=json_output, debug=debug, verbose=verbose
     )
+    _current.append(ctx.obj)
+
+
+# The App of this invocation, for the error printer (a full state_dir is named with its path).
+_current: list[App] = []
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -118,6 +123,11 @@ def main(argv: list[str] | None = None) -> Any:
         print("bdr: interrupted", file=sys.stderr)
         sys.exit(ExitCode.INTERRUPTED)
     except BaseException as error:
+        from bdr.store.database import full_message, is_full
+
+        if is_full(error) and _current and not debug:
+            _error(full_message(_current[-1].config.appliance.state_dir), None)
+            sys.exit(ExitCode.FAILED)
         if isinstance(error, Interrupted):
             print("bdr: stopped by SIGTERM", file=sys.stderr)
             sys.exit(ExitCode.TERMINATED)

@@ -135,3 +135,23 @@ def migrate(connection: sqlite3.Connection, path: Path | str = "history") -> Non
         except BaseException:
             connection.execute("ROLLBACK")
             raise
+
+
+def is_full(error: BaseException) -> bool:
+    """Whether `error` is SQLite's "database or disk is full" (SQLITE_FULL)."""
+    return isinstance(error, sqlite3.OperationalError) and "is full" in str(error)
+
+
+def full_message(state_dir: Path) -> str:
+    """One line naming the full state directory and its free space."""
+    from bdr.config.units import format_size
+    from bdr.fsutil import free_bytes
+
+    try:
+        free = format_size(free_bytes(state_dir))
+    except OSError:
+        free = "no"
+    return (
+        f"appliance.state_dir {state_dir} is full ({free} free): bdr cannot write its history, "
+        "so no run can start or be recorded; free space there"
+    )

@@ -6,7 +6,10 @@ import json
 import os
 import pwd
 import sqlite3
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from tests.integration.conftest import Appliance
 
@@ -91,3 +94,31 @@ def test_another_user_than_state_dirs_owner_is_refused_with_the_command_to_use(
     assert f"appliance.state_dir {appliance.state_dir} belongs to user {owner}" in result.stderr
     assert f"sudo -u {owner} bdr --config {appliance.config_path} backup" in result.stderr
     assert [row["kind"] for row in appliance.runs()] == []  # nothing ran, nothing was written
+
+
+def test_a_full_state_dir_is_named_with_its_free_space(appliance: Appliance, office: Path):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a small tmpfs as the state directory")
+    appliance.local_repository()
+    appliance.add_plan("office", [office])
+    appliance.bdr("init")  # the history is made on the real disk, then moved to the tmpfs
+    state = appliance.state_dir
+    saved = state.with_name("state-saved")
+    state.rename(saved)
+    state.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(state)], capture_output=True
+    )
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        subprocess.run(["cp", "-a", f"{saved}/.", str(state)], check=True)
+        filler = state / "filler"
+        subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=64k"], capture_output=True)
+        result = appliance.bdr("backup", expect=1)
+        assert "internal error" not in result.stderr
+        assert f"appliance.state_dir {state} is full (" in result.stderr
+        filler.unlink()
+        appliance.bdr("backup")  # space is back: backups go on
+    finally:
+        subprocess.run(["umount", str(state)], check=True)
