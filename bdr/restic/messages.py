@@ -13,6 +13,35 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bdr.errors import BdrError
+
+
+class MalformedOutput(BdrError):
+    """restic printed a message bdr relies on, but not as restic does: bdr does not guess."""
+
+
+_HEX_ID = re.compile(r"^[0-9a-f]{8,64}$")
+
+
+def _malformed(what: str, key: str, value: Any) -> MalformedOutput:
+    shown = repr(value)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return MalformedOutput(f"restic printed a malformed {what}: {key} is {shown}")
+
+
+def _snapshot_id(data: dict[str, Any], key: str, what: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not _HEX_ID.match(value):
+        raise _malformed(what, key, value)
+    return value
+
+
+def _float(data: dict[str, Any], key: str, default: float) -> float:
+    value = data.get(key, default)
+    return (
+        float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
+    )
+
 
 def json_objects(lines: Iterable[str]) -> Iterator[dict[str, Any] | list[Any]]:
     """Yield each line of `lines` that is a JSON object or array; skip everything else."""
@@ -119,18 +148,18 @@ def backup_messages(
         kind = data.get("message_type")
         if kind == "summary":
             yield BackupSummary(
-                snapshot_id=str(data.get("snapshot_id", "")),
+                snapshot_id=_snapshot_id(data, "snapshot_id", "backup summary"),
                 files_new=_int(data, "files_new"),
                 files_changed=_int(data, "files_changed"),
                 files_unmodified=_int(data, "files_unmodified"),
                 data_added=_int(data, "data_added"),
                 total_files_processed=_int(data, "total_files_processed"),
                 total_bytes_processed=_int(data, "total_bytes_processed"),
-                total_duration=float(data.get("total_duration", 0.0)),
+                total_duration=_float(data, "total_duration", 0.0),
             )
         elif kind == "status":
             yield BackupStatus(
-                percent_done=float(data.get("percent_done", 0.0)),
+                percent_done=_float(data, "percent_done", 0.0),
                 total_bytes=data.get("total_bytes"),
                 bytes_done=data.get("bytes_done"),
             )
@@ -142,12 +171,20 @@ def backup_messages(
             )
 
 
+def _time(data: dict[str, Any], key: str, what: str) -> datetime:
+    value = data.get(key)
+    try:
+        return parse_time(value) if isinstance(value, str) else parse_time("")
+    except ValueError:
+        raise _malformed(what, key, value) from None
+
+
 def snapshot_from(data: dict[str, Any]) -> Snapshot:
-    full_id = str(data["id"])
+    full_id = _snapshot_id(data, "id", "snapshot")
     return Snapshot(
         id=full_id,
         short_id=str(data.get("short_id") or full_id[:8]),
-        time=parse_time(str(data["time"])),
+        time=_time(data, "time", "snapshot"),
         paths=tuple(data.get("paths") or ()),
         hostname=str(data.get("hostname", "")),
         tags=tuple(data.get("tags") or ()),
@@ -174,11 +211,16 @@ def ls_nodes(lines: Iterable[str]) -> Iterator[Node]:
         kind = data.get("message_type") or data.get("struct_type")
         if kind != "node":
             continue
+        path, size = data.get("path"), data.get("size", 0)
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise _malformed("listing node", "path", path)
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise _malformed("listing node", "size", size)
         yield Node(
-            path=str(data["path"]),
+            path=path,
             type=str(data.get("type", "")),
-            size=_int(data, "size"),
-            mtime=parse_time(str(data["mtime"])) if data.get("mtime") else datetime.min,
+            size=size,
+            mtime=_time(data, "mtime", "listing node") if data.get("mtime") else datetime.min,
         )
 
 
@@ -196,7 +238,7 @@ def restore_status(lines: Iterable[str]) -> Iterator[RestoreStatus]:
     for data in json_objects(lines):
         if isinstance(data, dict) and data.get("message_type") in ("status", "summary"):
             yield RestoreStatus(
-                percent_done=float(data.get("percent_done", 1.0)),
+                percent_done=_float(data, "percent_done", 1.0),
                 total_bytes=data.get("total_bytes"),
                 bytes_restored=data.get("bytes_restored"),
             )

@@ -157,3 +157,32 @@ def test_a_hung_restic_is_stopped_at_max_run_time_and_the_run_fails(appliance: A
     (run,) = [row for row in appliance.runs() if row["kind"] == "backup"]
     assert run["status"] == "failed" and run["error"].startswith("timed out after 3.0s")
     assert subprocess.run(["pgrep", "-fx", "sleep 613"], capture_output=True).returncode == 1
+
+
+LYING_RESTIC = """#!/bin/sh
+# restic, except that `backup` claims a snapshot without an id and exits 0.
+for arg in "$@"; do
+    if [ "$arg" = backup ]; then
+        echo '{"message_type":"summary","snapshot_id":"","files_new":3,"total_files_processed":3}'
+        exit 0
+    fi
+done
+exec restic "$@"
+"""
+
+
+def test_a_backup_summary_without_a_snapshot_id_fails_the_run(appliance: Appliance, tmp_path):
+    fake = tmp_path / "restic-lies"
+    fake.write_text(LYING_RESTIC)
+    fake.chmod(0o755)
+    make_tree(tmp_path / "data", {"a.txt": "a\n"})
+    appliance.local_repository()
+    appliance.add_plan("office", [tmp_path / "data"])
+    appliance.bdr("init")
+    appliance.env["BDR_RESTIC"] = str(fake)
+    result = appliance.bdr("backup", expect=1)
+    assert "restic printed a malformed backup summary: snapshot_id is ''" in result.stdout
+    assert "internal error" not in result.stdout + result.stderr
+    (run,) = [row for row in appliance.runs() if row["kind"] == "backup"]
+    assert run["status"] == "failed" and run["snapshot_id"] is None
+    assert appliance.bdr_json("status")["plans"][0]["snapshot_id"] is None
