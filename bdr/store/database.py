@@ -62,7 +62,13 @@ def _open(path: Path) -> sqlite3.Connection:
 
 def _check_once(path: Path) -> None:
     """Salvage a damaged history, under a lock so that two processes do it once."""
-    with open(path.with_name(f".{FILENAME}.salvage.lock"), "a") as lock:
+    try:
+        lock = open(path.with_name(f".{FILENAME}.salvage.lock"), "a")  # noqa: SIM115
+    except OSError as error:
+        # A state directory this process cannot write: opening the history says why.
+        log.debug("history check skipped: %s", error)
+        return
+    with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             connection = sqlite3.connect(path, timeout=30)
