@@ -51,7 +51,8 @@ def make_report(ctx: Context, request: Request) -> RunSummary:
     """Render the report of the requested month from the history; write and sign its files."""
     tz = zone()
     now = ctx.now()
-    chosen = period(request.month or last_full_month(now, tz), now=now, zone=tz)
+    month = request.month if request.month is not None else last_full_month(now, tz)
+    chosen = period(month, now=now, zone=tz)
     settings = ctx.config.reports or Reports()
     directory = request.out or report_dir(ctx.config)
     with recorded_run(ctx, "report", subject=chosen.month) as record:

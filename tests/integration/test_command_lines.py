@@ -8,6 +8,66 @@ import pytest
 
 from tests.integration.conftest import Appliance
 
+T = ["--target", "{root}/t"]
+# More bad command lines: (argv, what the error says). Each exits 2 having run nothing.
+MORE: list[tuple[list[str], str]] = [
+    (["frobnicate"], "No such command"),
+    (["backup", "nosuch"], "nosuch"),
+    (["backup", "--bogus"], "No such option"),
+    (["backup", "--lock-timeout", "abc"], "--lock-timeout"),
+    (["restore"], "Missing argument"),
+    (["restore", "office"], "Missing option '--target'"),
+    (["restore", "nosuch", *T], "nosuch"),
+    (["restore", "office", "--target", ""], "target"),
+    (["restore", "office", *T, "--snapshot", ""], "--snapshot"),
+    (["restore", "office", *T, "--snapshot", "zzzz"], "not a snapshot id"),
+    (["restore", "office", *T, "--snapshot", "abcdef12"], "abcdef12"),
+    (["restore", "office", *T, "--as-of", "yesterday-ish"], "--as-of"),
+    (["restore", "office", *T, "--as-of", "9999-12-31T99:99"], "--as-of"),
+    (["restore", "office", *T, "--snapshot", "abcdef12", "--as-of", "2026-01-01"], "not both"),
+    (["restore", "office", *T, "--repository", "nosuch"], "nosuch"),
+    (["restore", "office", *T, "--include", "relative/path"], "relative/path"),
+    (["restore", "office", *T, "--include", "/not/in/the/snapshot"], "/not/in/the/snapshot"),
+    (["restore", "office", "--target", "/dev/null"], "/dev is a virtual file system"),
+    (["restore", "office", "--target", "/sys/kernel"], "/sys is a virtual file system"),
+    (["restore", "office", "--target", "{root}/appliance/state/x"], "appliance.state_dir"),
+    (["restore", "office", "--target", "{root}/data"], "it is the source"),
+    (["restore", "office", "--target", "/"], "refusing to restore into /"),
+    (["drill", "run"], "name one drill, or pass --all"),
+    (["drill", "run", "nosuch"], "no drill named 'nosuch'"),
+    (["drill", "run", "onsite", "--all"], "name one drill, or pass --all"),
+    (["drill", "run", "--all", "--snapshot", "abcdef12"], "--snapshot goes with one drill"),
+    (["drill", "run", "onsite", "--snapshot", "xyz"], "not a snapshot id"),
+    (["drill", "nosuch"], "No such command"),
+    (["check", "nosuch"], "no repository named 'nosuch'"),
+    (["prune", "nosuch"], "no repository named 'nosuch'"),
+    (["report", "--month", "2026-13"], "--month '2026-13' is not YYYY-MM"),
+    (["report", "--month", "26-11"], "is not YYYY-MM"),
+    (["report", "--month", "2999-01"], "has not begun yet"),
+    (["report", "--month", ""], "is not YYYY-MM"),
+    (["report", "--format", "docx"], "--format 'docx': choose from html, pdf, json"),
+    (["report", "--format", ""], "--format"),
+    (["report", "list", "extra"], "unexpected extra argument"),
+    (["evidence", "export"], "Missing option '--month'"),
+    (["evidence", "export", "--month", "2026-13"], "is not YYYY-MM"),
+    (["evidence", "export", "--month", "1999-01"], "1999-01"),
+    (["evidence", "verify", "/nonexistent/bundle"], "/nonexistent/bundle"),
+    (["evidence", "verify", "--allowed-signers", "/nonexistent/signers"], "/nonexistent"),
+    (["evidence", "nosuch"], "No such command"),
+    (["config", "nosuch"], "No such command"),
+    (["--config", "/nonexistent/bdr.toml", "status"], "does not exist"),
+    (["--config", "/dev/null", "status"], "is not a regular file"),
+    (["snapshots", "--plan", "nosuch"], "nosuch"),
+    (["snapshots", "--repository", "nosuch"], "nosuch"),
+    (["status", "extra"], "unexpected extra argument"),
+    (["notify", "test"], "has no [notify] section"),
+    (["notify", "nosuch"], "No such command"),
+    (["metrics", "--bogus"], "No such option"),
+    (["init", "extra"], "unexpected extra argument"),
+    (["check", "local", "extra"], "unexpected extra argument"),
+    (["drill", "list", "extra"], "unexpected extra argument"),
+]
+
 
 @pytest.fixture(scope="module")
 def backed_up(tmp_path_factory: pytest.TempPathFactory) -> Appliance:
@@ -39,6 +99,7 @@ def backed_up(tmp_path_factory: pytest.TempPathFactory) -> Appliance:
         (["backup", "--lock-timeout", "nan"], "is not a number of seconds"),
         (["backup", "--lock-timeout", "-1"], "is not a number of seconds"),
         (["backup", "--lock-timeout", "inf"], "is not a number of seconds"),
+        *[(args, said) for args, said in MORE],
     ],
 )
 def test_bad_command_lines_are_refused_clearly(backed_up: Appliance, args: list[str], said: str):
