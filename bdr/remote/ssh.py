@@ -68,11 +68,26 @@ def run_remote(name: str, remote: Remote, argv: list[str], *, timeout: float) ->
     except OSError as error:
         raise RemoteError(f"{where}: cannot connect: {error or type(error).__name__}") from None
     try:
-        return _run(client, shlex.join(argv), timeout, where)
+        return _run(client, _ended_with_the_session(argv), timeout, where)
     except (paramiko.SSHException, OSError) as error:
         raise RemoteError(f"{where}: the session broke: {error or type(error).__name__}") from None
     finally:
         client.close()
+
+
+# The check runs in the background of a small POSIX shell that also waits for the end of its
+# stdin, the SSH channel: when bdr sends EOF (the check overstayed its timeout) or the session
+# breaks, the check is sent SIGTERM. Without this, sshd leaves a check that hangs running.
+# (A background list reads /dev/null unless told otherwise: the channel goes in as fd 3.)
+_WATCHED = (
+    'exec 3<&0; "$@" </dev/null & child=$!; '
+    "(cat <&3 >/dev/null; kill -TERM $child) >/dev/null 2>&1 & "
+    "exec 3<&-; wait $child"
+)
+
+
+def _ended_with_the_session(argv: list[str]) -> str:
+    return shlex.join(["sh", "-c", _WATCHED, "sh", *argv])
 
 
 def _run(client: Any, command: str, timeout: float, where: str) -> RemoteResult:
@@ -101,6 +116,8 @@ def _run(client: Any, command: str, timeout: float, where: str) -> RemoteResult:
         ):
             break
         if time.monotonic() >= deadline:
+            channel.shutdown_write()  # EOF: the watcher ends the check
+            time.sleep(0.5)
             channel.close()
             raise RemoteError(
                 f"{where}: the check did not end within its timeout of {timeout:g}s; its "

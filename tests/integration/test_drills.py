@@ -283,7 +283,7 @@ def test_remote_check_over_ssh_and_unknown_host_key(drilled: Appliance, sftp_ser
     assert "host key unknown" in refused["reason"] and "refusing to connect" in refused["reason"]
     # 3 MB on stderr (more than an SSH window) before the answer: both streams are read.
     loud = ["sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' x >&2; echo ok"]
-    slow = ["sleep", "30"]
+    slow = ["sleep", "431"]
     for name, run, timeout in (("remote-loud", loud, "1m"), ("remote-slow", slow, "2s")):
         drilled.add(
             "drills",
@@ -303,6 +303,11 @@ def test_remote_check_over_ssh_and_unknown_host_key(drilled: Appliance, sftp_ser
     assert time.monotonic() - started < 25
     assert "did not end within its timeout of 2s" in slow_result["reason"]
     assert "cannot connect" not in slow_result["reason"]
+    # The check was ended on the remote host too, not left running there.
+    wait_for_gone = time.monotonic() + 10
+    while subprocess.run(["pgrep", "-fx", "sleep 431"], capture_output=True).returncode == 0:
+        assert time.monotonic() < wait_for_gone, "the remote check is still running"
+        time.sleep(0.2)
 
 
 def test_drill_list_and_history(drilled: Appliance):
