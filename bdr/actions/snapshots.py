@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bdr.actions.context import Context
+from bdr.config.units import format_duration
 from bdr.errors import BdrError, ExitCode, worst
 from bdr.restic import argv as build
 from bdr.restic.messages import Snapshot, snapshot_list
-from bdr.restic.runner import require_ok
+from bdr.restic.runner import Restic, require_ok
 
 TAG_PREFIX = "bdr-plan="
 
@@ -47,12 +48,16 @@ def list_snapshots(ctx: Context, *, plan: str | None, repository: str | None) ->
     rows: list[SnapshotRow] = []
     errors: dict[str, str] = {}
     codes: list[ExitCode] = []
+    limit = ctx.config.appliance.run_time_limit("snapshots")
     for name in names:
         try:
-            result = require_ok(
-                ctx.restic.run(ctx.restic.args(build.snapshots, plan=plan), ctx.env(name)),
-                f"repository {name}",
-            )
+            with Restic.deadline(
+                limit, f"{format_duration(limit or 0)} (appliance.max_run_time.snapshots)"
+            ):
+                result = require_ok(
+                    ctx.restic.run(ctx.restic.args(build.snapshots, plan=plan), ctx.env(name)),
+                    f"repository {name}",
+                )
         except BdrError as error:
             errors[name] = error.message
             codes.append(error.exit_code)

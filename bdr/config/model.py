@@ -81,7 +81,7 @@ Argv = Annotated[list[str], Field(min_length=1)]
 
 # Long enough for a first backup or a seed copy of terabytes; short enough that a restic which
 # hangs (a dead NFS mount, a cloud that stopped answering) frees the daemon's run slot and the
-# repository lock the same day. A restore is a person's, watched: unbounded.
+# repository lock the same day. A restore is a person's, watched: unbounded unless configured.
 MAX_RUN_TIME: dict[str, int] = {
     "backup": 24 * 3600,
     "copy": 48 * 3600,
@@ -90,8 +90,11 @@ MAX_RUN_TIME: dict[str, int] = {
     "drill": 24 * 3600,
     "check": 24 * 3600,
     "report": 3600,
+    "snapshots": 3600,
 }
-RunKind = Literal["backup", "copy", "retention", "prune", "drill", "check", "report"]
+RunKind = Literal[
+    "backup", "copy", "retention", "prune", "drill", "check", "report", "snapshots", "restore"
+]
 
 
 class _Section(BaseModel):
