@@ -15,6 +15,8 @@ def snapshot_id(ctx: click.Context, param: click.Parameter, value: str | None) -
     restic as one of its own flags (`--snapshot=--cache-dir=X`)."""
     if value is None or value == "latest" or _SNAPSHOT_ID.match(value):
         return value
+    if not value.strip():
+        raise click.UsageError("--snapshot is empty: give 'latest' or a snapshot id")
     raise click.BadParameter(
         f"{value!r} is not a snapshot id (hex, as bdr snapshots lists them) or 'latest'"
     )
