@@ -178,7 +178,7 @@ class Notifier:
             run = runs.get_run(self.db, problem.last_run)
         plan, _, tier = problem.scope.partition("/")
         job, command = _job_and_command(self.config, problem)
-        next_runs = {job.job_id: job.next_run for job in runs.scheduled_jobs(self.db)}
+        next_runs = {s.job_id: s.next_run for s in runs.scheduled_jobs(self.db)}
         return messages.Context(
             run_id=run.id if run else None,
             run_started_at=run.started_at if run else None,
