@@ -142,7 +142,8 @@ def history(app: App, name: str | None, limit: int) -> None:
                 r.drill or "-",
                 r.snapshot_id or "-",
                 seconds(r.measured_seconds),
-                seconds(r.projected_seconds),
+                seconds(r.projected_seconds)
+                + (" uncalibrated" if r.projection_method == "uncalibrated" else ""),
                 seconds(r.rto_seconds),
                 seconds(r.headroom_seconds),
                 styled(r.verdict),

@@ -40,6 +40,7 @@ class DrillHistoryRow:
     rto_seconds: int | None
     verdict: str
     reason: str
+    projection_method: str | None = None  # measured | history | calibrated | uncalibrated
 
     @property
     def headroom_seconds(self) -> float | None:
@@ -92,6 +93,7 @@ def drill_history(
             kind=past.outcome.drill_kind,
             measured_seconds=past.outcome.recovery_seconds,
             projected_seconds=past.outcome.projected_seconds,
+            projection_method=past.outcome.projection_method,
             rto_seconds=past.outcome.rto,
             verdict=past.outcome.verdict,
             reason=past.outcome.reason or past.run.error or "",

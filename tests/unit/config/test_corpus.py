@@ -98,7 +98,7 @@ MUTATIONS: list[tuple[str, Any]] = [
     *[("appliance.lock_timeout", value) for value in BAD_DURATIONS],
     *[("appliance.max_parallel_runs", value) for value in [0, -1, "two", 1.5]],
     ("appliance.max_run_time", {"backup": "0"}),
-    ("appliance.max_run_time", {"restore": "1h"}),
+    ("appliance.max_run_time", {"demo": "1h"}),
     ("appliance.max_run_time", {"backup": "99999999w"}),
     ("appliance.colour", "blue"),
     ("repositories", DELETE),
