@@ -22,13 +22,12 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bdr.atomic import write_atomic
 from bdr.evidence.keys import SigningKey, evidence_dir
-from bdr.evidence.records import encode, rfc3339
+from bdr.evidence.records import encode, from_rfc3339, rfc3339
 
 CHAIN = "chain.jsonl"
 CHECKPOINTS = "checkpoints"
@@ -178,10 +177,13 @@ def recorded_runs(state_dir: Path) -> set[int]:
 
 @dataclass(frozen=True)
 class Head:
-    """What the metrics show of the chain: its last record, and when the head was signed."""
+    """What the metrics and the report show of the chain: its last record, and the signed
+    head (the record it names, that record's SHA-256, when it was signed)."""
 
     records: int
     signed_at: float | None
+    seq: int | None = None
+    sha256: str | None = None
 
 
 def head(state_dir: Path) -> Head:
@@ -192,8 +194,9 @@ def head(state_dir: Path) -> Head:
         records = int(json.loads(tail.last)["seq"]) if tail.last else 0
     except (OSError, ValueError, KeyError):
         records = 0
-    signed_at = None
-    with contextlib.suppress(OSError, ValueError, KeyError):
-        signed = json.loads((directory / "head").read_bytes())["signed"]
-        signed_at = datetime.fromisoformat(signed.replace("Z", "+00:00")).timestamp()
-    return Head(records, signed_at)
+    signed_at = seq = sha256 = None
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError, AttributeError):
+        signed = json.loads((directory / "head").read_bytes())
+        seq, sha256 = int(signed["seq"]), str(signed["sha256"])
+        signed_at = from_rfc3339(signed["signed"])
+    return Head(records, signed_at, seq, sha256)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime
 from pathlib import Path
 
 from bdr.errors import UsageError
 from bdr.evidence.chain import CHAIN, CHECKPOINTS
 from bdr.evidence.keys import ALLOWED_SIGNERS, PUBLIC_FILE, evidence_dir
+from bdr.evidence.records import from_rfc3339
 from bdr.localtime import zone
 from bdr.report.period import month_bounds
 
@@ -112,7 +112,7 @@ def _ended(line: bytes) -> float | None:
     value = json.loads(line).get("ended")
     if not isinstance(value, str):
         return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    return from_rfc3339(value)
 
 
 def export_month(state_dir: Path, appliance: str, month: str, out: Path, fingerprint: str) -> Path:

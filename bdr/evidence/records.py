@@ -31,6 +31,11 @@ def rfc3339(timestamp: float | None) -> str | None:
     )
 
 
+def from_rfc3339(text: str) -> float:
+    """The timestamp of a time as records carry it (`...Z`); ValueError when it is not one."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
 def figures(run: Run, appliance: str) -> dict[str, Any]:
     """The fields of `run` that go into its evidence record (None values left out)."""
     record: dict[str, Any] = {

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from pathlib import Path
 
 from bdr import __version__
 from bdr.config.model import AppCheck, Config
 from bdr.errors import BdrError
-from bdr.evidence.chain import CHAIN, line_hash
+from bdr.evidence.chain import CHAIN, head, line_hash
 from bdr.evidence.keys import evidence_dir, load_key
+from bdr.evidence.records import from_rfc3339
 from bdr.report.model import DrillSpec, EvidenceFacts, Inputs, PlanSpec, Setup
 from bdr.report.period import Period
 from bdr.store import runs
@@ -73,31 +74,22 @@ def evidence_facts(config: Config, period: Period) -> EvidenceFacts | None:
     inside = 0
     last: tuple[int, str] | None = None
     for line in whole:
-        with contextlib.suppress(ValueError, KeyError, TypeError):
+        with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
             record = json.loads(line)
-            ended = record.get("ended")
-            if isinstance(ended, str) and _within(ended, period):
+            if period.start <= from_rfc3339(record["ended"]) < period.end:
                 inside += 1
                 last = (int(record["seq"]), line_hash(line))
-    head_seq = head_sha = None
-    with contextlib.suppress(OSError, ValueError, KeyError):
-        head = json.loads((directory / "head").read_bytes())
-        head_seq, head_sha = int(head["seq"]), str(head["sha256"])
+    signed = head(config.appliance.state_dir)
     return EvidenceFacts(
         records=len(whole),
         records_in_period=inside,
-        head_seq=head_seq,
-        head_sha256=head_sha,
+        head_seq=signed.seq,
+        head_sha256=signed.sha256,
         fingerprint=key.fingerprint,
         principal=key.principal,
         period_last_seq=last[0] if last else None,
         period_last_sha256=last[1] if last else None,
     )
-
-
-def _within(rfc3339: str, period: Period) -> bool:
-    moment = datetime.fromisoformat(rfc3339.replace("Z", "+00:00")).timestamp()
-    return period.start <= moment < period.end
 
 
 def inputs(
