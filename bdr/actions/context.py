@@ -56,6 +56,13 @@ class Context:
             known = ", ".join(sorted(self.config.repositories))
             raise UsageError(f"no repository named {name!r} (configured: {known})") from None
 
+    def time_limit(self, kind: str) -> contextlib.AbstractContextManager[None]:
+        """Within the block, restic is stopped once `appliance.max_run_time` of `kind` passes."""
+        limit = self.config.appliance.run_time_limit(kind)
+        return Restic.deadline(
+            limit, f"{format_duration(limit or 0)} (appliance.max_run_time.{kind})"
+        )
+
     def env(self, name: str, *, from_repository: str | None = None) -> ResticEnv:
         """Return the restic environment for repository `name` (and a copy source)."""
         source = self.repository(from_repository) if from_repository else None
@@ -130,11 +137,8 @@ def recorded_run(
         if v
     )
     log.info("run=%d %s started %s", record.id, kind, where)
-    limit = ctx.config.appliance.run_time_limit(kind)
     try:
-        with Restic.deadline(
-            limit, f"{format_duration(limit or 0)} (appliance.max_run_time.{kind})"
-        ):
+        with ctx.time_limit(kind):
             yield record
     except (KeyboardInterrupt, Interrupted):
         record.status = runs.INTERRUPTED

@@ -20,14 +20,13 @@ from bdr.actions.context import Context, recorded_run
 from bdr.actions.summary import RunSummary
 from bdr.config.model import Config, Plan
 from bdr.config.ownership import owned_paths
-from bdr.config.units import format_duration
 from bdr.errors import UsageError
 from bdr.fsnames import json_name
 from bdr.localtime import localise, with_offset
 from bdr.restic import argv as build
 from bdr.restic.messages import Node, Snapshot, ls_nodes, restore_status, snapshot_list
 from bdr.restic.patterns import escape
-from bdr.restic.runner import Restic, require_ok
+from bdr.restic.runner import require_ok
 from bdr.store.outcomes import RestoreOutcome
 
 Progress = Callable[[int, int], None]
@@ -165,8 +164,7 @@ def check_target(target: Path, plan: Plan, config: Config, *, force: bool, in_pl
 
 def plan_restore(ctx: Context, request: RestoreRequest) -> RestorePlanInfo:
     """Resolve the snapshot and measure the selection; raise UsageError on a bad request."""
-    limit = ctx.config.appliance.run_time_limit("restore")
-    with Restic.deadline(limit, f"{format_duration(limit or 0)} (appliance.max_run_time.restore)"):
+    with ctx.time_limit("restore"):
         return _plan_restore(ctx, request)
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bdr.actions.context import Context
-from bdr.config.units import format_duration
 from bdr.errors import BdrError, ExitCode, worst
 from bdr.restic import argv as build
 from bdr.restic.messages import Snapshot, snapshot_list
-from bdr.restic.runner import Restic, require_ok
+from bdr.restic.runner import require_ok
 
 TAG_PREFIX = "bdr-plan="
 
@@ -48,12 +47,9 @@ def list_snapshots(ctx: Context, *, plan: str | None, repository: str | None) ->
     rows: list[SnapshotRow] = []
     errors: dict[str, str] = {}
     codes: list[ExitCode] = []
-    limit = ctx.config.appliance.run_time_limit("snapshots")
     for name in names:
         try:
-            with Restic.deadline(
-                limit, f"{format_duration(limit or 0)} (appliance.max_run_time.snapshots)"
-            ):
+            with ctx.time_limit("snapshots"):
                 result = require_ok(
                     ctx.restic.run(ctx.restic.args(build.snapshots, plan=plan), ctx.env(name)),
                     f"repository {name}",
