@@ -154,7 +154,10 @@ def _drill(
         full_bytes = sum(node.size for node in files)
         canary = _expected_canary(ctx, drill.plan, snapshot)
         sample: Sample | None = None
-        calibrating = drill.kind == "sample" and not _calibrated(ctx, drill.repository)
+        # Asked once: the answer decides both whether this drill runs full and how a sample's
+        # projection is made.
+        calibrated = drill.kind == "sample" and _calibrated(ctx, drill.repository)
+        calibrating = drill.kind == "sample" and not calibrated
         if calibrating and free_bytes(ctx.config.appliance.scratch_dir) < full_bytes:
             calibrating = False  # it cannot: its samples' projections say "uncalibrated"
         if calibrating:
@@ -213,8 +216,10 @@ def _drill(
     failed_checks = [f"{r.check}: {r.problem}" for r in results if not r.ok]
 
     recovery = restore_seconds + verify_seconds + checks_seconds
-    projection = _projection(
-        ctx, sample is not None, drill, outcome, restore_seconds + verify_seconds
+    projection = (
+        _projection(ctx, drill, outcome, restore_seconds + verify_seconds, calibrated)
+        if sample is not None
+        else None
     )
     judged = projection.seconds + checks_seconds if projection else recovery
     record.outcome = replace(
@@ -341,11 +346,9 @@ def _calibrated(ctx: Context, repository: str) -> bool:
 
 
 def _projection(
-    ctx: Context, sampled: bool, drill: Drill, outcome: DrillOutcome, seconds: float
-) -> Projection | None:
-    """Project the full restore+verify time of a sample drill; None for a full drill."""
-    if not sampled:
-        return None
+    ctx: Context, drill: Drill, outcome: DrillOutcome, seconds: float, calibrated: bool
+) -> Projection:
+    """Project the full restore+verify time of a sample drill."""
     assert outcome.bytes is not None and outcome.files is not None
     assert outcome.full_bytes is not None and outcome.full_files is not None
     sample = Point(outcome.bytes, outcome.files, seconds)
@@ -355,5 +358,5 @@ def _projection(
         sample,
         outcome.full_bytes,
         outcome.full_files,
-        calibrated=_calibrated(ctx, drill.repository),
+        calibrated=calibrated,
     )
