@@ -180,6 +180,8 @@ class Daemon:
                     error,
                 )
         publish_after_run(self.config)
+        self.notify_worker = Worker(lambda: self.config, self.clock)
+        self.notify_worker.start()
         log.info("daemon ready: %d jobs, config %s", len(specs), self.config_path)
         self.notifier.send("READY=1\nSTATUS=idle")
         # After READY and beside the heartbeat: the first start after an upgrade may append a
@@ -191,8 +193,6 @@ class Daemon:
             daemon=True,
         )
         catching_up.start()
-        self.notify_worker = Worker(lambda: self.config, self.clock)
-        self.notify_worker.start()
         last_beat = last_ping = last_verify = -EVIDENCE_VERIFY_SECONDS
         while not self._stop.is_set():
             now = time.monotonic()

@@ -281,7 +281,9 @@ def test_a_flood_of_idle_connections_holds_neither_threads_nor_the_scrape_for_lo
     daemon = RunningDaemon(monitored)
     idle = []
     try:
-        threads_before = _threads(daemon.process.pid)
+        # "daemon ready" comes before its evidence catch-up thread has ended: count from a
+        # daemon whose threads have settled, so that only the flood's own threads are measured.
+        threads_before = _settled_threads(daemon.process.pid)
         for _ in range(60):
             connection = socket.create_connection(("127.0.0.1", port), timeout=5)
             idle.append(connection)  # connects, says nothing
@@ -298,6 +300,18 @@ def test_a_flood_of_idle_connections_holds_neither_threads_nor_the_scrape_for_lo
         for connection in idle:
             connection.close()
         assert daemon.stop() == 0
+
+
+def _settled_threads(pid: int) -> int:
+    """The daemon's thread count once it has stayed the same for two seconds."""
+    counts = [_threads(pid)]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        counts.append(_threads(pid))
+        if len(set(counts[-4:])) == 1 and len(counts) >= 4:
+            return counts[-1]
+    raise AssertionError(f"the daemon's threads did not settle: {counts}")
 
 
 def _threads(pid: int) -> int:
