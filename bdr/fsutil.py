@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -21,7 +22,9 @@ def remove_tree(path: Path) -> None:
     if not os.path.lexists(path):
         return
 
-    def make_writable(function: object, target: str, _: object) -> None:
+    def make_writable(function: object, target: str, error: tuple[type, object, object]) -> None:
+        if issubclass(error[0], FileNotFoundError):
+            return  # removed meanwhile by another process cleaning up (a dead drill's scratch)
         parent = os.path.dirname(target)
         os.chmod(parent, os.stat(parent).st_mode | stat.S_IWUSR | stat.S_IXUSR)
         if os.path.isdir(target) and not os.path.islink(target):
@@ -30,11 +33,12 @@ def remove_tree(path: Path) -> None:
         else:
             os.unlink(target)
 
-    if path.is_dir() and not path.is_symlink():
-        os.chmod(path, os.stat(path).st_mode | stat.S_IRWXU)
-        shutil.rmtree(path, onerror=make_writable)
-    else:
-        path.unlink()
+    with contextlib.suppress(FileNotFoundError):
+        if path.is_dir() and not path.is_symlink():
+            os.chmod(path, os.stat(path).st_mode | stat.S_IRWXU)
+            shutil.rmtree(path, onerror=make_writable)
+        else:
+            path.unlink()
 
 
 def same_content(first: Path, second: Path, *, chunk: int = 1 << 20) -> bool:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import subprocess
+import sys
 from collections.abc import Collection
 from pathlib import Path
 
@@ -57,6 +59,26 @@ def remove(area: Path, run_id: int) -> None:
         area.parent.rmdir()  # the drill's directory, once it holds no other run
 
 
+def remove_in_background(area: Path, run_id: int) -> None:
+    """Remove the scratch directory of run `run_id` in a process of its own, which the caller
+    neither waits for nor shares its output with: deleting a restored tree of many files takes
+    a while, and the drill's verdict is already recorded. An area the process leaves (it was
+    killed) is a dead run's, removed by the next clean-up."""
+    if marked_run(area) != run_id:
+        return
+    try:
+        subprocess.Popen(
+            [sys.executable, "-m", "bdr.actions.scratch", str(area), str(run_id)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a Ctrl-C at the caller's terminal does not reach it
+        )
+    except OSError as error:
+        log.warning("cannot remove scratch %s in the background (%s); removing it now", area, error)
+        remove(area, run_id)
+
+
 def remove_dead(scratch_dir: Path, running: Collection[int]) -> list[Path]:
     """Remove the marked scratch directories of runs that are not running; return them."""
     removed: list[Path] = []
@@ -102,3 +124,7 @@ def clean_up_dead(config: Config, db: History) -> list[Path]:
     if not any(run.kind == "check" for run in running):
         removed += remove_check_caches(config.appliance.state_dir / "cache")
     return removed
+
+
+if __name__ == "__main__":  # remove_in_background's process: AREA RUN-ID
+    remove(Path(sys.argv[1]), int(sys.argv[2]))

@@ -136,14 +136,19 @@ def restore(
     includes: Sequence[str] = (),
     verify: bool = True,
     json_progress: bool = False,
+    plan: str | None = None,
     binary: str = "restic",
     cache_dir: str | None = None,
 ) -> Argv:
+    """Argv that restores a snapshot into `target`; with `plan`, "latest" means the plan's
+    newest snapshot, as for `ls`."""
     include_args = tuple(arg for path in includes for arg in ("--include", path))
+    tag = ("--tag", plan_tag(plan)) if plan else ()
     return (
         *_base(binary, cache_dir),
         "restore",
         *(("--json",) if json_progress else ()),
+        *tag,
         snapshot_id,
         "--target",
         target,

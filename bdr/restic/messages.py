@@ -233,6 +233,20 @@ def ls_snapshot(lines: Iterable[str]) -> Snapshot | None:
     return None
 
 
+_RESTORING = re.compile(r"^restoring <?[Ss]napshot ([0-9a-f]{8,64}) of ")
+
+
+def restored_snapshot(lines: Iterable[str]) -> str | None:
+    """Return the (short) id of the snapshot that `restic restore` says it restores: restic 0.14
+    writes `restoring <Snapshot 6975594e of [...] ...>`, later ones `restoring snapshot 6975594e
+    of [...]`. None when no line says it (with --json, or a form this does not know)."""
+    for line in lines:
+        found = _RESTORING.match(line)
+        if found:
+            return found.group(1)
+    return None
+
+
 def restore_status(lines: Iterable[str]) -> Iterator[RestoreStatus]:
     """Yield the progress of `restic restore --json` (restic 0.16 and newer)."""
     for data in json_objects(lines):

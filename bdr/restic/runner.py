@@ -148,6 +148,12 @@ class Restic:
             result = self._run_once(args, env, on_line, on_start, keep_stdout)
         return result
 
+    def start(self, args: tuple[str, ...], env: ResticEnv) -> Beside:
+        """Start restic with `args` in a thread beside the caller's own restic: what the caller
+        waits for with `Beside.result()`, or stops with `Beside.stop()`. No lock retry: a
+        command run beside another one of the same run does not hold the repository alone."""
+        return Beside(self, args, env)
+
     def args(
         self, builder: Callable[..., tuple[str, ...]], *a: object, **kw: object
     ) -> tuple[str, ...]:
@@ -249,6 +255,46 @@ class Restic:
             "restic exited %d (%s) after %.1fs", process.returncode, outcome.value, result.duration
         )
         return result
+
+
+class Beside:
+    """A restic command running in a thread of its own, under the caller's run deadline."""
+
+    def __init__(self, restic: Restic, args: tuple[str, ...], env: ResticEnv) -> None:
+        self._pid: int | None = None
+        self._result: Result | None = None
+        self._error: BaseException | None = None
+        context = contextvars.copy_context()  # the run's deadline holds for this restic too
+        self._thread = threading.Thread(
+            target=context.run, args=(self._run, restic, args, env), daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, restic: Restic, args: tuple[str, ...], env: ResticEnv) -> None:
+        try:
+            self._result = restic._run_once(args, env, None, self._started, True)
+        except BaseException as error:  # handed to the caller by result()
+            self._error = error
+
+    def _started(self, pid: int) -> None:
+        self._pid = pid
+
+    def result(self) -> Result:
+        """Wait for the command; return its Result or raise what it raised."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+    def stop(self) -> None:
+        """Stop the command as Ctrl-C would, if it still runs, and wait for it."""
+        with _live_lock:
+            # Found among the live processes only: a pid that has been waited for may be reused.
+            process = next((p for p in _live if p.pid == self._pid), None)
+        if process is not None:
+            _stop(process)
+        self._thread.join()
 
 
 def _stack_frames(lines: list[str]) -> set[int]:

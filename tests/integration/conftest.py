@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,6 +106,16 @@ class Appliance:
         }
         self.config_path.write_text(to_toml(data) + "\n")
         return self.config_path
+
+    def scratch_emptied(self, timeout: float = 30) -> bool:
+        """Whether the scratch area holds nothing within `timeout` seconds: a finished drill's
+        tree is removed by a process of its own after bdr has returned."""
+        deadline = time.monotonic() + timeout
+        while self.scratch_dir.exists() and any(self.scratch_dir.rglob("*")):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
 
     def bdr(
         self,

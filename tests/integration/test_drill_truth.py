@@ -211,7 +211,7 @@ def test_scratch_running_out_during_the_restore_is_an_error_not_data(
         drill = _drill_json(appliance, "onsite", 1)
         assert drill["verdict"] == "error"
         assert drill["reason"].startswith(f"scratch area {appliance.scratch_dir} ran out of space")
-        assert list(appliance.scratch_dir.iterdir()) == []
+        assert appliance.scratch_emptied()
 
 
 def test_a_deleted_index_is_data_with_restics_message_and_a_hint(appliance: Appliance, office):

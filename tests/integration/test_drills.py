@@ -40,9 +40,42 @@ def test_full_drill_passes_on_a_fresh_backup(drilled: Appliance):
     assert result["mismatched_files"] == 0
     assert set(result["phases"]) == {"restore", "verify", "checks"}
     assert result["projected_seconds"] == result["recovery_seconds"] < 3600
-    assert scratch_is_clean(drilled)
+    assert drilled.scratch_emptied()
     human = drilled.bdr("drill", "run", "onsite").stdout
     assert "passed" in human and "within the RTO of 1h 00m" in human
+
+
+TIMED_RESTIC = """#!/bin/sh
+# restic, with the start and end of each command written to a log
+for word in "$@"; do
+    case "$word" in ls|restore|backup|snapshots|forget|version|init|cat) command=$word; break;; esac
+done
+echo "start $command $(date +%s.%N)" >> "LOG"
+restic "$@"
+code=$?
+echo "end $command $(date +%s.%N)" >> "LOG"
+exit $code
+"""
+
+
+def test_a_full_drill_restores_while_it_lists_the_snapshot(drilled: Appliance, tmp_path):
+    log = tmp_path / "restic.log"
+    wrapper = tmp_path / "restic"
+    wrapper.write_text(TIMED_RESTIC.replace("LOG", str(log)))
+    wrapper.chmod(0o755)
+    drilled.env["BDR_RESTIC"] = str(wrapper)
+    (result,) = drilled.bdr_json("drill", "run", "onsite")
+    assert result["verdict"] == "passed", result["reason"]
+    assert result["files"] == result["verified_files"] == 6
+    times = {}
+    for line in log.read_text().splitlines():
+        event, command, when = line.split()
+        times[(event, command)] = float(when)
+    # Both started before either ended: the listing's key derivation is not paid before the
+    # restore starts.
+    assert times[("start", "restore")] < times[("end", "ls")]
+    assert times[("start", "ls")] < times[("end", "restore")]
+    assert drilled.scratch_emptied()
 
 
 def test_source_changed_after_the_snapshot_is_counted_not_a_mismatch(drilled: Appliance, office):
@@ -84,7 +117,7 @@ def test_corrupted_pack_fails_the_drill_as_data_and_the_check(drilled: Appliance
     assert drill["verdict"] == "data"
     assert drill["reason"].startswith("the restored data is wrong")
     assert drill["mismatched_files"] >= 1
-    assert scratch_is_clean(drilled)
+    assert drilled.scratch_emptied()
     check = drilled.bdr("--json", "check", expect=1)
     (summary,) = json.loads(check.stdout)
     assert summary["status"] == "failed" and "found errors" in summary["message"]
@@ -147,7 +180,7 @@ def test_scratch_too_small_is_a_clear_error_and_leaves_nothing(drilled: Applianc
         assert f"scratch area {drilled.scratch_dir} has" in drill["reason"]
         assert "has 64 KiB free; restoring 6 files" in drill["reason"]
         assert "needs 342 KiB" in drill["reason"]
-        assert list(drilled.scratch_dir.iterdir()) == []
+        assert drilled.scratch_emptied()
     finally:
         subprocess.run(["umount", str(drilled.scratch_dir)], check=True)
 

@@ -29,10 +29,11 @@ def start_exclusive_restic(appliance: Appliance) -> subprocess.Popen[str]:
     process with a complete lock, as a long-running check on a big repository would hold.
     """
     repo = appliance.repositories["local"]
+    stderr = (appliance.root / "restic-check.stderr").open("w+")
     process = subprocess.Popen(
         ["restic", "check"],
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
         text=True,
         env={
             **os.environ,
@@ -41,11 +42,18 @@ def start_exclusive_restic(appliance: Appliance) -> subprocess.Popen[str]:
         },
     )
     assert process.stdout is not None
+    said: list[str] = []
     for line in process.stdout:
+        said.append(line)
         if line.startswith("load indexes"):
             process.send_signal(signal.SIGSTOP)
             break
-    assert any((Path(repo["url"]) / "locks").iterdir()), "restic check holds no lock"
+    stderr.seek(0)
+    # Once failed in a loaded CI run without saying why: what restic said is kept for that.
+    assert any((Path(repo["url"]) / "locks").iterdir()), (
+        f"restic check holds no lock: exit {process.poll()}, stdout {said!r}, "
+        f"stderr {stderr.read()!r}"
+    )
     return process
 
 

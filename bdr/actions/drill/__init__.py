@@ -30,7 +30,8 @@ from bdr.errors import BdrError, ExitCode, UsageError
 from bdr.fsnames import json_name
 from bdr.fsutil import free_bytes
 from bdr.restic import argv as build
-from bdr.restic.messages import Snapshot, ls_nodes, ls_snapshot
+from bdr.restic.environment import ResticEnv
+from bdr.restic.messages import Node, Snapshot, ls_nodes, ls_snapshot, restored_snapshot
 from bdr.restic.outcome import Outcome
 from bdr.restic.runner import Result, require_ok
 from bdr.store import backups, drills, runs
@@ -86,39 +87,21 @@ def run_drill(ctx: Context, name: str, *, snapshot_id: str | None = None) -> Dri
     if drill is None:
         known = ", ".join(sorted(ctx.config.drills)) or "none"
         raise UsageError(f"no drill named {name!r} (configured: {known})")
-    verdict = Verdict(ERROR, "the drill did not finish")
-    with recorded_run(
-        ctx, "drill", plan=drill.plan, repository=drill.repository, subject=name
-    ) as record:
-        scratch = ctx.config.appliance.scratch_dir / name / str(record.id)
-        record.outcome = DrillOutcome(drill_kind=drill.kind, rto=drill.rto, scratch=str(scratch))
-        finished = False
-        try:
-            verdict = _drill(ctx, name, drill, snapshot_id, record, scratch)
-            finished = True
-        except DataFinding as finding:
-            verdict = Verdict(DATA, finding.message)
-            finished = True
-        except BdrError as error:
-            verdict = Verdict(ERROR, error.message)
-            record.fail(error.message, exit_code=int(error.exit_code))
-            finished = True
-        finally:
-            # A partial restore left by an interrupt is of no use to anyone: always removed.
-            kept = finished and drill.keep_on_failure and not verdict.passed and scratch.exists()
-            if not kept:
-                scratch_area.remove(scratch, record.id)
-            record.outcome = replace(
-                _outcome(record),
-                kept_scratch=str(scratch) if kept else None,
-                verdict=verdict.kind,
-                reason=verdict.reason,
-            )
-        if verdict.kind == UNPROVEN:
-            record.status = runs.WARNING
-        elif verdict.kind not in (PASSED, ERROR):
-            record.fail(verdict.reason, exit_code=int(ExitCode.DRILL_FAILED))
-        record.message = verdict.reason
+    area: tuple[Path, int] | None = None
+    kept = False
+    try:
+        with recorded_run(
+            ctx, "drill", plan=drill.plan, repository=drill.repository, subject=name
+        ) as record:
+            scratch = ctx.config.appliance.scratch_dir / name / str(record.id)
+            area = (scratch, record.id)
+            job = _Job(ctx, name, drill, record, scratch)
+            verdict, kept = _recorded_drill(job, snapshot_id)
+    finally:
+        # A finished drill's scratch goes once its verdict is recorded, without holding the
+        # caller (an interrupted one's is already gone, see _recorded_drill).
+        if area is not None and not kept:
+            scratch_area.remove_in_background(*area)
     return DrillResult(
         record.id,
         name,
@@ -131,82 +114,100 @@ def run_drill(ctx: Context, name: str, *, snapshot_id: str | None = None) -> Dri
     )
 
 
+def _recorded_drill(job: _Job, snapshot_id: str | None) -> tuple[Verdict, bool]:
+    """Run the drill inside its run record; return its verdict and whether its scratch is kept
+    for a look at the failure."""
+    drill, record, scratch = job.drill, job.record, job.scratch
+    record.outcome = DrillOutcome(drill_kind=drill.kind, rto=drill.rto, scratch=str(scratch))
+    verdict = Verdict(ERROR, "the drill did not finish")
+    finished = False
+    try:
+        verdict = _drill(job, snapshot_id)
+        finished = True
+    except DataFinding as finding:
+        verdict = Verdict(DATA, finding.message)
+        finished = True
+    except BdrError as error:
+        verdict = Verdict(ERROR, error.message)
+        record.fail(error.message, exit_code=int(error.exit_code))
+        finished = True
+    finally:
+        # A partial restore left by an interrupt is of no use to anyone: removed before bdr
+        # stops.
+        kept = finished and drill.keep_on_failure and not verdict.passed and scratch.exists()
+        if not finished:
+            scratch_area.remove(scratch, record.id)
+        record.outcome = replace(
+            _outcome(record),
+            kept_scratch=str(scratch) if kept else None,
+            verdict=verdict.kind,
+            reason=verdict.reason,
+        )
+    if verdict.kind == UNPROVEN:
+        record.status = runs.WARNING
+    elif verdict.kind not in (PASSED, ERROR):
+        record.fail(verdict.reason, exit_code=int(ExitCode.DRILL_FAILED))
+    record.message = verdict.reason
+    return verdict, kept
+
+
 def _outcome(record: RunRecord) -> DrillOutcome:
     assert isinstance(record.outcome, DrillOutcome)
     return record.outcome
 
 
-def _drill(
-    ctx: Context,
-    name: str,
-    drill: Drill,
-    snapshot_id: str | None,
-    record: RunRecord,
-    scratch: Path,
-) -> Verdict:
+@dataclass(frozen=True)
+class _Job:
+    """One run of a drill: what its steps share."""
+
+    ctx: Context
+    name: str
+    drill: Drill
+    record: RunRecord
+    scratch: Path
+
+
+@dataclass
+class _Restored:
+    """What the restore phase leaves for verification."""
+
+    snapshot: Snapshot
+    canary: ExpectedCanary
+    files: list[Node]  # every file of the snapshot
+    selection: list[Node]  # the files restored: all of them, or the sample's
+    sample: Sample | None
+    calibrated: bool
+    errors: list[str]  # restic's complaints about the data
+    seconds: float
+
+
+def _drill(job: _Job, snapshot_id: str | None) -> Verdict:
+    ctx, name, drill, record, scratch = job.ctx, job.name, job.drill, job.record, job.scratch
     plan = ctx.config.plans[drill.plan]
     clock = ctx.monotonic
     with ctx.lock(drill.repository, purpose=f"drill {name}"):
         env = ctx.env(drill.repository)
-        snapshot, listing = _list_snapshot(ctx, drill, snapshot_id)
-        record.snapshot_id = snapshot.short_id
-        files = [node for node in ls_nodes(listing) if node.type == "file"]
-        full_bytes = sum(node.size for node in files)
-        canary = _expected_canary(ctx, drill.plan, snapshot)
-        sample: Sample | None = None
-        # Asked once: the answer decides both whether this drill runs full and how a sample's
-        # projection is made.
-        calibrated = drill.kind == "sample" and _calibrated(ctx, drill.repository)
-        calibrating = drill.kind == "sample" and not calibrated
-        if calibrating and free_bytes(ctx.config.appliance.scratch_dir) < full_bytes:
-            calibrating = False  # it cannot: its samples' projections say "uncalibrated"
-        if calibrating:
-            ctx.say(
-                f"drill {name}: no full drill of {drill.repository} yet; this one restores "
-                "everything, to calibrate the projections of the samples that follow"
-            )
-            record.outcome = replace(_outcome(record), drill_kind="full")
-            selection = files
-        elif drill.kind == "sample":
-            assert drill.sample is not None
-            sample = choose_clusters(
-                files, snapshot.id, sample_share(drill.sample, full_bytes), canary_path=canary.path
-            )
-            selection = list(sample.files)
+        # A full drill of the newest snapshot that fits the scratch area by the size its backup
+        # recorded restores while it is listed: the listing (and its key derivation) is not
+        # paid for before the restore starts.
+        estimate = (
+            backups.newest_size(ctx.db, drill.plan)
+            if drill.kind == "full" and snapshot_id is None
+            else None
+        )
+        if estimate is not None and estimate <= free_bytes(ctx.config.appliance.scratch_dir):
+            restored = _restore_while_listing(job, env, estimate)
         else:
-            selection = files
-        size = sum(node.size for node in selection)
-        outcome = record.outcome = replace(
-            _outcome(record),
-            snapshot_time=snapshot.time.timestamp(),
-            canary_path=canary.path,
-            full_bytes=full_bytes,
-            full_files=len(files),
-            bytes=size,
-            files=len(selection),
-        )
-        free = free_bytes(ctx.config.appliance.scratch_dir)
-        if free < size:
-            raise BdrError(
-                f"scratch area {ctx.config.appliance.scratch_dir} has {format_size(free)} free; "
-                f"restoring {len(selection)} files of snapshot {snapshot.short_id} needs "
-                f"{format_size(size)}"
-            )
-        scratch_area.create(ctx.config.appliance.scratch_dir, name, record.id)
-        ctx.say(
-            f"drill {name}: restoring {len(selection)} files ({format_size(size)}) of snapshot "
-            f"{snapshot.short_id} from {drill.repository}"
-        )
-        started = clock()
-        restore_errors = _restore(ctx, snapshot, sample, scratch, env)
-        restore_seconds = clock() - started
+            restored = _list_then_restore(job, snapshot_id, env)
+    outcome = _outcome(record)
+    selection = restored.selection
 
     ctx.say(f"drill {name}: verifying")
     verify_started = clock()
-    outcome, problems = verify(drill, canary, selection, scratch, outcome)
-    if restore_errors:
-        outcome = replace(outcome, restore_errors=tuple(restore_errors))
-        problems.insert(0, f"restic could not restore the data intact: {restore_errors[0]}")
+    outcome, problems = verify(drill, restored.canary, selection, scratch, outcome)
+    if restored.errors:
+        outcome = replace(outcome, restore_errors=tuple(restored.errors))
+        problems.insert(0, f"restic could not restore the data intact: {restored.errors[0]}")
     verify_seconds = clock() - verify_started
     record.outcome = outcome
 
@@ -215,10 +216,11 @@ def _drill(
     checks_seconds = clock() - checks_started
     failed_checks = [f"{r.check}: {r.problem}" for r in results if not r.ok]
 
+    restore_seconds = restored.seconds
     recovery = restore_seconds + verify_seconds + checks_seconds
     projection = (
-        _projection(ctx, drill, outcome, restore_seconds + verify_seconds, calibrated)
-        if sample is not None
+        _projection(ctx, drill, outcome, restore_seconds + verify_seconds, restored.calibrated)
+        if restored.sample is not None
         else None
     )
     judged = projection.seconds + checks_seconds if projection else recovery
@@ -242,47 +244,156 @@ def _drill(
     )
 
 
-def _restore(
-    ctx: Context,
-    snapshot: Snapshot,
-    sample: Sample | None,
-    scratch: Path,
-    env: Any,
-) -> list[str]:
-    """Restore the snapshot (or the sample) into scratch; return restic's complaints about the
-    data."""
+def _list_then_restore(job: _Job, snapshot_id: str | None, env: ResticEnv) -> _Restored:
+    """List the snapshot, choose what to restore (a sample, or all when a sample's tier must
+    calibrate), check it fits the scratch area, then restore it."""
+    ctx, name, drill, record, scratch = job.ctx, job.name, job.drill, job.record, job.scratch
+    snapshot, listing = _list_snapshot(
+        ctx, drill, snapshot_id or "latest", _listing(ctx, drill, snapshot_id or "latest", env)
+    )
+    record.snapshot_id = snapshot.short_id
+    files = [node for node in ls_nodes(listing) if node.type == "file"]
+    full_bytes = sum(node.size for node in files)
+    canary = _expected_canary(ctx, drill.plan, snapshot)
+    sample: Sample | None = None
+    # Asked once: the answer decides both whether this drill runs full and how a sample's
+    # projection is made.
+    calibrated = drill.kind == "sample" and _calibrated(ctx, drill.repository)
+    calibrating = drill.kind == "sample" and not calibrated
+    if calibrating and free_bytes(ctx.config.appliance.scratch_dir) < full_bytes:
+        calibrating = False  # it cannot: its samples' projections say "uncalibrated"
+    if calibrating:
+        ctx.say(
+            f"drill {name}: no full drill of {drill.repository} yet; this one restores "
+            "everything, to calibrate the projections of the samples that follow"
+        )
+        record.outcome = replace(_outcome(record), drill_kind="full")
+        selection = files
+    elif drill.kind == "sample":
+        assert drill.sample is not None
+        sample = choose_clusters(
+            files, snapshot.id, sample_share(drill.sample, full_bytes), canary_path=canary.path
+        )
+        selection = list(sample.files)
+    else:
+        selection = files
+    size = sum(node.size for node in selection)
+    _describe(record, snapshot, canary, files, selection)
+    free = free_bytes(ctx.config.appliance.scratch_dir)
+    if free < size:
+        # The trees of finished drills may still be on their way out: take them out now.
+        scratch_area.clean_up_dead(ctx.config, ctx.db)
+        free = free_bytes(ctx.config.appliance.scratch_dir)
+    if free < size:
+        raise BdrError(
+            f"scratch area {ctx.config.appliance.scratch_dir} has {format_size(free)} free; "
+            f"restoring {len(selection)} files of snapshot {snapshot.short_id} needs "
+            f"{format_size(size)}"
+        )
+    scratch_area.create(ctx.config.appliance.scratch_dir, name, record.id)
+    ctx.say(
+        f"drill {name}: restoring {len(selection)} files ({format_size(size)}) of snapshot "
+        f"{snapshot.short_id} from {drill.repository}"
+    )
+    started = ctx.monotonic()
     # A full drill restores everything in one call; a sample its few patterns (escaped names,
     # so `weird[1].txt` does not restore `weird1.txt`), in one call unless they are very many.
     batches = include_batches(list(sample.patterns)) if sample is not None else [[]]
-    restore_errors: list[str] = []
-    for batch in batches:
-        result = ctx.restic.run(
+    results = [
+        ctx.restic.run(
             ctx.restic.args(build.restore, snapshot.id, str(scratch), includes=batch), env
         )
+        for batch in batches
+    ]
+    seconds = ctx.monotonic() - started
+    errors = _restore_errors(ctx, snapshot, results)
+    return _Restored(snapshot, canary, files, selection, sample, calibrated, errors, seconds)
+
+
+def _restore_while_listing(job: _Job, env: ResticEnv, estimate: int) -> _Restored:
+    """Restore the plan's newest snapshot with its listing running beside the restore."""
+    ctx, name, drill, record, scratch = job.ctx, job.name, job.drill, job.record, job.scratch
+    scratch_area.create(ctx.config.appliance.scratch_dir, name, record.id)
+    ctx.say(
+        f"drill {name}: restoring the newest snapshot of plan {drill.plan} "
+        f"({format_size(estimate)} when it was backed up) from {drill.repository}"
+    )
+    started = ctx.monotonic()
+    listing = ctx.restic.start(ctx.restic.args(build.ls, "latest", plan=drill.plan), env)
+    try:
+        restore = ctx.restic.run(
+            ctx.restic.args(build.restore, "latest", str(scratch), plan=drill.plan), env
+        )
+    except BaseException:
+        listing.stop()
+        raise
+    seconds = ctx.monotonic() - started
+    # The listing's own failure (no snapshot, a damaged index) says more than the restore's.
+    snapshot, lines = _list_snapshot(ctx, drill, "latest", listing.result())
+    record.snapshot_id = snapshot.short_id
+    restored_id = restored_snapshot(restore.stdout)
+    if restored_id is not None and not snapshot.id.startswith(restored_id):
+        # Both resolve "latest" under bdr's lock of the repository: only someone else's restic
+        # writing to it could make them differ.
+        raise BdrError(
+            f"{drill.repository} changed during the drill: restic restored snapshot "
+            f"{restored_id[:8]} and listed {snapshot.short_id}; run the drill again"
+        )
+    files = [node for node in ls_nodes(lines) if node.type == "file"]
+    canary = _expected_canary(ctx, drill.plan, snapshot)
+    _describe(record, snapshot, canary, files, files)
+    errors = _restore_errors(ctx, snapshot, [restore])
+    return _Restored(snapshot, canary, files, files, None, False, errors, seconds)
+
+
+def _describe(
+    record: RunRecord,
+    snapshot: Snapshot,
+    canary: ExpectedCanary,
+    files: list[Node],
+    selection: list[Node],
+) -> None:
+    """Record what the drill restores, of which snapshot."""
+    record.outcome = replace(
+        _outcome(record),
+        snapshot_time=snapshot.time.timestamp(),
+        canary_path=canary.path,
+        full_bytes=sum(node.size for node in files),
+        full_files=len(files),
+        bytes=sum(node.size for node in selection),
+        files=len(selection),
+    )
+
+
+def _restore_errors(ctx: Context, snapshot: Snapshot, results: list[Result]) -> list[str]:
+    """Return restic's complaints about the restored data; raise for a restore that failed."""
+    errors: list[str] = []
+    for result in results:
         if result.outcome is Outcome.NO_SPACE:
             raise BdrError(
                 f"scratch area {ctx.config.appliance.scratch_dir} ran out of space while "
                 f"restoring snapshot {snapshot.short_id} "
-                f"({format_size(free_bytes(scratch))} free now): {result.error_text()}"
+                f"({format_size(free_bytes(ctx.config.appliance.scratch_dir))} free now): "
+                f"{result.error_text()}"
             )
         # restic read the repository but could not restore the data as it was saved
         # (a damaged pack, a failed --verify): that is a finding about the data, and the
         # verification says which files it touched.
         if result.outcome in (Outcome.FAILED, Outcome.DAMAGED):
-            restore_errors.append(_damage_text(ctx, result))
+            errors.append(_damage_text(ctx, result))
         else:
             require_ok(result, f"restore of snapshot {snapshot.short_id}")
-    return restore_errors
+    return errors
+
+
+def _listing(ctx: Context, drill: Drill, what: str, env: ResticEnv) -> Result:
+    return ctx.restic.run(ctx.restic.args(build.ls, what, plan=drill.plan), env)
 
 
 def _list_snapshot(
-    ctx: Context, drill: Drill, snapshot_id: str | None
+    ctx: Context, drill: Drill, what: str, listed: Result
 ) -> tuple[Snapshot, list[str]]:
-    """Return the drilled snapshot and its `ls --json` lines, in one restic call."""
-    what = snapshot_id or "latest"
-    listed = ctx.restic.run(
-        ctx.restic.args(build.ls, what, plan=drill.plan), ctx.env(drill.repository)
-    )
+    """Return the listed snapshot and its `ls --json` lines; raise when the listing failed."""
     if listed.outcome is Outcome.DAMAGED:
         raise DataFinding(
             f"snapshot {what} of plan {drill.plan} cannot be read from {drill.repository}: "

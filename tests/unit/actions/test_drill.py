@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bdr.actions import scratch
 from bdr.actions.context import Context
 from bdr.actions.drill import run_drill
 from bdr.config.model import Config
@@ -67,6 +68,13 @@ class FakeRestic:
             stderr_tail=stderr[-1000:],
             stderr_head=stderr[:4000],
         )
+
+
+@pytest.fixture(autouse=True)
+def _scratch_removed_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A unit test starts no process: the scratch a drill hands to a process of its own is
+    removed here, at once."""
+    monkeypatch.setattr(scratch, "remove_in_background", scratch.remove)
 
 
 @pytest.fixture

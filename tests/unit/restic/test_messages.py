@@ -11,6 +11,7 @@ from bdr.restic.messages import (
     ls_nodes,
     parse_time,
     restore_status,
+    restored_snapshot,
     snapshot_list,
 )
 
@@ -77,6 +78,19 @@ def test_restore_status_of_newer_restic():
     line = '{"message_type":"status","percent_done":0.5,"total_bytes":200,"bytes_restored":100}'
     (status,) = restore_status([line])
     assert status.bytes_restored == 100 and status.total_bytes == 200
+
+
+def test_the_snapshot_restore_says_it_restores():
+    old = (
+        "restoring <Snapshot 6975594e of [/srv/data /var/lib/bdr/canary/office] at 2026-11-26 "
+        "07:10:16.327368782 +0000 UTC by root@vm> to /var/lib/bdr/scratch/onsite/7\n"
+    )
+    new = "restoring snapshot 6975594e of [/srv/data] at 2026-11-26 07:10:16 by bdr@vm to /x\n"
+    assert restored_snapshot([old]) == restored_snapshot([new]) == "6975594e"
+    # Not said (--json, an unknown form, a file named like it further on): nothing is assumed.
+    assert restored_snapshot(['{"message_type":"summary"}\n']) is None
+    assert restored_snapshot(["restoring <Snapshot of [/srv] at 2015-05-08> to /x\n"]) is None
+    assert restored_snapshot(["restoring <Snapshot 6975594X of [/srv]> to /x\n"]) is None
 
 
 def test_parse_time_with_nanoseconds():
