@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from bdr.config.model import Config, Repository
 from bdr.config.units import format_duration
 from bdr.errors import BdrError, ExitCode, Interrupted, UsageError
-from bdr.evidence import journal
-from bdr.notify import engine as notify
 from bdr.restic.environment import ResticEnv, build_env
 from bdr.restic.lock import repository_locks
 from bdr.restic.runner import Restic
@@ -175,6 +173,11 @@ def recorded_run(
             record.status,
             f": {record.error}" if record.error else "",
         )
+        # Imported here: commands that record no run (snapshots, status) do not load the
+        # evidence chain's cryptography nor the notifier.
+        from bdr.evidence import journal
+        from bdr.notify import engine as notify
+
         # After the history: a run in the chain is always a run in the history.
         journal.record_run(ctx.config, ctx.db, record.id)
         notify.after_run(ctx.config, ctx.db, record.id, ctx.now)

@@ -30,6 +30,7 @@ from bdr.errors import (
     UsageError,
 )
 from bdr.restic import argv as build
+from bdr.restic import version_cache
 from bdr.restic.environment import ResticEnv
 from bdr.restic.outcome import Outcome, classify, lock_holder, telling_line
 from bdr.restic.version import Features, features_for, parse_version
@@ -90,20 +91,29 @@ class Restic:
 
     @classmethod
     def detect(cls, binary: str = "restic", cache_dir: Path | None = None) -> Restic:
-        """Return the installed restic; raise ResticNotFound when it is missing or unsupported."""
+        """Return the installed restic; raise ResticNotFound when it is missing or unsupported.
+
+        The version is asked once per binary and remembered in `cache_dir`."""
+        binary_key = version_cache.key(binary)
+        text = version_cache.recall(cache_dir, binary_key)
+        asked = text is None
+        if text is None:
+            try:
+                completed = subprocess.run(
+                    build.version(binary), capture_output=True, text=True, timeout=30, check=False
+                )
+            except FileNotFoundError:
+                raise ResticNotFound(
+                    f"restic binary {binary!r} not found",
+                    hint="install it: apt-get install restic (or set BDR_RESTIC)",
+                ) from None
+            text = completed.stdout
         try:
-            completed = subprocess.run(
-                build.version(binary), capture_output=True, text=True, timeout=30, check=False
-            )
-        except FileNotFoundError:
-            raise ResticNotFound(
-                f"restic binary {binary!r} not found",
-                hint="install it: apt-get install restic (or set BDR_RESTIC)",
-            ) from None
-        try:
-            features = features_for(parse_version(completed.stdout))
+            features = features_for(parse_version(text))
         except ValueError as error:
             raise ResticNotFound(str(error)) from None
+        if asked:
+            version_cache.remember(cache_dir, binary_key, text)
         if features.newer_than_known:
             log.warning(
                 "restic %s is newer than bdr knows (0.19.x); running with 0.19 behaviour",

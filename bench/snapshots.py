@@ -1,0 +1,90 @@
+"""`make bench`: `bdr snapshots` against `restic snapshots --json` of a repository holding 500
+snapshots of one plan, median of 3, in one run. The repository is made once and kept under
+bench/work/snapshots (500 restic backups of a small tree, two at a time)."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent / "work" / "snapshots"
+COUNT = 500
+ROUNDS = int(os.environ.get("BDR_BENCH_ROUNDS", "3"))
+
+
+def make_repository() -> dict[str, str]:
+    repo, data, secret = ROOT / "repo", ROOT / "data", ROOT / "password"
+    env = {**os.environ, "RESTIC_REPOSITORY": str(repo), "RESTIC_PASSWORD_FILE": str(secret)}
+    marker = ROOT / ".complete"
+    if marker.exists():
+        return env
+    ROOT.mkdir(parents=True, exist_ok=True)
+    secret.write_text("bench password\n")
+    secret.chmod(0o600)
+    data.mkdir(exist_ok=True)
+    (data / "a.txt").write_text("a small tree\n")
+    if not (repo / "config").exists():
+        subprocess.run(["restic", "init"], env=env, check=True, capture_output=True)
+
+    def backup(index: int) -> None:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(1_700_000_000 + index * 3600))
+        subprocess.run(
+            ["restic", "backup", "--tag", "bdr-plan=office", "--time", when, str(data)],
+            env=env, check=True, capture_output=True,
+        )  # fmt: skip
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(backup, range(COUNT)))
+    marker.write_text(f"{COUNT}\n")
+    return env
+
+
+def write_config() -> Path:
+    config = ROOT / "bdr.toml"
+    config.write_text(
+        f'[appliance]\nstate_dir = "{ROOT / "state"}"\nscratch_dir = "{ROOT / "scratch"}"\n'
+        f'[repositories.local]\nurl = "{ROOT / "repo"}"\npassword_file = "{ROOT / "password"}"\n'
+        f'[plans.office]\nsources = ["{ROOT / "data"}"]\nrepository = "local"\n'
+    )
+    return config
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    env = make_repository()
+    config = write_config()
+    bdr = [sys.executable, "-m", "bdr", "--config", str(config)]
+    # As installed: pip compiles bdr's modules once; a PYTHONDONTWRITEBYTECODE=1 shell would
+    # make every bdr here compile them again (about 40 ms).
+    installed = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    cache = ["--cache-dir", str(ROOT / "state" / "cache")]
+    runs = {
+        "restic snapshots --json": (["restic", *cache, "snapshots", "--json"], env),
+        "bdr snapshots": ([*bdr, "snapshots"], installed),
+        "bdr --json snapshots": ([*bdr, "--json", "snapshots"], installed),
+    }
+    for argv, run_env in runs.values():
+        timed(argv, run_env)  # warm the cache and the page cache
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(ROUNDS):
+        for name, (argv, run_env) in runs.items():
+            times[name].append(timed(argv, run_env))
+    reference = statistics.median(times["restic snapshots --json"])
+    print(f"{COUNT} snapshots: restic snapshots --json {reference:.2f}s")
+    for name in ("bdr snapshots", "bdr --json snapshots"):
+        ours = statistics.median(times[name])
+        print(f"  {name:>22}: {ours:.2f}s  ratio {ours / reference:.2f}")
+
+
+if __name__ == "__main__":
+    main()
