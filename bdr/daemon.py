@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import socket
+import sqlite3
 import sys
 import threading
 import time
@@ -23,7 +24,7 @@ from types import FrameType
 
 from bdr import __version__
 from bdr.actions import scratch
-from bdr.actions.context import Context
+from bdr.actions.context import Context, write_deferred
 from bdr.config.load import load_config
 from bdr.config.model import Config
 from bdr.errors import BdrError, ConfigError, Interrupted
@@ -39,7 +40,7 @@ from bdr.schedule.clock import REAL, Clock
 from bdr.schedule.jobs import JobSpec, job_specs
 from bdr.schedule.scheduler import Scheduler, local_timezone, missed_jobs
 from bdr.store import runs
-from bdr.store.database import History, connect
+from bdr.store.database import History, connect, full_message, is_full
 
 log = logging.getLogger("bdr.daemon")
 
@@ -98,7 +99,13 @@ class Daemon:
             self._active.add(spec.job_id)
         ctx = self.context()
         try:
-            runs.record_fire(ctx.db, spec.job_id, time.time(), self._next_run(spec.job_id))
+            try:
+                write_deferred(self.config, ctx.db)
+                runs.record_fire(ctx.db, spec.job_id, time.time(), self._next_run(spec.job_id))
+            except sqlite3.OperationalError as error:
+                if not is_full(error):
+                    raise
+                log.error("job %s: %s", spec.job_id, full_message(self.config.appliance.state_dir))
             log.info("job %s starting", spec.job_id)
             self.notifier.send(f"STATUS=running {spec.job_id}")
             try:
@@ -109,8 +116,6 @@ class Daemon:
                     self.notify_worker.poke()
         except BaseException as error:
             # A job must never take the scheduler thread down; the run itself is recorded.
-            from bdr.store.database import full_message, is_full
-
             if is_full(error):
                 log.error("job %s: %s", spec.job_id, full_message(self.config.appliance.state_dir))
                 return
@@ -200,8 +205,7 @@ class Daemon:
                 journal.self_verify(self.config, db)
                 last_verify = now
             if now - last_beat >= HEARTBEAT_SECONDS:
-                runs.set_daemon_value(db, "heartbeat", str(time.time()))
-                self._save_schedule(db, job_specs(self.config))
+                self._beat(db)
                 last_beat = now
             interval = self.notifier.watchdog_interval
             if interval is not None and now - last_ping >= interval:
@@ -216,6 +220,18 @@ class Daemon:
         if exporter is not None:
             exporter.stop()
         return code
+
+    def _beat(self, db: History) -> None:
+        """The heartbeat, and the records of runs that ran while state_dir was full."""
+        try:
+            write_deferred(self.config, db)
+            runs.set_daemon_value(db, "heartbeat", str(time.time()))
+            self._save_schedule(db, job_specs(self.config))
+        except sqlite3.OperationalError as error:
+            if not is_full(error):
+                raise
+            # Said by every job that starts meanwhile; the daemon stays up to run them.
+            log.debug("heartbeat not written: %s", error)
 
     def _catch_up_evidence(self, before: float) -> None:
         db = connect(self.config.appliance.state_dir)

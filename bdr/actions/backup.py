@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from bdr.actions.canary import write_canary
-from bdr.actions.context import Context, RunRecord, recorded_run
+from bdr.actions.canary import renew_canary
+from bdr.actions.context import Context, RunRecord, record_latest_snapshot, recorded_run
 from bdr.actions.copy import copy_plan
 from bdr.actions.hooks import run_hooks
 from bdr.actions.retention import apply_retention
@@ -64,7 +64,7 @@ def backup_plan(ctx: Context, name: str, plan: Plan) -> RunSummary:
         record.outcome = BackupOutcome(missing_sources=tuple(missing))
         if len(missing) == len(plan.sources):
             raise BdrError(f"plans.{name}.sources: none of the sources exist: {', '.join(missing)}")
-        canary = write_canary(ctx.config.appliance.state_dir, name)
+        canary = renew_canary(ctx.config.appliance.state_dir, name)
         # Resolved after the hooks, which may mount or link a source.
         selection = backup_set(ctx.config, name, plan)
         present = [s for s in selection.sources if s.configured not in missing]
@@ -99,9 +99,7 @@ def backup_plan(ctx: Context, name: str, plan: Plan) -> RunSummary:
             require_ok(result, f"backup of plan {name}")
             raise BdrError(f"backup of plan {name}: restic reported no snapshot")
         _record_summary(record, outcome, summary, item_errors)
-        runs.record_latest_snapshot(
-            ctx.db, name, plan.repository, summary.snapshot_id, started, now=ctx.now
-        )
+        record_latest_snapshot(ctx, record, name, plan.repository, summary.snapshot_id, started)
         _judge_partial(record, result.outcome, missing, item_errors)
         record.message = (
             f"snapshot {summary.snapshot_id}: {summary.total_files_processed} files, "

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from bdr.config.model import Config, Repository
 from bdr.config.units import format_duration
@@ -14,8 +16,8 @@ from bdr.errors import BdrError, ExitCode, Interrupted, UsageError
 from bdr.restic.environment import ResticEnv, build_env
 from bdr.restic.lock import repository_locks
 from bdr.restic.runner import Restic
-from bdr.store import runs
-from bdr.store.database import History
+from bdr.store import deferred, runs
+from bdr.store.database import History, full_message, is_full
 from bdr.store.outcomes import DrillOutcome, Outcome
 
 log = logging.getLogger("bdr")
@@ -102,11 +104,36 @@ class RunRecord:
     files_processed: int | None = None
     # What the run produced, typed; set (and replaced as it grows) by the action.
     outcome: Outcome | None = None
+    # For a run that waits for its record: the newest snapshot it made known.
+    latest: deferred.LatestSnapshot | None = None
+
+    def ending(self) -> dict[str, Any]:
+        """What `runs.finish_run` writes of the run, besides its status."""
+        return {
+            "snapshot_id": self.snapshot_id,
+            "exit_code": self.exit_code,
+            "error": self.error,
+            "bytes_added": self.bytes_added,
+            "bytes_processed": self.bytes_processed,
+            "files_processed": self.files_processed,
+            "outcome": self.outcome,
+            "snapshot_time": self.outcome.snapshot_time
+            if isinstance(self.outcome, DrillOutcome)
+            else None,
+        }
+
+    def said(self) -> str:
+        """Its status, and its error if it has one, for the log."""
+        return f"{self.status}: {self.error}" if self.error else self.status
 
     def fail(self, error: str, *, exit_code: int | None = None) -> None:
         self.status = runs.FAILED
         self.error = error
         self.exit_code = exit_code
+
+
+# The id of a run that could not be written to the history when it started (state_dir full).
+DEFERRED = 0
 
 
 @contextlib.contextmanager
@@ -125,16 +152,28 @@ def recorded_run(
     record after the block. An interrupt ends it as interrupted, any other exception as failed;
     both are re-raised.
     """
-    run_id = runs.start_run(
-        ctx.db, kind, plan=plan, repository=repository, subject=subject, now=ctx.now
-    )
+    started_at = ctx.now()
+    try:
+        run_id = runs.start_run(
+            ctx.db, kind, plan=plan, repository=repository, subject=subject, now=lambda: started_at
+        )
+    except sqlite3.OperationalError as error:
+        if not (is_full(error) and kind in deferred.KINDS):
+            raise
+        # The data matters more than its record: run, and record it once there is space.
+        log.error(
+            "%s; the %s runs all the same and is recorded once there is space",
+            full_message(ctx.config.appliance.state_dir),
+            kind,
+        )
+        run_id = DEFERRED
     record = RunRecord(id=run_id, kind=kind, plan=plan, repository=repository)
     where = " ".join(
         f"{k}={v}"
         for k, v in (("plan", plan), ("repository", repository), ("subject", subject))
         if v
     )
-    log.info("run=%d %s started %s", record.id, kind, where)
+    log.info("run=%s %s started %s", record.id if record.id != DEFERRED else "-", kind, where)
     try:
         with ctx.time_limit(kind):
             yield record
@@ -150,34 +189,66 @@ def recorded_run(
     finally:
         if record.exit_code is None:
             record.exit_code = int(exit_code_of(record.status, None))
-        runs.finish_run(
-            ctx.db,
-            record.id,
-            record.status,
-            snapshot_id=record.snapshot_id,
-            exit_code=record.exit_code,
-            error=record.error,
-            bytes_added=record.bytes_added,
-            bytes_processed=record.bytes_processed,
-            files_processed=record.files_processed,
-            outcome=record.outcome,
-            snapshot_time=record.outcome.snapshot_time
-            if isinstance(record.outcome, DrillOutcome)
-            else None,
-            now=ctx.now,
+        if record.id == DEFERRED:
+            _defer(ctx, record, subject, started_at)
+        else:
+            _finish(ctx, record, kind)
+
+
+def _finish(ctx: Context, record: RunRecord, kind: str) -> None:
+    """Write the end of a recorded run, then its evidence record and its notifications."""
+    runs.finish_run(ctx.db, record.id, record.status, **record.ending(), now=ctx.now)
+    log.info("run=%d %s %s", record.id, kind, record.said())
+    # Imported here: commands that record no run (snapshots, status) do not load the
+    # evidence chain's cryptography nor the notifier.
+    from bdr.evidence import journal
+    from bdr.notify import engine as notify
+
+    # After the history: a run in the chain is always a run in the history.
+    journal.record_run(ctx.config, ctx.db, record.id)
+    notify.after_run(ctx.config, ctx.db, record.id, ctx.now)
+
+
+def _defer(ctx: Context, record: RunRecord, subject: str | None, started_at: float) -> None:
+    """Keep the record of a run that ran while state_dir was full, and write it (and any
+    kept before it) if there is space now."""
+    deferred.keep(
+        deferred.DeferredRun(
+            kind=record.kind,
+            plan=record.plan,
+            repository=record.repository,
+            subject=subject,
+            started_at=started_at,
+            ended_at=ctx.now(),
+            status=record.status,
+            ending=record.ending(),
+            latest=record.latest,
         )
-        log.info(
-            "run=%d %s %s%s",
-            record.id,
-            kind,
-            record.status,
-            f": {record.error}" if record.error else "",
-        )
-        # Imported here: commands that record no run (snapshots, status) do not load the
-        # evidence chain's cryptography nor the notifier.
+    )
+    log.info("run (not yet recorded) %s %s", record.kind, record.said())
+    write_deferred(ctx.config, ctx.db)
+
+
+def write_deferred(config: Config, db: History) -> list[int]:
+    """Write the records of runs that ran while state_dir was full, with their evidence."""
+    if not deferred.pending():
+        return []
+    written = deferred.write(db)
+    if written:
         from bdr.evidence import journal
         from bdr.notify import engine as notify
 
-        # After the history: a run in the chain is always a run in the history.
-        journal.record_run(ctx.config, ctx.db, record.id)
-        notify.after_run(ctx.config, ctx.db, record.id, ctx.now)
+        for run_id in written:
+            journal.record_run(config, db, run_id)
+            notify.after_run(config, db, run_id, time.time)
+    return written
+
+
+def record_latest_snapshot(
+    ctx: Context, record: RunRecord, plan: str, repository: str, snapshot_id: str, when: float
+) -> None:
+    """Remember the plan's newest snapshot in `repository` with the run that made it known."""
+    if record.id == DEFERRED:
+        record.latest = deferred.LatestSnapshot(plan, repository, snapshot_id, when)
+    else:
+        runs.record_latest_snapshot(ctx.db, plan, repository, snapshot_id, when, now=ctx.now)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from bdr.actions.context import Context, RunRecord, recorded_run
+from bdr.actions.context import Context, RunRecord, record_latest_snapshot, recorded_run
 from bdr.actions.summary import RunSummary
 from bdr.restic import argv as build
 from bdr.restic.messages import copied_count, snapshot_list
 from bdr.restic.runner import require_ok
-from bdr.store import runs
 from bdr.store.outcomes import CopyOutcome
 
 
@@ -44,8 +43,8 @@ def _record_newest(ctx: Context, plan: str, repository: str, record: RunRecord) 
     if snapshots:
         newest = snapshots[-1]
         record.snapshot_id = newest.short_id
-        runs.record_latest_snapshot(
-            ctx.db, plan, repository, newest.short_id, newest.time.timestamp(), now=ctx.now
+        record_latest_snapshot(
+            ctx, record, plan, repository, newest.short_id, newest.time.timestamp()
         )
         return newest.time.timestamp()
     return None

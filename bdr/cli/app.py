@@ -5,9 +5,11 @@ Built lazily, so `bdr --help` and `bdr config schema` import nothing heavy and t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import sqlite3
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,7 +129,9 @@ class App:
             from bdr.store.runs import set_daemon_value
 
             # For bdr_appliance_info: the collector reads versions, it never runs restic.
-            set_daemon_value(db, "restic_version", restic.features.version_text)
+            # Not worth stopping a command over when state_dir is full.
+            with contextlib.suppress(sqlite3.OperationalError):
+                set_daemon_value(db, "restic_version", restic.features.version_text)
             self._context = Context(
                 config=config, db=db, restic=restic, say=self.say, lock_timeout=lock_timeout
             )
@@ -147,6 +151,7 @@ class App:
         """The one way out of a command made of runs: publish the metrics, show the results
         (JSON, `show`, or a line per run summary) and exit with the most serious code."""
         self.publish()
+        unrecorded = self._unrecorded()
         if self.json_output:
             self.print_json([result.as_json() for result in results])
         elif show is not None:
@@ -156,7 +161,28 @@ class App:
             from bdr.cli.render import summaries
 
             summaries([result for result in results if isinstance(result, RunSummary)])
+        if unrecorded:
+            self.abort(unrecorded)
         self.exit(worst([result.exit_code for result in results]))
+
+    def _unrecorded(self) -> str | None:
+        """Name the runs that ran while state_dir was full and still wait for their record."""
+        from bdr.actions.context import write_deferred
+        from bdr.store import deferred
+
+        if self._context is not None:
+            write_deferred(self._context.config, self._context.db)
+        waiting = deferred.pending()
+        if not waiting:
+            return None
+        from bdr.store.database import full_message
+
+        ran = ", ".join(
+            f"{run.kind} of {run.plan or run.repository} ({run.status}"
+            + (f", snapshot {run.snapshot_id})" if run.snapshot_id else ")")
+            for run in waiting
+        )
+        return f"{full_message(self.config.appliance.state_dir)}: ran, not recorded: {ran}"
 
     def say(self, text: str) -> None:
         """Tell the person what is happening (stderr, so --json output stays clean)."""

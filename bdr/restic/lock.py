@@ -63,8 +63,10 @@ def repository_lock(
                         on_wait(message)
                     told = True
                 time.sleep(POLL_SECONDS)
-        os.ftruncate(descriptor, 0)
-        os.pwrite(descriptor, f"pid {os.getpid()}: {purpose}\n".encode(), 0)
+        # Who holds it, for whoever waits: not worth failing a run over (a full state_dir).
+        with contextlib.suppress(OSError):
+            os.ftruncate(descriptor, 0)
+            os.pwrite(descriptor, f"pid {os.getpid()}: {purpose}\n".encode(), 0)
         yield
     finally:
         os.close(descriptor)

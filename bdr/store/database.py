@@ -39,9 +39,24 @@ def connect(state_dir: Path) -> sqlite3.Connection:
         _checked.add(path)
     if first and path.exists():
         _check_once(path)
-    connection = _open(path)
-    migrate(connection, path)
+    try:
+        connection = _open(path)
+        migrate(connection, path)
+    except sqlite3.OperationalError as error:
+        # SQLite cannot make its shared-memory file on a full disk, and says "disk I/O error".
+        if not is_full(error) and _no_space(state_dir):
+            raise sqlite3.OperationalError(f"database or disk is full ({error})") from error
+        raise
     return connection
+
+
+def _no_space(state_dir: Path) -> bool:
+    from bdr.fsutil import free_bytes
+
+    try:
+        return free_bytes(state_dir) < 64 * 1024
+    except OSError:
+        return False
 
 
 # Histories this process has checked (PRAGMA quick_check: ~50 ms for 100,000 runs): once per
@@ -76,7 +91,12 @@ def _check_once(path: Path) -> None:
                 problem = salvage.damage(connection)
             finally:
                 connection.close()
-        except sqlite3.DatabaseError as error:
+        except sqlite3.OperationalError as error:
+            # Not damage: a full disk, an I/O error, a lock. Moving a sound history aside for
+            # it would be worse than the fault; opening it again says what is wrong.
+            log.debug("history check not done: %s", error)
+            problem = None
+        except sqlite3.DatabaseError as error:  # not a database, malformed
             problem = str(error)
         if problem is not None:
             _recover(path, problem)
@@ -158,6 +178,6 @@ def full_message(state_dir: Path) -> str:
     except OSError:
         free = "no"
     return (
-        f"appliance.state_dir {state_dir} is full ({free} free): bdr cannot write its history, "
-        "so no run can start or be recorded; free space there"
+        f"appliance.state_dir {state_dir} is full ({free} free): bdr cannot write its history; "
+        "free space there"
     )

@@ -45,6 +45,8 @@ def damage(connection: sqlite3.Connection) -> str | None:
     """What is wrong with the database, in SQLite's words; None when `quick_check` passes."""
     try:
         rows = connection.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.OperationalError:
+        raise  # a full disk, an I/O error, a lock: not damage
     except sqlite3.DatabaseError as error:
         return str(error)
     found = [str(row[0]) for row in rows if row[0] != "ok"]

@@ -7,11 +7,14 @@ import os
 import pwd
 import sqlite3
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from tests.integration.conftest import Appliance
+from tests.integration.daemon import RunningDaemon, wait_for
 
 PAGE = 4096
 
@@ -96,29 +99,104 @@ def test_another_user_than_state_dirs_owner_is_refused_with_the_command_to_use(
     assert [row["kind"] for row in appliance.runs()] == []  # nothing ran, nothing was written
 
 
-def test_a_full_state_dir_is_named_with_its_free_space(appliance: Appliance, office: Path):
+@contextmanager
+def _state_dir_on_a_small_tmpfs(appliance: Appliance, size: str = "1m") -> Iterator[Path]:
+    """Move the appliance's state directory onto a 1 MiB tmpfs; yield the filler file that
+    fills it when it is written (and frees it when it is removed)."""
     if os.geteuid() != 0:
         pytest.skip("needs root to mount a small tmpfs as the state directory")
-    appliance.local_repository()
-    appliance.add_plan("office", [office])
-    appliance.bdr("init")  # the history is made on the real disk, then moved to the tmpfs
     state = appliance.state_dir
     saved = state.with_name("state-saved")
     state.rename(saved)
     state.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(state)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(state)], capture_output=True
     )
     if mounted.returncode:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
     try:
         subprocess.run(["cp", "-a", f"{saved}/.", str(state)], check=True)
-        filler = state / "filler"
-        subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=64k"], capture_output=True)
-        result = appliance.bdr("backup", expect=1)
-        assert "internal error" not in result.stderr
-        assert f"appliance.state_dir {state} is full (" in result.stderr
-        filler.unlink()
-        appliance.bdr("backup")  # space is back: backups go on
+        yield state / "filler"
     finally:
-        subprocess.run(["umount", str(state)], check=True)
+        subprocess.run(["umount", "--lazy", str(state)], check=True)
+
+
+def _fill(filler: Path) -> None:
+    subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=4k"], capture_output=True)
+
+
+def test_a_full_state_dir_still_backs_up_and_says_what_went_unrecorded(
+    appliance: Appliance, office: Path
+):
+    appliance.local_repository()
+    appliance.add_plan("office", [office])
+    appliance.bdr("init")  # the history is made on the real disk, then moved to the tmpfs
+    appliance.bdr("backup")
+    before = appliance.snapshot_ids("local")
+    with _state_dir_on_a_small_tmpfs(appliance) as filler:
+        _fill(filler)
+        # Nothing has the history open: SQLite cannot even make its shared-memory file.
+        closed = appliance.bdr("backup", expect=1)
+        assert f"appliance.state_dir {appliance.state_dir} is full (" in closed.stderr
+        assert "internal error" not in closed.stderr and "damaged" not in closed.stderr
+        assert not list(appliance.state_dir.glob("bdr.sqlite.corrupt-*")), "moved aside"
+        # As when the daemon runs: the history is open, its shared-memory file made.
+        filler.unlink()
+        held = sqlite3.connect(appliance.state_dir / "bdr.sqlite")
+        held.execute("SELECT count(*) FROM runs").fetchone()
+        _fill(filler)
+        try:
+            result = appliance.bdr("backup", expect=1)
+            assert "internal error" not in result.stderr
+            assert f"appliance.state_dir {appliance.state_dir} is full (" in result.stderr
+            # The backup ran all the same: its snapshot is in the repository, and named.
+            (new,) = set(appliance.snapshot_ids("local")) - set(before)
+            assert f"ran, not recorded: backup of office (ok, snapshot {new[:8]})" in (
+                result.stderr
+            )
+            assert [run["kind"] for run in appliance.runs()].count("backup") == 1
+            status = appliance.bdr("status", expect=None)  # reading the history still works
+            assert "internal error" not in status.stderr
+            filler.unlink()
+            appliance.bdr("backup")  # space is back: backups go on, recorded
+            assert [run["kind"] for run in appliance.runs()].count("backup") == 2
+        finally:
+            held.close()
+
+
+def test_the_daemon_records_a_backup_it_ran_on_a_full_state_dir_once_there_is_space(
+    appliance: Appliance, office: Path
+):
+    appliance.local_repository()
+    appliance.add_plan("office", [office], schedule="*/5 * * * *")
+    appliance.bdr("init")
+    with _state_dir_on_a_small_tmpfs(appliance, "16m") as filler:
+        daemon = RunningDaemon(appliance)  # a cron minute lasts a second: a backup every 5 s
+        try:
+            wait_for("a first backup", lambda: appliance.snapshot_ids("local"), 60)
+            _fill(filler)
+            wait_for(
+                "a backup on the full state_dir",
+                lambda: (
+                    "the backup runs all the same" in daemon.text()
+                    and "backup ok" in daemon.text().split("the backup runs all the same", 1)[1]
+                ),
+                60,
+            )
+            recorded = {run["snapshot_id"] for run in appliance.runs() if run["kind"] == "backup"}
+            unrecorded = [sid for sid in appliance.snapshot_ids("local") if sid[:8] not in recorded]
+            assert unrecorded, "a snapshot was made while the history could not be written"
+            filler.unlink()
+            wait_for(
+                "the run to be recorded",
+                lambda: (
+                    unrecorded[0][:8]
+                    in {run["snapshot_id"] for run in appliance.runs() if run["kind"] == "backup"}
+                ),
+                60,
+            )
+            assert "recorded now: it ran while appliance.state_dir was full" in daemon.text()
+            assert "Traceback" not in daemon.text()
+        finally:
+            assert daemon.stop() == 0
+        appliance.bdr("evidence", "verify")  # its evidence record was appended too
