@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import time
 import uuid
 
 import pytest
@@ -54,6 +56,42 @@ def test_cloud_outage_fails_only_the_copy_and_the_next_copy_catches_up(
         server.start()
         runs = appliance.bdr_json("backup")
         assert runs[1]["kind"] == "copy" and runs[1]["details"]["copied_snapshots"] == 2
+        assert len(appliance.snapshot_ids("cloud")) == 3
+    finally:
+        server.stop()
+
+
+def test_a_cloud_that_stops_answering_holds_the_locks_no_longer_than_max_run_time(
+    appliance: Appliance, office, tmp_path
+):
+    server = SeaweedS3(tmp_path / "weed")
+    server.start()
+    try:
+        appliance.local_repository("onsite")
+        appliance.add_repository(
+            "cloud", server.url("hang"), env_file=server.env_file(appliance.secrets / "cloud.env")
+        )
+        appliance.add_plan("office", [office], repository="onsite", copy_to=["cloud"])
+        appliance.appliance["max_run_time"] = {"copy": "15s"}
+        appliance.bdr("init")
+        appliance.bdr("backup")
+        assert server.process is not None
+        server.process.send_signal(signal.SIGSTOP)  # connections open, nothing answers
+        try:
+            started = time.monotonic()
+            runs = appliance.bdr_json("backup", expect=1)
+            took = time.monotonic() - started
+        finally:
+            server.process.send_signal(signal.SIGCONT)
+        assert [(r["kind"], r["status"]) for r in runs] == [("backup", "ok"), ("copy", "failed")]
+        assert (
+            "timed out after 15s (appliance.max_run_time.copy): restic was stopped"
+            in runs[1]["message"]
+        )
+        assert took < 15 + 45 + 30, "restic retried past the limit"
+        # Both repositories' locks are free again: the next backup and copy go through.
+        runs = appliance.bdr_json("backup")
+        assert [(r["kind"], r["status"]) for r in runs] == [("backup", "ok"), ("copy", "ok")]
         assert len(appliance.snapshot_ids("cloud")) == 3
     finally:
         server.stop()
