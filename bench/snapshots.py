@@ -12,6 +12,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from run import INSTALLED  # bench/ is on sys.path when a bench script runs
+
 ROOT = Path(__file__).resolve().parent / "work" / "snapshots"
 COUNT = 500
 ROUNDS = int(os.environ.get("BDR_BENCH_ROUNDS", "3"))
@@ -64,9 +66,7 @@ def main() -> None:
     env = make_repository()
     config = write_config()
     bdr = [sys.executable, "-m", "bdr", "--config", str(config)]
-    # As installed: pip compiles bdr's modules once; a PYTHONDONTWRITEBYTECODE=1 shell would
-    # make every bdr here compile them again (about 40 ms).
-    installed = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    installed = INSTALLED
     cache = ["--cache-dir", str(ROOT / "state" / "cache")]
     runs = {
         "restic snapshots --json": (["restic", *cache, "snapshots", "--json"], env),

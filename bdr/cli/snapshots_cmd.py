@@ -14,13 +14,11 @@ from bdr.cli.app import App
 def snapshots(app: App, plan: str | None, repository: str | None) -> None:
     """List the snapshots of plans, read live from the repositories."""
     from bdr.actions.snapshots import list_snapshots
-    from bdr.cli.render import prefetch, table
+    from bdr.cli.render import table
     from bdr.localtime import with_offset
 
     if plan is not None and plan not in app.config.plans:
         app.abort(f"no plan named {plan!r}", 2)
-    if not app.json_output:
-        prefetch()
     listing = list_snapshots(app.context(), plan=plan, repository=repository)
     if app.json_output:
         app.print_json(
