@@ -12,7 +12,7 @@ from bdr.store.outcomes import Outcome, to_details
 
 @dataclass(frozen=True)
 class RunSummary:
-    run_id: int
+    run_id: int | None  # None: it ran while state_dir was full, not recorded yet
     kind: str
     plan: str | None
     repository: str | None
@@ -26,7 +26,7 @@ class RunSummary:
     def of(cls, record: RunRecord) -> RunSummary:
         code = exit_code_of(record.status, record.exit_code)
         return cls(
-            run_id=record.id,
+            run_id=record.id or None,
             kind=record.kind,
             plan=record.plan,
             repository=record.repository,
