@@ -120,11 +120,6 @@ class App:
             from bdr.actions.context import Context
             from bdr.restic.runner import Restic
 
-            if not self.json_output:
-                from bdr.cli.render import prefetch
-
-                prefetch()  # rich is imported while restic works, for the table at the end
-
             config = self.config
             db = self.history()
             restic = Restic.detect(

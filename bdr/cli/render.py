@@ -43,19 +43,6 @@ def plain(text: object) -> str:
     return escape(str(text))
 
 
-def prefetch() -> None:
-    """Import rich in a thread of its own: a command about to wait for restic calls this, so
-    that the import (about 30 ms) is done by the time the table is printed."""
-    import importlib
-    import threading
-
-    threading.Thread(
-        target=lambda: [importlib.import_module(name) for name in ("rich.console", "rich.text")],
-        name="import-rich",
-        daemon=True,
-    ).start()
-
-
 PIPED_WIDTH = 100
 WRAP_MIN_WIDTH = 12
 
