@@ -150,7 +150,8 @@ def recorded_run(
     The run is written as running before the block starts. A BdrError ends it as failed with
     its message and exit code, and is not re-raised: the caller reads the outcome from the
     record after the block. An interrupt ends it as interrupted, any other exception as failed;
-    both are re-raised.
+    both are re-raised. When state_dir is full, a backup, copy or retention runs all the same
+    with the id DEFERRED, and its record waits in `bdr.store.deferred` for space.
     """
     started_at = ctx.now()
     try:
