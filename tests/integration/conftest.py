@@ -107,6 +107,15 @@ class Appliance:
         self.config_path.write_text(to_toml(data) + "\n")
         return self.config_path
 
+    def use_restic(self, script: str) -> Path:
+        """Run bdr from now on with `script` (a shell script standing in for restic) as its
+        restic; return the script's path."""
+        fake = self.root / "restic-fake"
+        fake.write_text(script)
+        fake.chmod(0o755)
+        self.env["BDR_RESTIC"] = str(fake)
+        return fake
+
     def scratch_emptied(self, timeout: float = 30) -> bool:
         """Whether the scratch area holds nothing within `timeout` seconds: a finished drill's
         tree is removed by a process of its own after bdr has returned."""

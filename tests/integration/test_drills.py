@@ -60,10 +60,7 @@ exit $code
 
 def test_a_full_drill_restores_while_it_lists_the_snapshot(drilled: Appliance, tmp_path):
     log = tmp_path / "restic.log"
-    wrapper = tmp_path / "restic"
-    wrapper.write_text(TIMED_RESTIC.replace("LOG", str(log)))
-    wrapper.chmod(0o755)
-    drilled.env["BDR_RESTIC"] = str(wrapper)
+    drilled.use_restic(TIMED_RESTIC.replace("LOG", str(log)))
     (result,) = drilled.bdr_json("drill", "run", "onsite")
     assert result["verdict"] == "passed", result["reason"]
     assert result["files"] == result["verified_files"] == 6

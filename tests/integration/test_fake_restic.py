@@ -90,10 +90,7 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Appliance:
     appliance.appliance["lock_timeout"] = "2s"
     appliance.bdr("init")
     appliance.bdr("backup")
-    fake = root / "restic-fake"
-    fake.write_text(FAKE)
-    fake.chmod(0o755)
-    appliance.env["BDR_RESTIC"] = str(fake)
+    appliance.use_restic(FAKE)
     return appliance
 
 

@@ -139,15 +139,12 @@ exec restic "$@"
 
 
 def test_a_hung_restic_is_stopped_at_max_run_time_and_the_run_fails(appliance: Appliance, tmp_path):
-    fake = tmp_path / "restic-hangs"
-    fake.write_text(HANGING_RESTIC)
-    fake.chmod(0o755)
     make_tree(tmp_path / "data", {"a.txt": "a\n"})
     appliance.local_repository()
     appliance.add_plan("office", [tmp_path / "data"])
     appliance.appliance["max_run_time"] = {"backup": "3s"}
     appliance.bdr("init")
-    appliance.env["BDR_RESTIC"] = str(fake)
+    appliance.use_restic(HANGING_RESTIC)
     started = time.monotonic()
     result = appliance.bdr("backup", expect=1)
     assert time.monotonic() - started < 30
@@ -172,14 +169,11 @@ exec restic "$@"
 
 
 def test_a_backup_summary_without_a_snapshot_id_fails_the_run(appliance: Appliance, tmp_path):
-    fake = tmp_path / "restic-lies"
-    fake.write_text(LYING_RESTIC)
-    fake.chmod(0o755)
     make_tree(tmp_path / "data", {"a.txt": "a\n"})
     appliance.local_repository()
     appliance.add_plan("office", [tmp_path / "data"])
     appliance.bdr("init")
-    appliance.env["BDR_RESTIC"] = str(fake)
+    appliance.use_restic(LYING_RESTIC)
     result = appliance.bdr("backup", expect=1)
     assert "restic printed a malformed backup summary: snapshot_id is ''" in result.stdout
     assert "internal error" not in result.stdout + result.stderr

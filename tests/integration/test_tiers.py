@@ -6,6 +6,9 @@ import json
 import signal
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -31,17 +34,27 @@ def test_s3_copy_and_restore_from_the_cloud_tier(appliance: Appliance, office, s
     assert (target / photo.relative_to("/")).read_bytes() == photo.read_bytes()
 
 
-def test_cloud_outage_fails_only_the_copy_and_the_next_copy_catches_up(
-    appliance: Appliance, office, tmp_path
-):
+@contextmanager
+def own_cloud(appliance: Appliance, office: Path, tmp_path: Path) -> Iterator[SeaweedS3]:
+    """An S3 server of the test's own (to stop or freeze), as the `cloud` tier of plan office,
+    whose primary is the local `onsite`."""
     server = SeaweedS3(tmp_path / "weed")
     server.start()
     try:
         appliance.local_repository("onsite")
         appliance.add_repository(
-            "cloud", server.url("outage"), env_file=server.env_file(appliance.secrets / "cloud.env")
+            "cloud", server.url("bdr"), env_file=server.env_file(appliance.secrets / "cloud.env")
         )
         appliance.add_plan("office", [office], repository="onsite", copy_to=["cloud"])
+        yield server
+    finally:
+        server.stop()
+
+
+def test_cloud_outage_fails_only_the_copy_and_the_next_copy_catches_up(
+    appliance: Appliance, office, tmp_path
+):
+    with own_cloud(appliance, office, tmp_path) as server:
         appliance.bdr("init")
         appliance.bdr("backup")
         server.stop()  # the cloud is offline when the next backup copies
@@ -57,21 +70,12 @@ def test_cloud_outage_fails_only_the_copy_and_the_next_copy_catches_up(
         runs = appliance.bdr_json("backup")
         assert runs[1]["kind"] == "copy" and runs[1]["details"]["copied_snapshots"] == 2
         assert len(appliance.snapshot_ids("cloud")) == 3
-    finally:
-        server.stop()
 
 
 def test_a_cloud_that_stops_answering_holds_the_locks_no_longer_than_max_run_time(
     appliance: Appliance, office, tmp_path
 ):
-    server = SeaweedS3(tmp_path / "weed")
-    server.start()
-    try:
-        appliance.local_repository("onsite")
-        appliance.add_repository(
-            "cloud", server.url("hang"), env_file=server.env_file(appliance.secrets / "cloud.env")
-        )
-        appliance.add_plan("office", [office], repository="onsite", copy_to=["cloud"])
+    with own_cloud(appliance, office, tmp_path) as server:
         appliance.appliance["max_run_time"] = {"copy": "15s"}
         appliance.bdr("init")
         appliance.bdr("backup")
@@ -93,8 +97,6 @@ def test_a_cloud_that_stops_answering_holds_the_locks_no_longer_than_max_run_tim
         runs = appliance.bdr_json("backup")
         assert [(r["kind"], r["status"]) for r in runs] == [("backup", "ok"), ("copy", "ok")]
         assert len(appliance.snapshot_ids("cloud")) == 3
-    finally:
-        server.stop()
 
 
 def test_sftp_repository(appliance: Appliance, office, sftp_server, tmp_path):

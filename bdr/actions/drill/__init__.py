@@ -248,8 +248,9 @@ def _list_then_restore(job: _Job, snapshot_id: str | None, env: ResticEnv) -> _R
     """List the snapshot, choose what to restore (a sample, or all when a sample's tier must
     calibrate), check it fits the scratch area, then restore it."""
     ctx, name, drill, record, scratch = job.ctx, job.name, job.drill, job.record, job.scratch
+    what = snapshot_id or "latest"
     snapshot, listing = _list_snapshot(
-        ctx, drill, snapshot_id or "latest", _listing(ctx, drill, snapshot_id or "latest", env)
+        ctx, drill, what, ctx.restic.run(_ls_args(ctx, drill, what), env)
     )
     record.snapshot_id = snapshot.short_id
     files = [node for node in ls_nodes(listing) if node.type == "file"]
@@ -319,7 +320,7 @@ def _restore_while_listing(job: _Job, env: ResticEnv, estimate: int) -> _Restore
         f"({format_size(estimate)} when it was backed up) from {drill.repository}"
     )
     started = ctx.monotonic()
-    listing = ctx.restic.start(ctx.restic.args(build.ls, "latest", plan=drill.plan), env)
+    listing = ctx.restic.start(_ls_args(ctx, drill, "latest"), env)
     try:
         restore = ctx.restic.run(
             ctx.restic.args(build.restore, "latest", str(scratch), plan=drill.plan), env
@@ -386,8 +387,9 @@ def _restore_errors(ctx: Context, snapshot: Snapshot, results: list[Result]) -> 
     return errors
 
 
-def _listing(ctx: Context, drill: Drill, what: str, env: ResticEnv) -> Result:
-    return ctx.restic.run(ctx.restic.args(build.ls, what, plan=drill.plan), env)
+def _ls_args(ctx: Context, drill: Drill, what: str) -> tuple[str, ...]:
+    """The listing of snapshot `what` ("latest": the plan's newest) with its nodes."""
+    return ctx.restic.args(build.ls, what, plan=drill.plan)
 
 
 def _list_snapshot(
