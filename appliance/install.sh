@@ -16,6 +16,8 @@ USER_NAME=bdr
 
 say() { printf 'install.sh: %s\n' "$*"; }
 die() { printf 'install.sh: error: %s\n' "$*" >&2; exit 1; }
+# Whether systemd manages this machine (not so in a container or a chroot).
+systemd_runs() { [ -d /run/systemd/system ]; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root"
 
@@ -23,11 +25,15 @@ uninstall() {
     if [ -e "$DESTDIR/etc/systemd/system/bdr.service" ]; then
         if [ -n "$DESTDIR" ]; then
             systemctl --root="$DESTDIR" disable bdr.service >/dev/null 2>&1 || true
-        else
+        elif systemd_runs; then
             systemctl disable --now bdr.service >/dev/null 2>&1 || true
         fi
         rm -f "$DESTDIR/etc/systemd/system/bdr.service"
-        [ -n "$DESTDIR" ] || systemctl daemon-reload
+        [ -n "$DESTDIR" ] || ! systemd_runs || systemctl daemon-reload
+    fi
+    # The command link, only if it is ours.
+    if [ "$(readlink "$DESTDIR/usr/local/bin/bdr" 2>/dev/null)" = "$PREFIX/venv/bin/bdr" ]; then
+        rm -f "$DESTDIR/usr/local/bin/bdr"
     fi
     rm -rf "$DESTDIR$PREFIX"
     say "removed the service and $PREFIX; kept /etc/bdr, /var/lib/bdr, /srv/bdr and the $USER_NAME user"
@@ -111,11 +117,26 @@ else
 fi
 
 # 6. The service.
+# `bdr` on the PATH, for the technician at the console (not replacing someone else's bdr).
+link=$(readlink "$DESTDIR/usr/local/bin/bdr" 2>/dev/null || true)
+if [ ! -e "$DESTDIR/usr/local/bin/bdr" ] || [ "$link" = "$PREFIX/venv/bin/bdr" ]; then
+    mkdir -p "$DESTDIR/usr/local/bin"
+    ln -sfn "$PREFIX/venv/bin/bdr" "$DESTDIR/usr/local/bin/bdr"
+else
+    say "kept /usr/local/bin/bdr, which is not this installation's; use $PREFIX/venv/bin/bdr"
+fi
+
 install -D -m 0644 "$SOURCE/systemd/bdr.service" "$DESTDIR/etc/systemd/system/bdr.service"
 if [ -n "$DESTDIR" ]; then
     systemctl --root="$DESTDIR" enable bdr.service >/dev/null 2>&1
-else
+    say "bdr.service installed and enabled; start it once the config checks: systemctl start bdr"
+elif systemd_runs; then
     systemctl daemon-reload
     systemctl enable bdr.service >/dev/null 2>&1
+    say "bdr.service installed and enabled; start it once the config checks: systemctl start bdr"
+else
+    # A container or chroot: the unit is there for when systemd runs; until then the daemon is
+    # started by whatever supervises this machine, as the bdr user.
+    say "systemd is not running here: bdr.service installed, not enabled; run the daemon as" \
+        "$USER_NAME: setpriv --reuid=$USER_NAME --regid=$USER_NAME --init-groups $PREFIX/venv/bin/bdr daemon"
 fi
-say "bdr.service installed and enabled; start it once the config checks: systemctl start bdr"

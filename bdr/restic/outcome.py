@@ -14,6 +14,9 @@ class Outcome(enum.Enum):
     REPOSITORY_MISSING = "repository missing"
     LOCKED = "locked"
     WRONG_PASSWORD = "wrong password"
+    # The storage refused the credentials (S3 keys, an SSH key, a REST server's login): the
+    # repository may well exist, so never one to create.
+    ACCESS_DENIED = "storage refused the credentials"
     INTERRUPTED = "interrupted"
     # The repository opened, but data it refers to is gone or does not decrypt.
     DAMAGED = "repository data damaged"
@@ -31,6 +34,7 @@ _EXIT_CODES = {
     Outcome.PARTIAL: ExitCode.PARTIAL,
     Outcome.REPOSITORY_MISSING: ExitCode.REPOSITORY,
     Outcome.WRONG_PASSWORD: ExitCode.REPOSITORY,
+    Outcome.ACCESS_DENIED: ExitCode.REPOSITORY,
     Outcome.LOCKED: ExitCode.LOCKED,
     Outcome.INTERRUPTED: ExitCode.FAILED,
     Outcome.DAMAGED: ExitCode.FAILED,
@@ -43,6 +47,20 @@ _EXIT_CODES = {
 _MISSING_TEXTS = ("Is there a repository at the following location?",)
 _LOCKED_TEXTS = ("repository is already locked", "unable to create lock in backend")
 _PASSWORD_TEXTS = ("wrong password or no key found",)
+# restic 0.14 adds "Is there a repository" to these too. S3 (AWS, SeaweedFS, MinIO), SFTP, and
+# rest-server's answers to a login it refuses.
+_ACCESS_TEXTS = (
+    "The request signature we calculated does not match",
+    "The access key ID you provided does not exist",
+    "The AWS Access Key Id you provided does not exist",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "Access Denied",
+    "AccessDenied",
+    "Permission denied (publickey",
+    "unexpected HTTP response (401)",
+    "unexpected HTTP response (403)",
+)
 # restic 0.14 adds "Is there a repository" to a backend it cannot reach at all; an offline cloud
 # is a failure to retry later, not a repository to create.
 _NETWORK_TEXTS = (
@@ -78,6 +96,8 @@ def classify(exit_code: int, stderr: str) -> Outcome:
         return Outcome.FAILED
     if any(text in lowered for text in _DAMAGED_TEXTS):
         return Outcome.DAMAGED
+    if any(text in stderr for text in _ACCESS_TEXTS):
+        return Outcome.ACCESS_DENIED
     if exit_code == 10 or any(text in stderr for text in _MISSING_TEXTS):
         return Outcome.REPOSITORY_MISSING
     if exit_code == 12 or any(text in stderr for text in _PASSWORD_TEXTS):

@@ -396,7 +396,11 @@ def require_ok(result: Result, what: str) -> Result:
     if result.ok:
         return result
     text = result.error_text()
-    if result.outcome in (Outcome.REPOSITORY_MISSING, Outcome.WRONG_PASSWORD):
+    if result.outcome in (
+        Outcome.REPOSITORY_MISSING,
+        Outcome.WRONG_PASSWORD,
+        Outcome.ACCESS_DENIED,
+    ):
         raise RepositoryAccessError(f"{what}: {result.outcome.value}: {text}")
     if result.outcome is Outcome.LOCKED:
         holder = lock_holder(result.stderr_head + "\n" + result.stderr_tail)

@@ -247,6 +247,8 @@ def test_install_sh_into_a_prefix(installed: Path):
         info = (root / path).stat()
         assert (info.st_mode & 0o777, info.st_uid) == (mode, owner), path
     assert (root / "etc/systemd/system/multi-user.target.wants/bdr.service").is_symlink()
+    # `bdr` on the technician's PATH, pointing into the installation.
+    assert os.readlink(root / "usr/local/bin/bdr") == "/opt/bdr/venv/bin/bdr"
     version = subprocess.run(
         [root / "opt/bdr/venv/bin/bdr", "--version"], capture_output=True, text=True, check=True
     )
@@ -283,6 +285,7 @@ def test_install_sh_is_idempotent_and_uninstall_keeps_data(installed: Path):
     )
     assert not (root / "opt/bdr").exists()
     assert not (root / "etc/systemd/system/bdr.service").exists()
+    assert not (root / "usr/local/bin/bdr").is_symlink()
     assert "edited by the technician" in config.read_text()
     assert (root / "var/lib/bdr").is_dir() and (root / "srv/bdr/repo").is_dir()
 

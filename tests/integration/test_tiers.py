@@ -51,6 +51,27 @@ def own_cloud(appliance: Appliance, office: Path, tmp_path: Path) -> Iterator[Se
         server.stop()
 
 
+def test_refused_cloud_credentials_are_said_so_and_never_taken_for_a_missing_repository(
+    appliance: Appliance, office, tmp_path
+):
+    with own_cloud(appliance, office, tmp_path) as server:
+        appliance.bdr("init")
+        env_file = appliance.secrets / "cloud.env"
+        env_file.write_text(
+            f"AWS_ACCESS_KEY_ID={server.access_key}\nAWS_SECRET_ACCESS_KEY=not-the-secret-7Hq\n"
+        )
+        init = appliance.bdr("init", expect=6)
+        assert "storage refused the credentials" in init.stdout + init.stderr
+        assert "creating repository cloud" not in init.stdout + init.stderr
+        backup = appliance.bdr("backup", expect=6)
+        (copy,) = [line for line in backup.stdout.splitlines() if line.startswith("copy")]
+        assert "storage refused the credentials" in copy and "missing" not in copy
+        assert (
+            "not-the-secret-7Hq" not in backup.stdout + backup.stderr
+        )  # the secret itself is never shown
+        assert len(appliance.snapshot_ids("onsite")) == 1  # the local snapshot stands
+
+
 def test_cloud_outage_fails_only_the_copy_and_the_next_copy_catches_up(
     appliance: Appliance, office, tmp_path
 ):

@@ -14,6 +14,10 @@ FIXTURES = Path(__file__).parents[2] / "fixtures" / "restic-0.14.0"
         ("stderr-missing.txt", Outcome.REPOSITORY_MISSING),
         ("stderr-wrong-password.txt", Outcome.WRONG_PASSWORD),
         ("stderr-locked.txt", Outcome.LOCKED),
+        # Not "missing", although restic 0.14 asks "Is there a repository" here too: a
+        # technician told so would run `bdr init` against a repository that exists.
+        ("stderr-s3-signature.txt", Outcome.ACCESS_DENIED),
+        ("stderr-s3-key-id.txt", Outcome.ACCESS_DENIED),
     ],
 )
 def test_restic_014_is_classified_by_stderr(fixture, outcome):
@@ -42,6 +46,7 @@ def test_outcomes_map_to_bdr_exit_codes():
     assert Outcome.LOCKED.exit_code == ExitCode.LOCKED
     assert Outcome.WRONG_PASSWORD.exit_code == ExitCode.REPOSITORY
     assert Outcome.REPOSITORY_MISSING.exit_code == ExitCode.REPOSITORY
+    assert Outcome.ACCESS_DENIED.exit_code == ExitCode.REPOSITORY
 
 
 def test_unreachable_backend_is_a_failure_not_a_missing_repository():

@@ -1,0 +1,163 @@
+"""The fleet on containers: the engine, the image, the Compose project, and a way to drive it.
+
+pytest-docker's `docker_services` brings the project up once per session (`docker-compose up
+-d`) and down at the end (`down -v`); the fixtures here start the suite's own dockerd and
+build the image before that, and wait until every appliance has installed bdr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fleet import engine
+
+ROOT = Path(__file__).resolve().parents[2]
+APPLIANCES = {"appliance-a": "dental-01", "appliance-b": "law-01", "appliance-c": "clinic-01"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.fleet)
+
+
+@pytest.fixture(scope="session")
+def fleet_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The engine running, the image built, the release and wheels staged; yields a log dir."""
+    if os.geteuid() != 0:
+        raise pytest.UsageError("the fleet suite runs as root (dockerd, debootstrap)")
+    logs = tmp_path_factory.mktemp("fleet-logs")
+    docker_engine = engine.Engine(logs / "dockerd.log")
+    docker_engine.start()
+    try:
+        weed = shutil.which("weed") or str(Path(sys.executable).parent / "weed")
+        os.environ.update(
+            DOCKER_HOST=f"unix://{engine.SOCKET}",
+            BDR_FLEET_IMAGE=engine.image(logs / "image.log"),
+            BDR_FLEET_RELEASE=str(engine.release(ROOT, tmp_path_factory.mktemp("release"))),
+            BDR_FLEET_WHEELS=str(engine.wheels(ROOT, sys.executable)),
+            BDR_FLEET_WEED=weed,
+        )
+        yield logs
+    finally:
+        docker_engine.stop()
+
+
+@pytest.fixture(scope="session")
+def docker_compose_command() -> str:
+    return "docker-compose"  # Debian 12's Compose is v1 (1.29)
+
+
+@pytest.fixture(scope="session")
+def docker_compose_file(fleet_platform: Path) -> str:
+    return str(Path(__file__).parent / "docker-compose.yml")
+
+
+@pytest.fixture(scope="session")
+def docker_compose_project_name() -> str:
+    return "bdrfleet"
+
+
+@pytest.fixture(scope="session")
+def docker_setup() -> list[str]:
+    return ["up -d"]  # Compose v1 has no --wait: the fleet fixture waits for readiness
+
+
+@pytest.fixture(scope="session")
+def docker_cleanup() -> list[str]:
+    return ["down -v -t 5"]
+
+
+@dataclass
+class Fleet:
+    """The running fleet, driven the way the MSP's technician would: `docker exec` for a shell
+    on an appliance, PromQL against the central server."""
+
+    central_url: str
+    logs: Path
+
+    def exec(
+        self, service: str, *argv: str, user: str = "root", expect: int | None = 0,
+        timeout: float = 300,
+    ) -> engine.subprocess.CompletedProcess[str]:  # fmt: skip
+        result = engine.docker(
+            "exec", "-u", user, f"bdrfleet_{service}_1", *argv, check=False, timeout=timeout
+        )
+        if expect is not None and result.returncode != expect:
+            raise AssertionError(
+                f"{service}: {' '.join(argv)} exited {result.returncode}, expected {expect}\n"
+                f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+            )
+        return result
+
+    def bdr(
+        self, service: str, *args: str, expect: int | None = 0
+    ) -> engine.subprocess.CompletedProcess[str]:
+        """`bdr ARGS` on an appliance, as its bdr user."""
+        return self.exec(service, "bdr", *args, user="bdr", expect=expect)
+
+    def query(self, promql: str) -> list[dict[str, Any]]:
+        url = f"{self.central_url}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
+        with urllib.request.urlopen(url, timeout=10) as response:
+            body = json.load(response)
+        assert body["status"] == "success", body
+        result: list[dict[str, Any]] = body["data"]["result"]
+        return result
+
+    def wait_for(self, what: str, check: Callable[[], Any], timeout: float = 120) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            value = check()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"waited {timeout:.0f}s for {what}")
+            time.sleep(1)
+
+
+def _installed(fleet: Fleet) -> bool:
+    for service in APPLIANCES:
+        state = engine.docker("inspect", "-f", "{{.State.Running}}", f"bdrfleet_{service}_1")
+        if state.stdout.strip() != "true":
+            logs = engine.docker("logs", "--tail", "30", f"bdrfleet_{service}_1", check=False)
+            raise AssertionError(f"{service} stopped while installing:\n{logs.stdout}{logs.stderr}")
+        done = fleet.exec(service, "test", "-e", "/run/fleet-installed", expect=None)
+        if done.returncode != 0:
+            return False
+    return True
+
+
+def _central_up(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def fleet(docker_services: Any, fleet_platform: Path) -> Iterator[Fleet]:
+    port = docker_services.port_for("central", 9090)
+    running = Fleet(f"http://127.0.0.1:{port}", fleet_platform)
+    try:
+        running.wait_for("the central Prometheus", lambda: _central_up(running.central_url), 120)
+        running.wait_for("bdr installed on every appliance", lambda: _installed(running), 600)
+        yield running
+    finally:
+        # What the services said, for a failure's post-mortem.
+        for service in ("cloud", "central", *APPLIANCES):
+            logs = engine.docker("logs", f"bdrfleet_{service}_1", check=False)
+            (fleet_platform / f"{service}.log").write_text(logs.stdout + logs.stderr)
