@@ -18,6 +18,7 @@ FIXTURES = Path(__file__).parents[2] / "fixtures" / "restic-0.14.0"
         # technician told so would run `bdr init` against a repository that exists.
         ("stderr-s3-signature.txt", Outcome.ACCESS_DENIED),
         ("stderr-s3-key-id.txt", Outcome.ACCESS_DENIED),
+        ("stderr-sftp-key-refused.txt", Outcome.ACCESS_DENIED),
     ],
 )
 def test_restic_014_is_classified_by_stderr(fixture, outcome):
