@@ -69,29 +69,38 @@ def random_table(rng: random.Random) -> tuple[str | None, list[str], list[list[s
 
 
 def test_tables_that_fit_are_laid_out_as_rich_lays_them_out(monkeypatch: pytest.MonkeyPatch):
-    laid_out = []
-    original = render._laid_out
+    """Both ways bdr lays a table out itself: plain lines (ASCII, piped, nothing to fold) and
+    rich Text built line by line."""
+    used: dict[str, int] = {"_laid_out": 0, "_plain_table": 0}
 
-    def counted(*args: object, **kwargs: object) -> Text:
-        laid_out.append(1)
-        return original(*args, **kwargs)  # type: ignore[arg-type]
+    def counting(name: str) -> None:
+        original = getattr(render, name)
 
-    monkeypatch.setattr(render, "_laid_out", counted)
+        def counted(*args: object, **kwargs: object) -> object:
+            result = original(*args, **kwargs)
+            used[name] += result is not None
+            return result
+
+        monkeypatch.setattr(render, name, counted)
+
+    counting("_laid_out")
+    counting("_plain_table")
     rng = random.Random(14)
-    for _ in range(300):
+    for _ in range(600):
         title, headers, rows, wrap = random_table(rng)
         width = rng.randint(30, 120)
-        before = len(laid_out)
+        before = sum(used.values())
         ours = printed(
             monkeypatch, width, functools.partial(render.table, title, headers, rows, wrap=wrap)
         )
-        if len(laid_out) == before:
+        if sum(used.values()) == before:
             continue  # too narrow: rich's layout shares out the width
         reference = printed(
             monkeypatch, width, functools.partial(by_rich, title, headers, rows, wrap)
         )
         assert ours == reference, (title, headers, rows, wrap, width)
-    assert len(laid_out) > 200, "most random tables fit and are laid out by bdr"
+    assert used["_laid_out"] > 200, "most random tables fit and are laid out by bdr"
+    assert used["_plain_table"] > 50, "plain ASCII tables are laid out without rich"
 
 
 def test_paths_fold_and_nothing_else_is_cut(monkeypatch: pytest.MonkeyPatch):
