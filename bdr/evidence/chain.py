@@ -87,11 +87,43 @@ def _repair(path: Path, tail: Tail) -> str | None:
     return f"a torn last line of {tail.torn} bytes was cut off (a crash during an append)"
 
 
+# How far back an append looks for its own run: a daemon's catch-up may have appended it
+# (with every other run the chain lacked) between the history's write and this append.
+RECENT_BYTES = 1 << 23
+
+
 def append(state_dir: Path, fields: dict[str, Any], key: SigningKey) -> int:
-    """Append a record of `fields` to the chain, sign the new head; return its seq."""
+    """Append a record of `fields` to the chain, sign the new head; return its seq. A run the
+    chain's recent records hold already is not appended again: its seq is returned."""
     directory = evidence_dir(state_dir)
     with _locked(directory):
-        return _append(directory, fields, key)
+        run = fields.get("run")
+        held = _recent_seq_of(directory / CHAIN, run) if isinstance(run, int) else None
+        return held if held is not None else _append(directory, fields, key)
+
+
+def _recent_seq_of(path: Path, run: int) -> int | None:
+    """The seq of run `run`'s record among the chain's last RECENT_BYTES, or None."""
+    # Canonical JSON: keys sorted, no spaces, and quotes inside strings escaped, so the key
+    # "run" followed by its value appears as these bytes and nowhere else ("seq" follows it).
+    needle = b'"run":%d,' % run
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(0, path.stat().st_size - RECENT_BYTES))
+            chunk = handle.read()
+    except FileNotFoundError:
+        return None
+    at = chunk.rfind(needle)
+    while at >= 0:
+        start = chunk.rfind(b"\n", 0, at) + 1
+        end = chunk.find(b"\n", at)
+        if end >= 0:  # a whole line, not a torn one
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                record = json.loads(chunk[start:end])
+                if record.get("run") == run:
+                    return int(record["seq"])
+        at = chunk.rfind(needle, 0, at)
+    return None
 
 
 def append_missing(
