@@ -120,6 +120,8 @@ def _plain_table(
     every = [title or "", *headers, *(cell for row in texts for cell in row)]
     if sys.stdout.isatty() or any(isinstance(cell, Markup) for row in rows for cell in row):
         return None
+    if os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE"):
+        return None  # rich would style the header even in a pipe
     if not all(text.isascii() and text.isprintable() for text in every):
         return None
     columns = os.environ.get("COLUMNS", "")

@@ -97,13 +97,16 @@ def append(state_dir: Path, fields: dict[str, Any], key: SigningKey) -> int:
     chain's recent records hold already is not appended again: its seq is returned."""
     directory = evidence_dir(state_dir)
     with _locked(directory):
-        run = fields.get("run")
-        held = _recent_seq_of(directory / CHAIN, run) if isinstance(run, int) else None
+        held = _recent_seq_of(directory / CHAIN, fields)
         return held if held is not None else _append(directory, fields, key)
 
 
-def _recent_seq_of(path: Path, run: int) -> int | None:
-    """The seq of run `run`'s record among the chain's last RECENT_BYTES, or None."""
+def _recent_seq_of(path: Path, fields: dict[str, Any]) -> int | None:
+    """The seq of the record of the run `fields` describe among the chain's last
+    RECENT_BYTES, or None."""
+    run = fields.get("run")
+    if not isinstance(run, int):
+        return None
     # Canonical JSON: keys sorted, no spaces, and quotes inside strings escaped, so the key
     # "run" followed by its value appears as these bytes and nowhere else ("seq" follows it).
     needle = b'"run":%d,' % run
@@ -120,7 +123,7 @@ def _recent_seq_of(path: Path, run: int) -> int | None:
         if end >= 0:  # a whole line, not a torn one
             with contextlib.suppress(ValueError, KeyError, TypeError):
                 record = json.loads(chunk[start:end])
-                if record.get("run") == run:
+                if _run_key(record) == _run_key(fields):
                     return int(record["seq"])
         at = chunk.rfind(needle, 0, at)
     return None
@@ -136,7 +139,7 @@ def append_missing(
     directory = evidence_dir(state_dir)
     with _locked(directory):
         held = recorded_runs(state_dir)
-        missing = [record for record in records if record.get("run") not in held]
+        missing = [record for record in records if _run_key(record) not in held]
         for record in missing:
             _append(directory, record, key)
         return missing
@@ -193,17 +196,22 @@ def _checkpoint(directory: Path, chain: str, seq: int, line: bytes, key: Signing
     write_atomic(directory / "head.sig", signature, mode=0o644)
 
 
-def recorded_runs(state_dir: Path) -> set[int]:
-    """The run ids the chain holds (whole lines only)."""
+def _run_key(record: dict[str, Any]) -> tuple[object, object, object]:
+    return record.get("run"), record.get("kind"), record.get("started")
+
+
+def recorded_runs(state_dir: Path) -> set[tuple[object, object, object]]:
+    """The runs the chain holds (whole lines only), as (run id, kind, start): a history begun
+    anew numbers its runs from 1 again."""
     path = evidence_dir(state_dir) / CHAIN
-    found: set[int] = set()
+    found: set[tuple[object, object, object]] = set()
     with contextlib.suppress(FileNotFoundError), open(path, "rb") as handle:
         for line in handle:
             if line.endswith(b"\n"):
-                with contextlib.suppress(ValueError):
-                    run = json.loads(line).get("run")
-                    if isinstance(run, int):
-                        found.add(run)
+                with contextlib.suppress(ValueError, AttributeError):
+                    record = json.loads(line)
+                    if isinstance(record.get("run"), int):
+                        found.add(_run_key(record))
     return found
 
 

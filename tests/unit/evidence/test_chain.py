@@ -20,7 +20,7 @@ def test_a_run_the_catch_up_appended_meanwhile_is_not_appended_twice(tmp_path: P
     """A command-line run writes the history, then appends itself; a daemon starting in
     between appends every finished run the chain lacks, that one included."""
     key = SigningKey(Ed25519PrivateKey.generate(), "test-01@bdr")
-    run = {"run": 7, "kind": "backup", "status": "ok", "appliance": "test-01"}
+    run = {"run": 7, "kind": "backup", "status": "ok", "started": "2026-11-26T10:00:00Z"}
     chain.append(tmp_path, {"run": 6, "kind": "backup", "status": "ok"}, key)
     chain.append_missing(tmp_path, [run, {"run": 8, "kind": "check", "status": "ok"}], key)
     seq = chain.append(tmp_path, run, key)  # the run's own, late append
@@ -33,3 +33,13 @@ def test_a_run_the_catch_up_appended_meanwhile_is_not_appended_twice(tmp_path: P
     chain.append(tmp_path, {"run": 10, "kind": "drill", "reason": '"run":11,', "status": "ok"}, key)
     chain.append(tmp_path, {"run": 11, "kind": "drill", "status": "ok"}, key)
     assert [line["run"] for line in _lines(tmp_path)] == [6, 7, 8, 9, 10, 11]
+
+
+def test_a_history_begun_anew_numbers_runs_from_1_and_each_is_recorded(tmp_path: Path):
+    key = SigningKey(Ed25519PrivateKey.generate(), "test-01@bdr")
+    old = {"run": 1, "kind": "backup", "status": "ok", "started": "2026-11-01T10:00:00Z"}
+    new = {"run": 1, "kind": "backup", "status": "ok", "started": "2026-11-26T10:00:00Z"}
+    chain.append(tmp_path, old, key)
+    chain.append(tmp_path, new, key)
+    assert chain.append_missing(tmp_path, [old, new], key) == []
+    assert [line["started"] for line in _lines(tmp_path)] == [old["started"], new["started"]]
