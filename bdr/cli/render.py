@@ -223,12 +223,14 @@ def _shared(
         collapse_padding=True,
     )
     for header, width in zip(headers, widest, strict=True):
-        if header == wrap:
+        if header == wrap and keep:
             grid.add_column(header, overflow="fold", ratio=1, min_width=WRAP_MIN_WIDTH)
         elif keep:
             grid.add_column(header, width=width, no_wrap=True)
         else:
-            grid.add_column(header)
+            # Too narrow for whole columns (an 80-column terminal): every column shares the
+            # width and folds, so an id comes out on two lines instead of being cut short.
+            grid.add_column(header, overflow="fold")
     for row in cells:
         grid.add_row(*row)
     console().print(grid)

@@ -119,3 +119,23 @@ def test_paths_fold_and_nothing_else_is_cut(monkeypatch: pytest.MonkeyPatch):
     # A name that looks like markup is printed as it is.
     shown = printed(monkeypatch, 60, lambda: render.table(None, ["name"], [["[red]x[/red]"]]))
     assert " [red]x[/red] " in shown
+
+
+def test_too_narrow_for_whole_columns_every_column_folds_and_nothing_is_cut(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """`bdr status` on an 80-column terminal: nine columns do not fit whole; the snapshot id
+    the technician copies into `bdr restore` must not lose characters to an ellipsis."""
+    headers = ["plan", "repository", "last run", "result", "snapshot", "age", "verified", "rpo"]
+    row = ["office", "onsite", "11-26 03:03", "ok", "67c0de5a", "8h 11m ago", "8h 11m ago"]
+    row += ["4h 00m"]
+    headers.append("state")
+    row.append("rpo exceeded")
+    text = printed(monkeypatch, 80, lambda: render.table(None, headers, [row], wrap="state"))
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in text
+    # The id, folded: its pieces stacked in one column.
+    at = next(index for index, line in enumerate(lines) if "67c0de" in line)
+    start = lines[at].index("67c0de")
+    assert lines[at][start:].split()[0] + lines[at + 1][start:].split()[0] == "67c0de5a"
