@@ -59,10 +59,16 @@ class RunningDaemon:
         try:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            # A daemon that ignores SIGTERM fails its test, and must not outlive it.
+            # A daemon that ignores SIGTERM fails its test, and must not outlive it; where its
+            # threads were stuck goes into the failure (the fast daemon dumps them on SIGUSR1).
+            self.process.send_signal(signal.SIGUSR1)
+            time.sleep(1)
             self.process.kill()
             self.process.wait()
-            raise
+            raise AssertionError(
+                f"the daemon did not stop within {timeout:.0f}s of signal {sig}:\n"
+                f"{self.text()[-6000:]}"
+            ) from None
 
 
 def runs(appliance: Appliance, kind: str | None = None) -> list[sqlite3.Row]:

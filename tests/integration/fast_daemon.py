@@ -5,6 +5,8 @@ Usage: python -m tests.integration.fast_daemon CONFIG. Everything else is the re
 
 from __future__ import annotations
 
+import faulthandler
+import signal
 import sys
 import time
 from pathlib import Path
@@ -15,4 +17,6 @@ from bdr.schedule.clock import Clock
 SPEED = 60.0
 
 if __name__ == "__main__":
+    # A test that finds the daemon stuck asks it, with SIGUSR1, where each thread is.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     sys.exit(main(Path(sys.argv[1]), clock=Clock(speed=SPEED, origin=time.time())))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -23,17 +22,20 @@ def ready(appliance: Appliance, office) -> Appliance:
 
 
 def start_exclusive_restic(appliance: Appliance) -> subprocess.Popen[str]:
-    """Start `restic check` (it holds an exclusive lock) and stop it once the lock is written.
+    """Start a live restic that holds an exclusive lock for as long as the test wants.
 
-    restic prints "load indexes" right after creating its lock; SIGSTOP there freezes a live
-    process with a complete lock, as a long-running check on a big repository would hold.
+    `restic key passwd` takes an exclusive lock, then waits for the new password on stdin: given
+    a pipe nobody writes to, it holds the lock, alive, until it is killed. (A `restic check`
+    stopped with SIGSTOP at "load indexes" was used before; on a small repository the check could
+    finish and drop its lock before the signal landed, which a loaded CI run saw.)
     """
     repo = appliance.repositories["local"]
-    stderr = (appliance.root / "restic-check.stderr").open("w+")
+    locks = Path(repo["url"]) / "locks"
     process = subprocess.Popen(
-        ["restic", "check"],
-        stdout=subprocess.PIPE,
-        stderr=stderr,
+        ["restic", "key", "passwd"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
         env={
             **os.environ,
@@ -41,19 +43,13 @@ def start_exclusive_restic(appliance: Appliance) -> subprocess.Popen[str]:
             "RESTIC_PASSWORD_FILE": repo["password_file"],
         },
     )
-    assert process.stdout is not None
-    said: list[str] = []
-    for line in process.stdout:
-        said.append(line)
-        if line.startswith("load indexes"):
-            process.send_signal(signal.SIGSTOP)
-            break
-    stderr.seek(0)
-    # Once failed in a loaded CI run without saying why: what restic said is kept for that.
-    assert any((Path(repo["url"]) / "locks").iterdir()), (
-        f"restic check holds no lock: exit {process.poll()}, stdout {said!r}, "
-        f"stderr {stderr.read()!r}"
-    )
+    deadline = time.monotonic() + 60
+    while not any(locks.iterdir()):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            _, stderr = process.communicate()
+            raise AssertionError(f"restic key passwd took no lock: {stderr!r}")
+        time.sleep(0.05)
     return process
 
 
