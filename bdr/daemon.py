@@ -33,6 +33,7 @@ from bdr.metrics.exporter import Exporter, publish_after_run
 from bdr.notify.engine import Notifier as Problems
 from bdr.notify.worker import Worker
 from bdr.restic import argv as build
+from bdr.restic import lock as repository_lock_waits
 from bdr.restic import runner
 from bdr.restic.environment import build_env
 from bdr.restic.runner import Restic
@@ -295,6 +296,9 @@ class Daemon:
     def shutdown(self, db: History) -> int:
         self.notifier.send("STOPPING=1\nSTATUS=stopping")
         self.scheduler.shutdown()
+        # Runs still queued for a repository have not started: they end now, interrupted.
+        # Otherwise one waiting behind a technician's restore holds the stop for lock_timeout.
+        repository_lock_waits.stop_waiting()
         grace = float(self.config.appliance.stop_grace)
         deadline = time.monotonic() + grace
         if self._active:

@@ -11,15 +11,25 @@ import contextlib
 import fcntl
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from bdr.errors import RepositoryBusyError
+from bdr.errors import Interrupted, RepositoryBusyError
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.2
+
+# Set when the daemon stops: a run still waiting for a repository has not started anything,
+# so it gives up at once (interrupted) instead of holding the stop until its lock_timeout.
+_stopping = threading.Event()
+
+
+def stop_waiting() -> None:
+    """Make every wait for a repository lock in this process end, interrupted."""
+    _stopping.set()
 
 
 @contextlib.contextmanager
@@ -50,6 +60,10 @@ def repository_lock(
                 break
             except BlockingIOError:
                 holder = _read_holder(descriptor)
+                if _stopping.is_set():
+                    raise Interrupted(
+                        f"stopped while waiting for repository {repository!r}: {holder}"
+                    ) from None
                 if clock() >= deadline:
                     raise RepositoryBusyError(
                         f"repository {repository!r} is busy: {holder}; gave up after "

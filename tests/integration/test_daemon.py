@@ -370,3 +370,27 @@ def test_sigterm_during_start_up_exits_0(appliance: Appliance, office):
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 0, log.read_text()
     assert "daemon stopped during its start-up" in log.read_text()
+
+
+def test_sigterm_while_a_run_waits_for_its_repository_stops_at_once(appliance: Appliance, office):
+    """A scheduled backup queued behind a technician's command (bdr's lock of the repository
+    held) has started nothing: SIGTERM ends it as interrupted within the grace, instead of
+    holding the daemon's stop until lock_timeout (an hour) and systemd's SIGKILL."""
+    from tests.integration.test_locks import hold_bdr_lock
+
+    appliance.appliance.update(stop_grace="2s", lock_timeout="1h")
+    appliance.local_repository()
+    appliance.add_plan("office", [office], schedule="* * * * *")
+    appliance.bdr("init")
+    holder = hold_bdr_lock(appliance, 600)
+    try:
+        daemon = RunningDaemon(appliance)
+        wait_for("the backup queued", lambda: "waiting for repository 'local'" in daemon.text())
+        started = time.monotonic()
+        assert daemon.stop(timeout=60) == 0
+        assert time.monotonic() - started < 20, daemon.text()[-3000:]
+    finally:
+        holder.kill()
+        holder.wait()
+    assert runs(appliance, "backup")[-1]["status"] == "interrupted"
+    assert "stopped while waiting for repository 'local'" in daemon.text()
