@@ -33,9 +33,9 @@ from bdr.metrics.exporter import Exporter, publish_after_run
 from bdr.notify.engine import Notifier as Problems
 from bdr.notify.worker import Worker
 from bdr.restic import argv as build
-from bdr.restic import lock as repository_lock_waits
 from bdr.restic import runner
 from bdr.restic.environment import build_env
+from bdr.restic.lock import stop_waiting
 from bdr.restic.runner import Restic
 from bdr.schedule.clock import REAL, Clock
 from bdr.schedule.jobs import JobSpec, job_specs
@@ -298,7 +298,7 @@ class Daemon:
         self.scheduler.shutdown()
         # Runs still queued for a repository have not started: they end now, interrupted.
         # Otherwise one waiting behind a technician's restore holds the stop for lock_timeout.
-        repository_lock_waits.stop_waiting()
+        stop_waiting()
         grace = float(self.config.appliance.stop_grace)
         deadline = time.monotonic() + grace
         if self._active:

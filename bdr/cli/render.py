@@ -48,18 +48,24 @@ WRAP_MIN_WIDTH = 12
 
 
 def console(stderr: bool = False) -> Console:
-    import os
     import sys
 
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
-    # A terminal's own width (rich also honours $COLUMNS); piped, $COLUMNS or 100: tables fit
-    # a mail or a ticket. Lines that are not tables are never wrapped (soft_wrap).
-    columns = os.environ.get("COLUMNS", "")
-    piped = int(columns) if columns.isdigit() else PIPED_WIDTH
-    width = None if stream.isatty() else piped
+    # A terminal's own width (rich also honours $COLUMNS); piped, see _piped_width. Lines that
+    # are not tables are never wrapped (soft_wrap).
+    width = None if stream.isatty() else _piped_width()
     return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
+
+
+def _piped_width() -> int:
+    """The width of output to a pipe or a file: $COLUMNS, or 100 so tables fit a mail or a
+    ticket."""
+    import os
+
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() else PIPED_WIDTH
 
 
 def table(
@@ -90,20 +96,36 @@ def table(
         max([len(header), *(row[index].cell_len for row in cells)])
         for index, header in enumerate(headers)
     ]
-    fixed = sum(width for header, width in zip(headers, widest, strict=True) if header != wrap)
-    # Whole columns while they leave the free text room to fold; else rich shares the width.
-    room = out.width - _SIDES - fixed - _GAP * (len(headers) - 1)
-    keep = room >= (WRAP_MIN_WIDTH if wrap in headers else 0)
-    if keep:
-        out.print(_laid_out(out, title, headers, cells, widest, wrap), end="")
+    widths = _column_widths(headers, widest, wrap, out.width)
+    if widths is not None:
+        out.print(_laid_out(out, title, headers, cells, widths), end="")
     else:
-        _shared(title, headers, cells, widest, wrap, keep)
+        _shared(title, headers, cells, widest, wrap, keep=False)
 
 
 # The layout of rich's SIMPLE_HEAD table without edge padding: a space at either side, two
 # between columns, a blank line above and below, a rule under the header.
 _SIDES = 2
 _GAP = 2
+
+
+def _column_widths(
+    headers: Sequence[str], widest: Sequence[int], wrap: str | None, width: int
+) -> list[int] | None:
+    """The columns' widths when the table fits `width` with whole columns: each at its widest
+    cell, but `wrap` (free text), which takes the room left to fold in, at least
+    WRAP_MIN_WIDTH. None when it does not fit: rich then shares the width out."""
+    widths = list(widest)
+    spacing = _SIDES + _GAP * (len(headers) - 1)
+    if wrap is not None and wrap in headers:
+        index = list(headers).index(wrap)
+        room = width - spacing - (sum(widths) - widths[index])
+        if room < WRAP_MIN_WIDTH:
+            return None
+        widths[index] = min(max(widths[index], WRAP_MIN_WIDTH), room)
+    elif sum(widths) + spacing > width:
+        return None
+    return widths
 
 
 def _plain_table(
@@ -116,29 +138,22 @@ def _plain_table(
     import os
     import sys
 
+    if sys.stdout.isatty() or os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE"):
+        return None  # colours, or rich styles the header even in a pipe
+    if any(isinstance(cell, Markup) for row in rows for cell in row):
+        return None
     texts = [[str(cell) for cell in row] for row in rows]
     every = [title or "", *headers, *(cell for row in texts for cell in row)]
-    if sys.stdout.isatty() or any(isinstance(cell, Markup) for row in rows for cell in row):
-        return None
-    if os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE"):
-        return None  # rich would style the header even in a pipe
     if not all(text.isascii() and text.isprintable() for text in every):
         return None
-    columns = os.environ.get("COLUMNS", "")
-    width = int(columns) if columns.isdigit() else PIPED_WIDTH
-    widths = [
+    widest = [
         max([len(header), *(len(row[index]) for row in texts)])
         for index, header in enumerate(headers)
     ]
-    if wrap is not None and wrap in headers:
-        index = list(headers).index(wrap)
-        room = width - _SIDES - (sum(widths) - widths[index]) - _GAP * (len(headers) - 1)
-        if room < WRAP_MIN_WIDTH or widths[index] > room:
-            return None  # rich shares the width out, or folds the free text
-        widths[index] = max(widths[index], WRAP_MIN_WIDTH)
+    widths = _column_widths(headers, widest, wrap, _piped_width())
+    if widths is None or any(size > w for w, size in zip(widths, widest, strict=True)):
+        return None  # rich shares the width out, or folds the free text
     total = _SIDES + sum(widths) + _GAP * (len(headers) - 1)
-    if wrap not in headers and total > width:
-        return None
     blank = " " * total
     lines = [title] if title else []
     lines.append(blank)
@@ -158,20 +173,13 @@ def _laid_out(
     title: str | None,
     headers: Sequence[str],
     cells: list[list[Text]],
-    widest: list[int],
-    wrap: str | None,
+    widths: list[int],
 ) -> Text:
-    """Return the table as rich lays it out when every column but `wrap` has the width of its
-    widest cell, built line by line: rich's own layout costs a tenth of a second per 500 rows,
-    which `bdr snapshots` of a year of hourly snapshots would pay on every call."""
+    """Return the table as rich lays it out in columns of `widths` (see _column_widths),
+    built line by line: rich's own layout costs a tenth of a second per 500 rows, which
+    `bdr snapshots` of a year of hourly snapshots would pay on every call."""
     from rich.text import Text
 
-    widths = list(widest)
-    if wrap is not None and wrap in headers:
-        index = list(headers).index(wrap)
-        others = sum(widths) - widths[index]
-        room = out.width - _SIDES - others - _GAP * (len(headers) - 1)
-        widths[index] = min(max(widths[index], WRAP_MIN_WIDTH), room)
     total = _SIDES + sum(widths) + _GAP * (len(headers) - 1)
     text = Text()
     if title:

@@ -396,11 +396,8 @@ def require_ok(result: Result, what: str) -> Result:
     if result.ok:
         return result
     text = result.error_text()
-    if result.outcome in (
-        Outcome.REPOSITORY_MISSING,
-        Outcome.WRONG_PASSWORD,
-        Outcome.ACCESS_DENIED,
-    ):
+    # Missing, a wrong password, refused credentials: one map says which (outcome.py).
+    if result.outcome.exit_code is RepositoryAccessError.exit_code:
         raise RepositoryAccessError(f"{what}: {result.outcome.value}: {text}")
     if result.outcome is Outcome.LOCKED:
         holder = lock_holder(result.stderr_head + "\n" + result.stderr_tail)
