@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ import pytest
 from pytest_docker.plugin import Services, get_docker_services
 
 from tests.fleet import engine
+from tests.integration.daemon import wait_for
 
 # One project name per checkout's run, so that a developer's fleet and a CI run on the same
 # engine do not meet.
@@ -123,7 +123,7 @@ class Fleet:
     def exec(
         self, service: str, *argv: str, user: str = "root", expect: int | None = 0,
         timeout: float = 300,
-    ) -> engine.subprocess.CompletedProcess[str]:  # fmt: skip
+    ) -> subprocess.CompletedProcess[str]:  # fmt: skip
         result = engine.docker(
             "exec", "-u", user, container(service), *argv, check=False, timeout=timeout
         )
@@ -136,7 +136,7 @@ class Fleet:
 
     def bdr(
         self, service: str, *args: str, expect: int | None = 0
-    ) -> engine.subprocess.CompletedProcess[str]:
+    ) -> subprocess.CompletedProcess[str]:
         """`bdr ARGS` on an appliance, as its bdr user."""
         return self.exec(service, "bdr", *args, user="bdr", expect=expect)
 
@@ -168,15 +168,9 @@ class Fleet:
         result: list[dict[str, Any]] = body["data"]["result"]
         return result
 
-    def wait_for(self, what: str, check: Callable[[], Any], timeout: float = 120) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            value = check()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"waited {timeout:.0f}s for {what}")
-            time.sleep(1)
+    def wait_for(self, what: str, check: Callable[[], object], timeout: float = 120) -> None:
+        """Wait for `check()`, polling once a second: each poll is a `docker exec` or a query."""
+        wait_for(what, check, timeout, pause=1)
 
 
 def _installed(fleet: Fleet) -> bool:

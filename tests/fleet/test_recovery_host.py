@@ -4,7 +4,9 @@ over SSH proves the drill; a rebuilt host with a new host key is refused, and no
 from __future__ import annotations
 
 import json
+import subprocess
 
+from tests.fleet import engine
 from tests.fleet.conftest import PROJECT, Fleet
 
 A = "appliance-a"
@@ -29,14 +31,21 @@ remote = "recovery"
 """
 
 
+KEY = "/etc/bdr/secrets/recovery_key"
+
+
+def _authorise(fleet: Fleet) -> None:
+    """The appliance's public key in the recovery host's authorized_keys."""
+    public = fleet.exec(A, "cat", f"{KEY}.pub").stdout.strip()
+    fleet.exec("recovery", "sh", "-c", f"echo '{public}' > /home/check/.ssh/authorized_keys")
+
+
 def _trust_recovery(fleet: Fleet) -> None:
     """What the technician does once: the appliance's key on the recovery host, the recovery
     host's key in the appliance's known_hosts."""
-    key = "/etc/bdr/secrets/recovery_key"
-    if fleet.exec(A, "test", "-e", key, expect=None).returncode != 0:
-        fleet.exec(A, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key, user="bdr")
-    public = fleet.exec(A, "cat", f"{key}.pub").stdout.strip()
-    fleet.exec("recovery", "sh", "-c", f"echo '{public}' > /home/check/.ssh/authorized_keys")
+    if fleet.exec(A, "test", "-e", KEY, expect=None).returncode != 0:
+        fleet.exec(A, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", KEY, user="bdr")
+    _authorise(fleet)
     scanned = fleet.exec(A, "ssh-keyscan", "-t", "ed25519", "recovery").stdout
     assert scanned.strip(), "ssh-keyscan found no key on recovery"
     fleet.exec(A, "sh", "-c", f"echo '{scanned.strip()}' > /etc/bdr/recovery_known_hosts")
@@ -53,10 +62,8 @@ def test_a_check_on_the_recovery_host_then_a_changed_host_key(fleet: Fleet):
     assert fleet.exec("recovery", "cat", RAN).stdout == "ran\n"
 
     # The recovery host is rebuilt: same name, a new host key, nothing of the old one left.
-    from tests.fleet import engine
-
     compose = ["docker-compose", "-f", str(fleet.compose_file), "-p", PROJECT]
-    engine.subprocess.run(
+    subprocess.run(
         [*compose, "up", "-d", "--force-recreate", "--no-deps", "recovery"],
         env=engine.docker_env(), check=True, capture_output=True, timeout=120,
     )  # fmt: skip
@@ -65,8 +72,7 @@ def test_a_check_on_the_recovery_host_then_a_changed_host_key(fleet: Fleet):
         lambda: fleet.exec(A, "ssh-keyscan", "-t", "ed25519", "recovery", expect=None).stdout,
     )
     # The appliance's key is authorised again: only the host key tells the hosts apart.
-    public = fleet.exec(A, "cat", "/etc/bdr/secrets/recovery_key.pub").stdout.strip()
-    fleet.exec("recovery", "sh", "-c", f"echo '{public}' > /home/check/.ssh/authorized_keys")
+    _authorise(fleet)
     failed = fleet.bdr(A, "--json", "drill", "run", "share-app", expect=4)
     (result,) = json.loads(failed.stdout)
     assert result["verdict"] == "check", result

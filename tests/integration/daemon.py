@@ -14,11 +14,13 @@ from pathlib import Path
 from tests.integration.conftest import Appliance
 
 
-def wait_for(what: str, predicate: Callable[[], object], timeout: float = 90) -> None:
+def wait_for(
+    what: str, predicate: Callable[[], object], timeout: float = 90, pause: float = 0.2
+) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
+        time.sleep(pause)
 
 
 class RunningDaemon:
