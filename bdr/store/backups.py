@@ -19,6 +19,12 @@ def for_snapshot(db: History, plan: str, snapshot_ids: list[str]) -> BackupRun |
     return _typed(run) if run else None
 
 
+def newest(db: History, plan: str) -> BackupRun | None:
+    """Return the newest backup run of `plan` that made a snapshot."""
+    run = runs.newest_backup_run(db, plan)
+    return _typed(run) if run else None
+
+
 def for_period(db: History, start: float, end: float) -> list[BackupRun]:
     """Return the backups that ended in [start, end), oldest first."""
     return [_typed(run) for run in runs.runs_between(db, "backup", start, end)]

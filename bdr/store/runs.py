@@ -265,6 +265,16 @@ def latest_snapshot(
     return LatestSnapshot(row["snapshot_id"], row["snapshot_time"]) if row else None
 
 
+def newest_backup_run(connection: sqlite3.Connection, plan: str) -> Run | None:
+    """Return the newest backup run of `plan` that made a snapshot."""
+    row = connection.execute(
+        "SELECT * FROM runs WHERE kind = 'backup' AND plan = ? AND snapshot_id IS NOT NULL "
+        "ORDER BY id DESC LIMIT 1",
+        (plan,),
+    ).fetchone()
+    return _run_from(row) if row else None
+
+
 def backup_run_for_snapshot(
     connection: sqlite3.Connection, plan: str, snapshot_ids: list[str]
 ) -> Run | None:

@@ -64,15 +64,87 @@ def test_a_full_drill_restores_while_it_lists_the_snapshot(drilled: Appliance, t
     (result,) = drilled.bdr_json("drill", "run", "onsite")
     assert result["verdict"] == "passed", result["reason"]
     assert result["files"] == result["verified_files"] == 6
-    times = {}
-    for line in log.read_text().splitlines():
-        event, command, when = line.split()
-        times[(event, command)] = float(when)
+    times = _restic_times(log)
     # Both started before either ended: the listing's key derivation is not paid before the
     # restore starts.
     assert times[("start", "restore")] < times[("end", "ls")]
     assert times[("start", "ls")] < times[("end", "restore")]
     assert drilled.scratch_emptied()
+
+
+def _restic_times(log: Path) -> dict[tuple[str, str], float]:
+    times = {}
+    for line in log.read_text().splitlines():
+        event, command, when = line.split()
+        times[(event, command)] = float(when)
+    return times
+
+
+@pytest.fixture
+def share(appliance: Appliance, tmp_path) -> Path:
+    """A plan of 400 small files in four folders with a full drill (the tier is calibrated) and
+    a 20% sample drill."""
+    data = make_tree(
+        tmp_path / "share",
+        {f"dept{i % 4}/doc{i:03d}.txt": os.urandom(2000 + i) for i in range(400)},
+    )
+    appliance.local_repository()
+    appliance.add_plan("share", [data])
+    appliance.add("drills", "onsite", plan="share", repository="local", rto="1h")
+    appliance.add("drills", "sample", plan="share", repository="local", kind="sample", sample="20%")
+    appliance.bdr("init")
+    appliance.bdr("backup")
+    appliance.bdr("drill", "run", "onsite")
+    return data
+
+
+def test_a_sample_is_chosen_from_the_live_tree_and_restored_while_listed(
+    appliance: Appliance, share: Path, tmp_path
+):
+    log = tmp_path / "restic.log"
+    appliance.use_restic(TIMED_RESTIC.replace("LOG", str(log)))
+    result = appliance.bdr("--json", "drill", "run", "sample")
+    (drill,) = json.loads(result.stdout)
+    assert "in the live tree" in result.stderr
+    assert drill["verdict"] == "passed", drill["reason"]
+    assert drill["files"] == drill["verified_files"] == drill["compared_files"] + 1
+    assert 60 <= drill["compared_files"] <= 100  # about 20% of 400
+    assert (drill["full_files"], drill["canary"]) == (401, "ok")
+    lines = log.read_text().splitlines()
+    assert [line.split()[:2] for line in lines].count(["start", "restore"]) == 1
+    times = _restic_times(log)
+    assert times[("start", "restore")] < times[("end", "ls")]
+    assert times[("start", "ls")] < times[("end", "restore")]
+    assert appliance.scratch_emptied()
+
+
+def test_a_sample_from_a_live_tree_changed_since_the_backup_verifies_the_snapshot(
+    appliance: Appliance, share: Path
+):
+    """The live tree chooses which folders and name ranges to restore; what is restored and
+    verified is the snapshot's: files deleted since the backup are restored and proven, files
+    added since are not expected."""
+    for index in range(0, 400, 3):
+        (share / f"dept{index % 4}" / f"doc{index:03d}.txt").unlink()
+    for index in range(100):
+        (share / "dept0" / f"doc{index:03d}-new.txt").write_text("written after the backup\n")
+    (drill,) = appliance.bdr_json("drill", "run", "sample")
+    assert drill["verdict"] == "passed", drill["reason"]
+    assert drill["gone_files"] > 0, "files deleted since the backup are restored and verified"
+    assert drill["files"] == drill["verified_files"]
+    assert drill["files"] == drill["compared_files"] + drill["gone_files"] + 1
+    assert drill["full_files"] == 401
+
+
+def test_a_sample_whose_sources_are_not_there_now_lists_the_snapshot_first(
+    appliance: Appliance, share: Path
+):
+    share.rename(share.with_name("share-unmounted"))
+    result = appliance.bdr("--json", "drill", "run", "sample")
+    (drill,) = json.loads(result.stdout)
+    assert "in the live tree" not in result.stderr
+    assert drill["verdict"] == "passed", drill["reason"]
+    assert drill["gone_files"] == drill["files"] - 1 and 60 <= drill["files"] <= 100
 
 
 def test_source_changed_after_the_snapshot_is_counted_not_a_mismatch(drilled: Appliance, office):

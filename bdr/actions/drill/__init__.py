@@ -11,17 +11,20 @@ Orchestration only: verification on disk is in `verify.py`, application checks i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bdr.actions import scratch as scratch_area
 from bdr.actions.context import Context, RunRecord, recorded_run
+from bdr.actions.drill import live
 from bdr.actions.drill.checks import run_checks
 from bdr.actions.drill.verify import ExpectedCanary, verify
 from bdr.config.model import Drill
-from bdr.config.ownership import canary_path
+from bdr.config.ownership import backup_set, canary_path
 from bdr.config.units import format_size
 from bdr.drill.projection import Point, Projection, project
 from bdr.drill.sampling import Sample, choose_clusters, include_batches, sample_share
@@ -33,6 +36,7 @@ from bdr.restic import argv as build
 from bdr.restic.environment import ResticEnv
 from bdr.restic.messages import Node, Snapshot, ls_nodes, ls_snapshot, restored_snapshot
 from bdr.restic.outcome import Outcome
+from bdr.restic.patterns import selector
 from bdr.restic.runner import Result, require_ok
 from bdr.store import backups, drills, runs
 from bdr.store.outcomes import DrillOutcome, Phases, to_details
@@ -173,7 +177,6 @@ class _Restored:
 
     snapshot: Snapshot
     canary: ExpectedCanary
-    files: list[Node]  # every file of the snapshot
     selection: list[Node]  # the files restored: all of them, or the sample's
     sample: Sample | None
     calibrated: bool
@@ -195,10 +198,18 @@ def _drill(job: _Job, snapshot_id: str | None) -> Verdict:
             if drill.kind == "full" and snapshot_id is None
             else None
         )
+        # Asked once: the answer decides both whether a sample drill runs full (to calibrate)
+        # and how its projection is made.
+        calibrated = drill.kind == "sample" and _calibrated(ctx, drill.repository)
+        # A calibrated sample of the newest snapshot is chosen from the live tree and restored
+        # while the snapshot's subtrees it names are listed.
+        chosen = _choose_from_live(ctx, drill) if calibrated and snapshot_id is None else None
         if estimate is not None and estimate <= free_bytes(ctx.config.appliance.scratch_dir):
             restored = _restore_while_listing(job, env, estimate)
+        elif chosen is not None:
+            restored = _sample_while_listing(job, env, chosen)
         else:
-            restored = _list_then_restore(job, snapshot_id, env)
+            restored = _list_then_restore(job, snapshot_id, env, calibrated)
     outcome = _outcome(record)
     selection = restored.selection
 
@@ -244,7 +255,9 @@ def _drill(job: _Job, snapshot_id: str | None) -> Verdict:
     )
 
 
-def _list_then_restore(job: _Job, snapshot_id: str | None, env: ResticEnv) -> _Restored:
+def _list_then_restore(
+    job: _Job, snapshot_id: str | None, env: ResticEnv, calibrated: bool
+) -> _Restored:
     """List the snapshot, choose what to restore (a sample, or all when a sample's tier must
     calibrate), check it fits the scratch area, then restore it."""
     ctx, name, drill, record, scratch = job.ctx, job.name, job.drill, job.record, job.scratch
@@ -257,9 +270,6 @@ def _list_then_restore(job: _Job, snapshot_id: str | None, env: ResticEnv) -> _R
     full_bytes = sum(node.size for node in files)
     canary = _expected_canary(ctx, drill.plan, snapshot)
     sample: Sample | None = None
-    # Asked once: the answer decides both whether this drill runs full and how a sample's
-    # projection is made.
-    calibrated = drill.kind == "sample" and _calibrated(ctx, drill.repository)
     calibrating = drill.kind == "sample" and not calibrated
     if calibrating and free_bytes(ctx.config.appliance.scratch_dir) < full_bytes:
         calibrating = False  # it cannot: its samples' projections say "uncalibrated"
@@ -273,24 +283,17 @@ def _list_then_restore(job: _Job, snapshot_id: str | None, env: ResticEnv) -> _R
     elif drill.kind == "sample":
         assert drill.sample is not None
         sample = choose_clusters(
-            files, snapshot.id, sample_share(drill.sample, full_bytes), canary_path=canary.path
+            files,
+            _seed(snapshot),
+            sample_share(drill.sample, full_bytes),
+            canary_path=canary.path,
         )
         selection = list(sample.files)
     else:
         selection = files
     size = sum(node.size for node in selection)
-    _describe(record, snapshot, canary, files, selection)
-    free = free_bytes(ctx.config.appliance.scratch_dir)
-    if free < size:
-        # The trees of finished drills may still be on their way out: take them out now.
-        scratch_area.clean_up_dead(ctx.config, ctx.db)
-        free = free_bytes(ctx.config.appliance.scratch_dir)
-    if free < size:
-        raise BdrError(
-            f"scratch area {ctx.config.appliance.scratch_dir} has {format_size(free)} free; "
-            f"restoring {len(selection)} files of snapshot {snapshot.short_id} needs "
-            f"{format_size(size)}"
-        )
+    _describe(record, snapshot, canary, (len(files), full_bytes), selection)
+    _make_room(ctx, size, f"restoring {len(selection)} files of snapshot {snapshot.short_id}")
     scratch_area.create(ctx.config.appliance.scratch_dir, name, record.id)
     ctx.say(
         f"drill {name}: restoring {len(selection)} files ({format_size(size)}) of snapshot "
@@ -308,59 +311,195 @@ def _list_then_restore(job: _Job, snapshot_id: str | None, env: ResticEnv) -> _R
     ]
     seconds = ctx.monotonic() - started
     errors = _restore_errors(ctx, snapshot, results)
-    return _Restored(snapshot, canary, files, selection, sample, calibrated, errors, seconds)
+    return _Restored(snapshot, canary, selection, sample, calibrated, errors, seconds)
 
 
 def _restore_while_listing(job: _Job, env: ResticEnv, estimate: int) -> _Restored:
     """Restore the plan's newest snapshot with its listing running beside the restore."""
-    ctx, name, drill, record, scratch = job.ctx, job.name, job.drill, job.record, job.scratch
+    ctx, name, drill, record = job.ctx, job.name, job.drill, job.record
     scratch_area.create(ctx.config.appliance.scratch_dir, name, record.id)
     ctx.say(
         f"drill {name}: restoring the newest snapshot of plan {drill.plan} "
         f"({format_size(estimate)} when it was backed up) from {drill.repository}"
     )
+    snapshot, lines, results, seconds = _beside_listing(job, env, [[]], within=())
+    files = [node for node in ls_nodes(lines) if node.type == "file"]
+    canary = _expected_canary(ctx, drill.plan, snapshot)
+    _describe(record, snapshot, canary, (len(files), sum(node.size for node in files)), files)
+    errors = _restore_errors(ctx, snapshot, results)
+    return _Restored(snapshot, canary, files, None, False, errors, seconds)
+
+
+def _beside_listing(
+    job: _Job, env: ResticEnv, batches: list[list[str]], *, within: Sequence[str]
+) -> tuple[Snapshot, list[str], list[Result], float]:
+    """Restore the plan's newest snapshot into scratch, all of it or one restic call per batch
+    of include patterns, while it is listed (`within`: only those subtrees). Return the listed
+    snapshot, its `ls --json` lines, the restores' results and their wall time."""
+    ctx, drill, scratch = job.ctx, job.drill, job.scratch
     started = ctx.monotonic()
-    listing = ctx.restic.start(_ls_args(ctx, drill, "latest"), env)
+    listing = ctx.restic.start(
+        ctx.restic.args(build.ls, "latest", plan=drill.plan, within=within), env
+    )
     try:
-        restore = ctx.restic.run(
-            ctx.restic.args(build.restore, "latest", str(scratch), plan=drill.plan), env
-        )
+        results = [
+            ctx.restic.run(
+                ctx.restic.args(
+                    build.restore, "latest", str(scratch), includes=batch, plan=drill.plan
+                ),
+                env,
+            )
+            for batch in batches
+        ]
     except BaseException:
         listing.stop()
         raise
     seconds = ctx.monotonic() - started
     # The listing's own failure (no snapshot, a damaged index) says more than the restore's.
     snapshot, lines = _list_snapshot(ctx, drill, "latest", listing.result())
-    record.snapshot_id = snapshot.short_id
+    job.record.snapshot_id = snapshot.short_id
+    for result in results:
+        _same_snapshot(drill, snapshot, result)
+    return snapshot, lines, results, seconds
+
+
+@dataclass(frozen=True)
+class _Chosen:
+    """A sample chosen from the live tree, before the snapshot is listed."""
+
+    sample: Sample
+    tree: live.LiveTree
+
+
+def _choose_from_live(ctx: Context, drill: Drill) -> _Chosen | None:
+    """Choose the sample of the plan's newest snapshot from the live sources its backup read;
+    None when they cannot stand in for the snapshot's tree (not all there now: a hook mounts
+    them, or the backup's record is gone), and the snapshot is listed first."""
+    assert drill.sample is not None
+    made = backups.newest(ctx.db, drill.plan)
+    if made is None or made.run.bytes_processed is None or not made.outcome.sources:
+        return None
+    sources = [source.backed_up for source in made.outcome.sources]
+    if not all(os.path.lexists(source) for source in sources):
+        return None
+    plan = ctx.config.plans[drill.plan]
+    tree = live.walk(sources, backup_set(ctx.config, drill.plan, plan).excludes)
+    if not tree.files:
+        return None
+    canary = json_name(
+        made.outcome.canary_path or canary_path(ctx.config.appliance.state_dir, drill.plan)
+    )
+    # The canary's size is of no account to the sample: it is always part of it.
+    files = [*tree.files, Node(canary, "file", 0, _EPOCH)]
+    assert made.run.snapshot_id is not None
+    sample = choose_clusters(
+        files,
+        made.run.snapshot_id[:8],
+        sample_share(drill.sample, made.run.bytes_processed),
+        canary_path=canary,
+    )
+    return _Chosen(sample, tree)
+
+
+def _sample_while_listing(job: _Job, env: ResticEnv, chosen: _Chosen) -> _Restored:
+    """Restore a sample of the plan's newest snapshot chosen from the live tree, with the
+    snapshot's subtrees the sample names listed beside the restore; the files the patterns
+    select in that listing are what the drill restored and verifies."""
+    ctx, name, drill, record = job.ctx, job.name, job.drill, job.record
+    sample = chosen.sample
+    _make_room(ctx, sample.bytes, f"restoring a sample of {len(sample.files)} files")
+    scratch_area.create(ctx.config.appliance.scratch_dir, name, record.id)
+    ctx.say(
+        f"drill {name}: restoring a sample of about {len(sample.files)} files "
+        f"({format_size(sample.bytes)} in the live tree) of the newest snapshot of plan "
+        f"{drill.plan} from {drill.repository}"
+    )
+    within = [chosen.tree.on_disk(root) for root in sample.roots]
+    if "/" in within or sum(len(os.fsencode(path)) + 1 for path in within) > _MAX_LISTED_ARGS:
+        within = []  # the whole snapshot: no shorter list names every subtree
+    snapshot, lines, results, seconds = _beside_listing(
+        job, env, include_batches(list(sample.patterns)), within=within
+    )
+    selected = selector(sample.patterns)
+    files = [node for node in ls_nodes(lines) if node.type == "file" and selected(node.path)]
+    canary = _expected_canary(ctx, drill.plan, snapshot)
+    _describe(record, snapshot, canary, _snapshot_totals(ctx, drill, env, snapshot), files)
+    errors = _restore_errors(ctx, snapshot, results)
+    listed = Sample(sample.patterns, tuple(files), sample.roots)
+    return _Restored(snapshot, canary, files, listed, True, errors, seconds)
+
+
+# Paths a listing names on its command line, in bytes: beyond this, it lists the whole snapshot
+# (Linux allows 128 KiB for one argument string and 2 MiB for all).
+_MAX_LISTED_ARGS = 64 * 1024
+_EPOCH = datetime.fromtimestamp(0, UTC)
+
+
+def _snapshot_totals(
+    ctx: Context, drill: Drill, env: ResticEnv, snapshot: Snapshot
+) -> tuple[int, int]:
+    """Return the files and bytes of the whole snapshot: as its backup counted them, or, when
+    no backup run of it is known, from a listing of all of it."""
+    made = backups.for_snapshot(ctx.db, drill.plan, [snapshot.id, snapshot.original or ""])
+    if (
+        made is not None
+        and made.run.files_processed is not None
+        and made.run.bytes_processed is not None
+    ):
+        return made.run.files_processed, made.run.bytes_processed
+    _, lines = _list_snapshot(
+        ctx, drill, snapshot.id, ctx.restic.run(_ls_args(ctx, drill, snapshot.id), env)
+    )
+    files = [node for node in ls_nodes(lines) if node.type == "file"]
+    return len(files), sum(node.size for node in files)
+
+
+def _same_snapshot(drill: Drill, listed: Snapshot, restore: Result) -> None:
+    """Raise when a restore of "latest" restored another snapshot than the listing's "latest"."""
     restored_id = restored_snapshot(restore.stdout)
-    if restored_id is not None and not snapshot.id.startswith(restored_id):
+    if restored_id is not None and not listed.id.startswith(restored_id):
         # Both resolve "latest" under bdr's lock of the repository: only someone else's restic
         # writing to it could make them differ.
         raise BdrError(
             f"{drill.repository} changed during the drill: restic restored snapshot "
-            f"{restored_id[:8]} and listed {snapshot.short_id}; run the drill again"
+            f"{restored_id[:8]} and listed {listed.short_id}; run the drill again"
         )
-    files = [node for node in ls_nodes(lines) if node.type == "file"]
-    canary = _expected_canary(ctx, drill.plan, snapshot)
-    _describe(record, snapshot, canary, files, files)
-    errors = _restore_errors(ctx, snapshot, [restore])
-    return _Restored(snapshot, canary, files, files, None, False, errors, seconds)
+
+
+def _seed(snapshot: Snapshot) -> str:
+    """What a sample of `snapshot` is seeded with: the id of the backup's own snapshot, which a
+    copy on another tier keeps as its original."""
+    return (snapshot.original or snapshot.id)[:8]
+
+
+def _make_room(ctx: Context, size: int, what: str) -> None:
+    """Raise unless the scratch area has `size` bytes free for `what`."""
+    free = free_bytes(ctx.config.appliance.scratch_dir)
+    if free < size:
+        # The trees of finished drills may still be on their way out: take them out now.
+        scratch_area.clean_up_dead(ctx.config, ctx.db)
+        free = free_bytes(ctx.config.appliance.scratch_dir)
+    if free < size:
+        raise BdrError(
+            f"scratch area {ctx.config.appliance.scratch_dir} has {format_size(free)} free; "
+            f"{what} needs {format_size(size)}"
+        )
 
 
 def _describe(
     record: RunRecord,
     snapshot: Snapshot,
     canary: ExpectedCanary,
-    files: list[Node],
+    totals: tuple[int, int],
     selection: list[Node],
 ) -> None:
-    """Record what the drill restores, of which snapshot."""
+    """Record what the drill restores, of which snapshot of `totals` (files, bytes)."""
     record.outcome = replace(
         _outcome(record),
         snapshot_time=snapshot.time.timestamp(),
         canary_path=canary.path,
-        full_bytes=sum(node.size for node in files),
-        full_files=len(files),
+        full_files=totals[0],
+        full_bytes=totals[1],
         bytes=sum(node.size for node in selection),
         files=len(selection),
     )

@@ -7,7 +7,7 @@ import pytest
 
 from bdr.drill.sampling import choose_clusters, include_batches, sample_share
 from bdr.restic.messages import Node
-from bdr.restic.patterns import matches
+from bdr.restic.patterns import matches, selector
 
 CANARY = "/var/lib/bdr/canary/p/bdr-canary.txt"
 
@@ -121,3 +121,38 @@ def test_include_batches_stay_within_the_budget():
     batches = include_batches(paths, max_bytes=10_000)
     assert [p for batch in batches for p in batch] == paths
     assert all(sum(len(p) + 11 for p in batch) <= 10_000 for batch in batches)
+
+
+def random_tree(rng: random.Random, count: int) -> list[Node]:
+    names = ["a", "b[1]", "b1", "c*", "d-e", "x\ufffdy", "]", "back\\slash"]
+    files = []
+    for index in range(count):
+        parts = [rng.choice(names) + str(rng.randint(0, 2)) for _ in range(rng.randint(1, 4))]
+        files.append(node("/srv/" + "/".join(parts) + f"/f{index}", rng.randint(0, 1 << 20)))
+    return files
+
+
+def test_the_roots_hold_whatever_the_patterns_select_in_a_changed_tree():
+    """A sample chosen from the live tree is restored from the snapshot, which may hold files
+    the live tree no longer has: listing the sample's roots must name all that the patterns
+    restore, or a drill would find restored files it did not expect."""
+    rng = random.Random(11)
+    for trial in range(150):
+        snapshot = random_tree(rng, rng.randint(1, 200))
+        live = [f for f in snapshot if rng.random() > 0.2] + random_tree(rng, rng.randint(0, 20))
+        if not live:
+            continue
+        sample = choose_clusters(live, f"{trial}", rng.choice([0.05, 0.3, 1.0]), canary_path=CANARY)
+        assert list(sample.roots) == sorted(sample.roots)
+        assert not any(
+            inner != outer and inner.startswith(outer.rstrip("/") + "/")
+            for inner in sample.roots
+            for outer in sample.roots
+        ), "only the outermost roots are listed"
+        selected = selector(sample.patterns)
+        restored = [f.path for f in snapshot if selected(f.path)]
+        assert all(
+            any(path == root or path.startswith(root.rstrip("/") + "/") for root in sample.roots)
+            for path in restored
+        ), trial
+        assert {f.path for f in live if selected(f.path)} == {f.path for f in sample.files}

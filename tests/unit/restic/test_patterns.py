@@ -1,9 +1,11 @@
 """restic's patterns: escaping paths, and whether an exclude removes a path (the canary)."""
 
+import random
+
 import pytest
 
 from bdr.fsnames import json_name, shown
-from bdr.restic.patterns import escape, matches
+from bdr.restic.patterns import escape, matches, selector
 
 
 def test_escape_makes_a_literal_pattern():
@@ -58,3 +60,19 @@ def test_an_anchored_rewrite_leaves_paths_outside_the_source_alone():
     assert matches("/srv/data/**/*.txt", "/srv/data/a.txt")
     assert matches("/srv/data/**/*.txt", "/srv/data/x/y/a.txt")
     assert not matches("/srv/data/**/*.txt", CANARY)
+
+
+def test_a_selector_agrees_with_restic_matching_of_each_pattern():
+    rng = random.Random(7)
+    names = ["a", "ab", "b[1]", "b1", "c*", "cd", "x\ufffdy", "back\\slash", "-", "]"]
+    paths = [
+        "/" + "/".join(rng.choice(names) for _ in range(rng.randint(1, 4))) for _ in range(400)
+    ]
+    patterns = [escape(path) for path in rng.sample(paths, 20)]
+    patterns += [escape(path.rpartition("/")[0] or "/") + "/a*" for path in rng.sample(paths, 5)]
+    patterns += ["/a/[\\a\\b]*", "/b?1", "cd", "**/ab", "/a/**/cd", "/[^a]*/x"]
+    for count in (1, 3, 12, len(patterns)):
+        chosen = rng.sample(patterns, count)
+        selected = selector(chosen)
+        for path in paths:
+            assert selected(path) == any(matches(p, path) for p in chosen), (chosen, path)
