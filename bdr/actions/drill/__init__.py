@@ -190,21 +190,24 @@ def _drill(job: _Job, snapshot_id: str | None) -> Verdict:
     clock = ctx.monotonic
     with ctx.lock(drill.repository, purpose=f"drill {name}"):
         env = ctx.env(drill.repository)
-        # A full drill of the newest snapshot that fits the scratch area by the size its backup
-        # recorded restores while it is listed: the listing (and its key derivation) is not
-        # paid for before the restore starts.
-        estimate = (
-            backups.newest_size(ctx.db, drill.plan)
-            if drill.kind == "full" and snapshot_id is None
-            else None
-        )
         # Asked once: the answer decides both whether a sample drill runs full (to calibrate)
         # and how its projection is made.
         calibrated = drill.kind == "sample" and _calibrated(ctx, drill.repository)
+        # A full restore (a full drill, or a sample drill calibrating its tier) of the newest
+        # snapshot that fits the scratch area by the size its backup recorded restores while it
+        # is listed: the listing (and its key derivation) is not paid for before the restore
+        # starts, and a calibrating drill is measured as the full drills it stands for.
+        estimate = (
+            backups.newest_size(ctx.db, drill.plan)
+            if not calibrated and snapshot_id is None
+            else None
+        )
         # A calibrated sample of the newest snapshot is chosen from the live tree and restored
         # while the snapshot's subtrees it names are listed.
         chosen = _choose_from_live(ctx, drill) if calibrated and snapshot_id is None else None
         if estimate is not None and estimate <= free_bytes(ctx.config.appliance.scratch_dir):
+            if drill.kind == "sample":
+                _calibrating(job)
             restored = _restore_while_listing(job, env, estimate)
         elif chosen is not None:
             restored = _sample_while_listing(job, env, chosen)
@@ -274,11 +277,7 @@ def _list_then_restore(
     if calibrating and free_bytes(ctx.config.appliance.scratch_dir) < full_bytes:
         calibrating = False  # it cannot: its samples' projections say "uncalibrated"
     if calibrating:
-        ctx.say(
-            f"drill {name}: no full drill of {drill.repository} yet; this one restores "
-            "everything, to calibrate the projections of the samples that follow"
-        )
-        record.outcome = replace(_outcome(record), drill_kind="full")
+        _calibrating(job)
         selection = files
     elif drill.kind == "sample":
         assert drill.sample is not None
@@ -312,6 +311,15 @@ def _list_then_restore(
     seconds = ctx.monotonic() - started
     errors = _restore_errors(ctx, snapshot, results)
     return _Restored(snapshot, canary, selection, sample, calibrated, errors, seconds)
+
+
+def _calibrating(job: _Job) -> None:
+    """Say and record that this sample drill restores everything, to calibrate its tier."""
+    job.ctx.say(
+        f"drill {job.name}: no full drill of {job.drill.repository} yet; this one restores "
+        "everything, to calibrate the projections of the samples that follow"
+    )
+    job.record.outcome = replace(_outcome(job.record), drill_kind="full")
 
 
 def _restore_while_listing(job: _Job, env: ResticEnv, estimate: int) -> _Restored:
