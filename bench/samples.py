@@ -75,6 +75,27 @@ def timed(argv: list[str], scratch: Path) -> float:
     return elapsed
 
 
+def bare_restore(work: Path, secret: Path, folders: list[Path]) -> float:
+    """The floor under any sample drill: bare `restic restore --verify` of whole folders
+    holding 5% of the tree (one restic process: its key derivation and index load included),
+    then removing them."""
+    target = work / "bare"
+    env = {
+        **INSTALLED,
+        "RESTIC_REPOSITORY": str(work / "repo"),
+        "RESTIC_PASSWORD_FILE": str(secret),
+    }
+    includes = [arg for folder in folders for arg in ("--include", str(folder))]
+    started = time.perf_counter()
+    subprocess.run(
+        ["restic", "--cache-dir", str(work / "state" / "cache"), "restore", "latest",
+         "--target", str(target), "--verify", *includes],
+        env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    shutil.rmtree(target)
+    return time.perf_counter() - started
+
+
 def bench(label: str, data: Path, secret: Path) -> None:
     work = ROOT / f"samples-{data.name}"
     shutil.rmtree(work, ignore_errors=True)
@@ -84,22 +105,27 @@ def bench(label: str, data: Path, secret: Path) -> None:
     bdr = [sys.executable, "-m", "bdr", "--config", str(config)]
     subprocess.run([*bdr, "init"], check=True, capture_output=True)
     subprocess.run([*bdr, "backup"], check=True, capture_output=True)
-    times: dict[str, list[float]] = {"full": [], "sample5": []}
+    folders = sorted(path for path in data.iterdir() if path.is_dir())
+    twentieth = folders[::20]  # 5% of the folders, each holding as many files as the others
+    times: dict[str, list[float]] = {"full": [], "sample5": [], "floor": []}
     for round_ in range(ROUNDS):
         order = ["full", "sample5"] if round_ % 2 == 0 else ["sample5", "full"]
         for name in order:
             times[name].append(timed([*bdr, "drill", "run", name], work / "scratch"))
+        times["floor"].append(bare_restore(work, secret, twentieth))
     with sqlite3.connect(work / "state" / "bdr.sqlite") as db:
         rows = db.execute(
             "SELECT details FROM runs WHERE kind = 'drill' AND subject = 'sample5' ORDER BY id"
         ).fetchall()
     last = json.loads(rows[-1][0])
     full, sample = statistics.median(times["full"]), statistics.median(times["sample5"])
+    floor = statistics.median(times["floor"])
     print(
         f"  {label}: full drill {full:6.2f}s, 5% sample drill {sample:6.2f}s = "
         f"{sample / full:.0%} of the full drill; the sample held {last['files']} of "
         f"{last['full_files']} files ({last['files'] / last['full_files']:.1%}) and "
-        f"{last['bytes'] / last['full_bytes']:.1%} of the bytes"
+        f"{last['bytes'] / last['full_bytes']:.1%} of the bytes; bare restic restore --verify "
+        f"of 5% of the folders {floor:5.2f}s = {floor / full:.0%} of the full drill"
     )
     shutil.rmtree(work)
 
