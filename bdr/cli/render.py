@@ -128,6 +128,17 @@ def _column_widths(
     return widths
 
 
+def _uncoloured() -> bool:
+    """Whether standard output takes no colours or styles: a pipe or a file, and neither
+    FORCE_COLOR nor TTY_COMPATIBLE asks rich for them."""
+    import os
+    import sys
+
+    return not (
+        sys.stdout.isatty() or os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE")
+    )
+
+
 def _plain_table(
     title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str]], wrap: str | None
 ) -> str | None:
@@ -135,10 +146,8 @@ def _plain_table(
     to a pipe or a file (no colours, the piped width), printable ASCII only (a character is a
     column), no styled cell, and every cell within its column (nothing to fold). Otherwise
     None. Importing rich costs a script that reads `bdr snapshots` about 25 ms a call."""
-    import os
-    import sys
 
-    if sys.stdout.isatty() or os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE"):
+    if not _uncoloured():
         return None  # colours, or rich styles the header even in a pipe
     if any(isinstance(cell, Markup) for row in rows for cell in row):
         return None
@@ -269,12 +278,26 @@ def styled(status: str) -> Markup:
 
 
 def summaries(items: Sequence[RunSummary]) -> None:
-    """Print one line per run: what ran, on what, and how it ended."""
-    out = console()
+    """Print one line per run: what ran, on what, and how it ended (its status in colour)."""
+    import sys
+
+    lines = []
     for item in items:
         where = " ".join(
             part for part in (item.plan, "->" if item.plan else "", item.repository) if part
         )
+        lines.append((f"{item.kind:<9} {where:<28} ", f"{item.status:<10}", f" {item.message}"))
+    every = [part for line in lines for part in line]
+    if _uncoloured() and all(part.isascii() and part.isprintable() for part in every):
+        # What rich would print, without importing it: a backup's summary in a cron mail.
+        sys.stdout.write("".join(f"{''.join(line)}\n" for line in lines))
+        return
+    from rich.text import Text
+
+    out = console()
+    for item, (head, status, tail) in zip(items, lines, strict=True):
         out.print(
-            f"{item.kind:<9} {plain(where):<28} {styled(item.status):<10} {plain(item.message)}"
+            Text.assemble(
+                head, Text.from_markup(styled(item.status)), status[len(item.status) :], tail
+            )
         )

@@ -139,3 +139,34 @@ def test_too_narrow_for_whole_columns_every_column_folds_and_nothing_is_cut(
     at = next(index for index, line in enumerate(lines) if "67c0de" in line)
     start = lines[at].index("67c0de")
     assert lines[at][start:].split()[0] + lines[at + 1][start:].split()[0] == "67c0de5a"
+
+
+def test_run_summaries_line_up_and_print_without_rich_as_rich_prints_them(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from bdr.actions.summary import RunSummary
+    from bdr.errors import ExitCode
+
+    rng = random.Random(5)
+    for _ in range(100):
+        items = [
+            RunSummary(
+                run_id=1,
+                kind=rng.choice(["backup", "copy", "retention", "drill"]),
+                plan=rng.choice([None, "office", "[/x]"]),
+                repository=rng.choice([None, "local", "cloud"]),
+                status=rng.choice(["ok", "warning", "failed", "interrupted"]),
+                exit_code=ExitCode.OK,
+                message=" ".join(rng.choice(WORDS) for _ in range(rng.randint(0, 4))),
+            )
+            for _ in range(rng.randint(1, 4))
+        ]
+        plain = printed(monkeypatch, 100, functools.partial(render.summaries, items))
+        monkeypatch.setenv("TTY_COMPATIBLE", "0")  # rich's path, still without colours
+        monkeypatch.setattr(render, "_uncoloured", lambda: False)
+        rich = printed(monkeypatch, 100, functools.partial(render.summaries, items))
+        monkeypatch.undo()
+        assert plain == rich
+        for item, line in zip(items, plain.splitlines(), strict=True):
+            # The status starts in the same column on every line, whatever the plan's name.
+            assert line[39:].startswith(item.status)
