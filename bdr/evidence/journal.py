@@ -7,14 +7,18 @@ daemon's next start appends what the history holds and the chain lacks.
 from __future__ import annotations
 
 import logging
+import sys
 import time
-from typing import TYPE_CHECKING
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bdr.config.model import Config
 from bdr.errors import BdrError
 from bdr.evidence import chain
 from bdr.evidence.keys import ensure_key, evidence_dir
-from bdr.evidence.records import figures
+from bdr.evidence.records import figures, from_rfc3339, rfc3339
+from bdr.localtime import zone
 from bdr.store import runs
 from bdr.store.database import History
 
@@ -40,16 +44,24 @@ def record_run(config: Config, db: History, run_id: int) -> None:
 def catch_up(config: Config, db: History, *, before: float) -> int:
     """Append the finished runs that started before `before` (the daemon's start) and that the
     chain lacks: a crash came between the history and the chain. Return how many."""
-    finished = [
-        run
-        for run in reversed(runs.list_runs(db, limit=1_000_000))
-        if run.status != runs.RUNNING and run.started_at < before
+    # Told apart by id, kind and start, as the chain knows them; only the runs it lacks are
+    # read whole (a history of 100,000 runs read whole held 100 MB of the daemon for good).
+    held = chain.recorded_runs(config.appliance.state_dir)
+    wanted = [
+        run_id
+        for run_id, kind, started in runs.finished_keys(db, before=before)
+        if (run_id, kind, rfc3339(started)) not in held
     ]
-    if not finished:
+    del held
+    if not wanted:
         return 0
     key = ensure_key(config.appliance.state_dir, config.appliance.id)
-    records = [figures(run, config.appliance.id) for run in finished]
-    added = chain.append_missing(config.appliance.state_dir, records, key)
+    records = [
+        figures(run, config.appliance.id)
+        for run in (runs.get_run(db, run_id) for run_id in wanted)
+        if run is not None
+    ]
+    added = chain.append_missing(config.appliance.state_dir, records, key, _month)
     if added:
         log.warning(
             "evidence chain: %d finished run(s) were missing and were appended: %s",
@@ -58,6 +70,16 @@ def catch_up(config: Config, db: History, *, before: float) -> int:
             + (" ..." if len(added) > 20 else ""),
         )
     return len(added)
+
+
+def _month(record: dict[str, Any]) -> object:
+    """The calendar month (local time) a record's run ended in: a month's export starts and
+    ends at checkpoints of such boundaries."""
+    ended = record.get("ended")
+    if not isinstance(ended, str):
+        return None
+    moment = datetime.fromtimestamp(from_rfc3339(ended), zone())
+    return moment.year, moment.month
 
 
 def prepare(config: Config, db: History) -> None:
@@ -85,3 +107,33 @@ def self_verify(config: Config, db: History) -> Verification:
     if not result.ok:
         log.error("evidence chain BROKEN: %s", result.problems[0])
     return result
+
+
+def _upkeep_process(config_path: Path, catch_up_before: float | None) -> int:
+    """The daemon's upkeep of its chain in a process of its own (`python -m
+    bdr.evidence.journal CONFIG [BEFORE]`): with BEFORE (the daemon's start), the catch-up of
+    the runs the chain lacks, then the verification of the whole chain. Both read the chain or
+    the history through, and the memory that takes would stay with the daemon for good."""
+    from bdr.config.load import load_config
+    from bdr.store.database import connect
+
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stdout, format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        config = load_config(config_path)
+        db = connect(config.appliance.state_dir)
+        try:
+            if catch_up_before is not None:
+                catch_up(config, db, before=catch_up_before)
+            self_verify(config, db)
+        finally:
+            db.close()
+    except Exception as error:  # the chain's own errors are logged; this is a last resort
+        log.error("evidence upkeep failed: %s", error)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_upkeep_process(Path(sys.argv[1]), float(sys.argv[2]) if sys.argv[2:] else None))

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,9 +52,12 @@ class Verification:
 
 
 def check_lines(
-    lines: list[bytes], result: Verification, *, anchor: dict[str, object] | None = None
+    lines: Iterable[bytes], result: Verification, *, anchor: dict[str, object] | None = None
 ) -> list[str]:
     """Check the links of `lines` (each with its newline); return each line's SHA-256.
+
+    `lines` may be an open file: a chain of 100,000 records (40 MB) is read a line at a time,
+    not held whole by a daemon that verifies its chain every day.
 
     `anchor`, for an exported segment, is the signed checkpoint of the record just before
     the segment: the first line must follow it.
@@ -131,9 +135,7 @@ def verify_directory(directory: Path, key: Ed25519PublicKey) -> Verification:
     """Verify the chain and every checkpoint in `directory` against `key`: the appliance's
     evidence directory, or an exported bundle (a segment, with `anchor.head` before it)."""
     result = Verification()
-    try:
-        lines = (directory / CHAIN).read_bytes().splitlines(keepends=True)
-    except FileNotFoundError:
+    if not (directory / CHAIN).exists():
         result.problems.append(f"{directory / CHAIN}: no chain")
         return result
     anchor = None
@@ -147,7 +149,8 @@ def verify_directory(directory: Path, key: Ed25519PublicKey) -> Verification:
             result.problems.append(f"anchor: bad signature: {error}")
             return result
         anchor = json.loads(anchor_path.read_bytes())
-    hashes = check_lines(lines, result, anchor=anchor)
+    with open(directory / CHAIN, "rb") as lines:
+        hashes = check_lines(lines, result, anchor=anchor)
     result.last_sha256 = hashes[-1] if hashes else None
     first = 1 if anchor is None else int(anchor["seq"]) + 1
     newest = 0

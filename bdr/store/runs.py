@@ -221,6 +221,16 @@ def last_run(
     return _run_from(row) if row else None
 
 
+def finished_keys(connection: sqlite3.Connection, *, before: float) -> list[tuple[int, str, float]]:
+    """Return (id, kind, start) of the runs that started before `before` and are not running,
+    oldest first: what tells a run apart, without reading the runs whole."""
+    rows = connection.execute(
+        "SELECT id, kind, started_at FROM runs WHERE status != ? AND started_at < ? ORDER BY id",
+        (RUNNING, before),
+    ).fetchall()
+    return [(int(row["id"]), str(row["kind"]), float(row["started_at"])) for row in rows]
+
+
 def list_runs(connection: sqlite3.Connection, *, limit: int = 100) -> list[Run]:
     rows = connection.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
     return [_run_from(row) for row in rows]

@@ -48,6 +48,8 @@ def fleet_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     logs = tmp_path_factory.mktemp("fleet-logs")
     docker_engine = engine.Engine(logs / "dockerd.log")
     docker_engine.start()
+    # Compose reads these from the environment; the suites after this one get theirs back.
+    before = os.environ.copy()
     try:
         weed = shutil.which("weed") or str(Path(sys.executable).parent / "weed")
         os.environ.update(
@@ -59,6 +61,8 @@ def fleet_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         )
         yield logs
     finally:
+        os.environ.clear()
+        os.environ.update(before)
         docker_engine.stop()
 
 

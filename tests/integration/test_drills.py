@@ -136,6 +136,21 @@ def test_a_sample_from_a_live_tree_changed_since_the_backup_verifies_the_snapsho
     assert drill["full_files"] == 401
 
 
+def test_a_sample_the_snapshot_does_not_hold_is_chosen_again_from_its_listing(
+    appliance: Appliance, share: Path
+):
+    """Folders renamed since the backup: the patterns chosen from the live tree select nothing
+    in the snapshot, which must not make a drill that proves nothing (or fails for nothing)."""
+    for index in range(4):
+        (share / f"dept{index}").rename(share / f"renamed{index}")
+    result = appliance.bdr("--json", "drill", "run", "sample")
+    (drill,) = json.loads(result.stdout)
+    assert "choosing the sample from the snapshot's listing" in result.stderr
+    assert drill["verdict"] == "passed", drill["reason"]
+    assert 60 <= drill["files"] - 1 <= 100 and drill["gone_files"] == drill["files"] - 1
+    assert appliance.scratch_emptied()
+
+
 def test_a_sample_whose_sources_are_not_there_now_lists_the_snapshot_first(
     appliance: Appliance, share: Path
 ):

@@ -210,7 +210,11 @@ def _drill(job: _Job, snapshot_id: str | None) -> Verdict:
                 _calibrating(job)
             restored = _restore_while_listing(job, env, estimate)
         elif chosen is not None:
-            restored = _sample_while_listing(job, env, chosen)
+            sampled = _sample_while_listing(job, env, chosen)
+            if sampled is None:
+                scratch_area.remove(scratch, record.id)
+                sampled = _list_then_restore(job, snapshot_id, env, calibrated)
+            restored = sampled
         else:
             restored = _list_then_restore(job, snapshot_id, env, calibrated)
     outcome = _outcome(record)
@@ -409,10 +413,12 @@ def _choose_from_live(ctx: Context, drill: Drill) -> _Chosen | None:
     return _Chosen(sample, tree)
 
 
-def _sample_while_listing(job: _Job, env: ResticEnv, chosen: _Chosen) -> _Restored:
+def _sample_while_listing(job: _Job, env: ResticEnv, chosen: _Chosen) -> _Restored | None:
     """Restore a sample of the plan's newest snapshot chosen from the live tree, with the
     snapshot's subtrees the sample names listed beside the restore; the files the patterns
-    select in that listing are what the drill restored and verifies."""
+    select in that listing are what the drill restored and verifies. None when the snapshot
+    holds less than half of the sample's files: the live tree changed too much since the
+    backup to choose it (folders renamed or added), and the snapshot's listing must."""
     ctx, name, drill, record = job.ctx, job.name, job.drill, job.record
     sample = chosen.sample
     _make_room(ctx, sample.bytes, f"restoring a sample of {len(sample.files)} files")
@@ -431,8 +437,17 @@ def _sample_while_listing(job: _Job, env: ResticEnv, chosen: _Chosen) -> _Restor
     selected = selector(sample.patterns)
     files = [node for node in ls_nodes(lines) if node.type == "file" and selected(node.path)]
     canary = _expected_canary(ctx, drill.plan, snapshot)
-    _describe(record, snapshot, canary, _snapshot_totals(ctx, drill, env, snapshot), files)
     errors = _restore_errors(ctx, snapshot, results)
+    held = sum(1 for node in files if node.path != canary.path)
+    chose = sum(1 for node in sample.files if node.path != canary.path)
+    if not errors and 2 * held < chose:
+        ctx.say(
+            f"drill {name}: snapshot {snapshot.short_id} holds {held} of the {chose} files "
+            "chosen from the live tree, which changed since the backup; choosing the sample "
+            "from the snapshot's listing"
+        )
+        return None
+    _describe(record, snapshot, canary, _snapshot_totals(ctx, drill, env, snapshot), files)
     listed = Sample(sample.patterns, tuple(files), sample.roots)
     return _Restored(snapshot, canary, files, listed, True, errors, seconds)
 
