@@ -169,11 +169,11 @@ def _append_all(
     tail = _tail(path)
     repaired = _repair(path, tail)
     previous = tail.last
-    chain, seq = (
-        (secrets.token_hex(16), 0)
-        if previous is None
-        else (json.loads(previous)["chain"], int(json.loads(previous)["seq"]))
-    )
+    if previous is None:
+        chain, seq = secrets.token_hex(16), 0
+    else:
+        last = json.loads(previous)
+        chain, seq = last["chain"], int(last["seq"])
     lines: list[bytes] = []
     for fields in records:
         record = dict(fields)
