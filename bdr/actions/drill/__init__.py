@@ -5,47 +5,31 @@ The recovery time is the wall time from the start of the restore until the data 
 scratch directory is removed on every way out, also on failure, Ctrl-C and SIGTERM, unless
 the drill keeps it for a failure (`keep_on_failure`).
 
-Orchestration only: verification on disk is in `verify.py`, application checks in
-`checks.py`, the pure parts (sampling, projection, verdicts) in `bdr/drill/`.
+Orchestration only: the restore phase (what is restored, and how) is in `restore.py`,
+verification on disk in `verify.py`, application checks in `checks.py`, the pure parts
+(sampling, projection, verdicts) in `bdr/drill/`.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bdr.actions import scratch as scratch_area
-from bdr.actions.context import Context, RunRecord, recorded_run
-from bdr.actions.drill import live
+from bdr.actions.context import Context, recorded_run
 from bdr.actions.drill.checks import run_checks
-from bdr.actions.drill.verify import ExpectedCanary, verify
+from bdr.actions.drill.restore import DataFinding, Job, outcome_of, restore_phase
+from bdr.actions.drill.verify import verify
 from bdr.config.model import Drill
-from bdr.config.ownership import backup_set, canary_path
-from bdr.config.units import format_size
 from bdr.drill.projection import Point, Projection, project
-from bdr.drill.sampling import Sample, choose_clusters, include_batches, sample_share
 from bdr.drill.verdict import DATA, ERROR, PASSED, UNPROVEN, Verdict, judge
 from bdr.errors import BdrError, ExitCode, UsageError
-from bdr.fsnames import json_name
-from bdr.fsutil import free_bytes
-from bdr.restic import argv as build
-from bdr.restic.environment import ResticEnv
-from bdr.restic.messages import Node, Snapshot, ls_nodes, ls_snapshot, restored_snapshot
-from bdr.restic.outcome import Outcome
-from bdr.restic.patterns import selector
-from bdr.restic.runner import Result, require_ok
-from bdr.store import backups, drills, runs
+from bdr.store import drills, runs
 from bdr.store.outcomes import DrillOutcome, Phases, to_details
 
 Clock = Callable[[], float]
-
-
-class DataFinding(BdrError):
-    """The repository could not give back the snapshot's data: a finding, not a failure to run."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +83,7 @@ def run_drill(ctx: Context, name: str, *, snapshot_id: str | None = None) -> Dri
         ) as record:
             scratch = ctx.config.appliance.scratch_dir / name / str(record.id)
             area = (scratch, record.id)
-            job = _Job(ctx, name, drill, record, scratch)
+            job = Job(ctx, name, drill, record, scratch)
             verdict, kept = _recorded_drill(job, snapshot_id)
     finally:
         # A finished drill's scratch goes once its verdict is recorded, without holding the
@@ -113,12 +97,12 @@ def run_drill(ctx: Context, name: str, *, snapshot_id: str | None = None) -> Dri
         drill.repository,
         verdict,
         record.snapshot_id,
-        _outcome(record),
+        outcome_of(record),
         error_code=record.exit_code if verdict.kind == ERROR else None,
     )
 
 
-def _recorded_drill(job: _Job, snapshot_id: str | None) -> tuple[Verdict, bool]:
+def _recorded_drill(job: Job, snapshot_id: str | None) -> tuple[Verdict, bool]:
     """Run the drill inside its run record; return its verdict and whether its scratch is kept
     for a look at the failure."""
     drill, record, scratch = job.drill, job.record, job.scratch
@@ -142,7 +126,7 @@ def _recorded_drill(job: _Job, snapshot_id: str | None) -> tuple[Verdict, bool]:
         if not finished:
             scratch_area.remove(scratch, record.id)
         record.outcome = replace(
-            _outcome(record),
+            outcome_of(record),
             kept_scratch=str(scratch) if kept else None,
             verdict=verdict.kind,
             reason=verdict.reason,
@@ -155,69 +139,12 @@ def _recorded_drill(job: _Job, snapshot_id: str | None) -> tuple[Verdict, bool]:
     return verdict, kept
 
 
-def _outcome(record: RunRecord) -> DrillOutcome:
-    assert isinstance(record.outcome, DrillOutcome)
-    return record.outcome
-
-
-@dataclass(frozen=True)
-class _Job:
-    """One run of a drill: what its steps share."""
-
-    ctx: Context
-    name: str
-    drill: Drill
-    record: RunRecord
-    scratch: Path
-
-
-@dataclass
-class _Restored:
-    """What the restore phase leaves for verification."""
-
-    snapshot: Snapshot
-    canary: ExpectedCanary
-    selection: list[Node]  # the files restored: all of them, or the sample's
-    sample: Sample | None
-    calibrated: bool
-    errors: list[str]  # restic's complaints about the data
-    seconds: float
-
-
-def _drill(job: _Job, snapshot_id: str | None) -> Verdict:
+def _drill(job: Job, snapshot_id: str | None) -> Verdict:
     ctx, name, drill, record, scratch = job.ctx, job.name, job.drill, job.record, job.scratch
     plan = ctx.config.plans[drill.plan]
     clock = ctx.monotonic
-    with ctx.lock(drill.repository, purpose=f"drill {name}"):
-        env = ctx.env(drill.repository)
-        # Asked once: the answer decides both whether a sample drill runs full (to calibrate)
-        # and how its projection is made.
-        calibrated = drill.kind == "sample" and _calibrated(ctx, drill.repository)
-        # A full restore (a full drill, or a sample drill calibrating its tier) of the newest
-        # snapshot that fits the scratch area by the size its backup recorded restores while it
-        # is listed: the listing (and its key derivation) is not paid for before the restore
-        # starts, and a calibrating drill is measured as the full drills it stands for.
-        estimate = (
-            backups.newest_size(ctx.db, drill.plan)
-            if not calibrated and snapshot_id is None
-            else None
-        )
-        # A calibrated sample of the newest snapshot is chosen from the live tree and restored
-        # while the snapshot's subtrees it names are listed.
-        chosen = _choose_from_live(ctx, drill) if calibrated and snapshot_id is None else None
-        if estimate is not None and estimate <= free_bytes(ctx.config.appliance.scratch_dir):
-            if drill.kind == "sample":
-                _calibrating(job)
-            restored = _restore_while_listing(job, env, estimate)
-        elif chosen is not None:
-            sampled = _sample_while_listing(job, env, chosen)
-            if sampled is None:
-                scratch_area.remove(scratch, record.id)
-                sampled = _list_then_restore(job, snapshot_id, env, calibrated)
-            restored = sampled
-        else:
-            restored = _list_then_restore(job, snapshot_id, env, calibrated)
-    outcome = _outcome(record)
+    restored = restore_phase(job, snapshot_id)
+    outcome = outcome_of(record)
     selection = restored.selection
 
     ctx.say(f"drill {name}: verifying")
@@ -262,339 +189,6 @@ def _drill(job: _Job, snapshot_id: str | None) -> Verdict:
     )
 
 
-def _list_then_restore(
-    job: _Job, snapshot_id: str | None, env: ResticEnv, calibrated: bool
-) -> _Restored:
-    """List the snapshot, choose what to restore (a sample, or all when a sample's tier must
-    calibrate), check it fits the scratch area, then restore it."""
-    ctx, name, drill, record, scratch = job.ctx, job.name, job.drill, job.record, job.scratch
-    what = snapshot_id or "latest"
-    snapshot, listing = _list_snapshot(
-        ctx, drill, what, ctx.restic.run(_ls_args(ctx, drill, what), env)
-    )
-    record.snapshot_id = snapshot.short_id
-    files = [node for node in ls_nodes(listing) if node.type == "file"]
-    full_bytes = sum(node.size for node in files)
-    canary = _expected_canary(ctx, drill.plan, snapshot)
-    sample: Sample | None = None
-    calibrating = drill.kind == "sample" and not calibrated
-    if calibrating and free_bytes(ctx.config.appliance.scratch_dir) < full_bytes:
-        calibrating = False  # it cannot: its samples' projections say "uncalibrated"
-    if calibrating:
-        _calibrating(job)
-        selection = files
-    elif drill.kind == "sample":
-        assert drill.sample is not None
-        sample = choose_clusters(
-            files,
-            _seed(snapshot),
-            sample_share(drill.sample, full_bytes),
-            canary_path=canary.path,
-        )
-        selection = list(sample.files)
-    else:
-        selection = files
-    size = sum(node.size for node in selection)
-    _describe(record, snapshot, canary, (len(files), full_bytes), selection)
-    _make_room(ctx, size, f"restoring {len(selection)} files of snapshot {snapshot.short_id}")
-    scratch_area.create(ctx.config.appliance.scratch_dir, name, record.id)
-    ctx.say(
-        f"drill {name}: restoring {len(selection)} files ({format_size(size)}) of snapshot "
-        f"{snapshot.short_id} from {drill.repository}"
-    )
-    started = ctx.monotonic()
-    # A full drill restores everything in one call; a sample its few patterns (escaped names,
-    # so `weird[1].txt` does not restore `weird1.txt`), in one call unless they are very many.
-    batches = include_batches(list(sample.patterns)) if sample is not None else [[]]
-    results = [
-        ctx.restic.run(
-            ctx.restic.args(build.restore, snapshot.id, str(scratch), includes=batch), env
-        )
-        for batch in batches
-    ]
-    seconds = ctx.monotonic() - started
-    errors = _restore_errors(ctx, snapshot, results)
-    return _Restored(snapshot, canary, selection, sample, calibrated, errors, seconds)
-
-
-def _calibrating(job: _Job) -> None:
-    """Say and record that this sample drill restores everything, to calibrate its tier."""
-    job.ctx.say(
-        f"drill {job.name}: no full drill of {job.drill.repository} yet; this one restores "
-        "everything, to calibrate the projections of the samples that follow"
-    )
-    job.record.outcome = replace(_outcome(job.record), drill_kind="full")
-
-
-def _restore_while_listing(job: _Job, env: ResticEnv, estimate: int) -> _Restored:
-    """Restore the plan's newest snapshot with its listing running beside the restore."""
-    ctx, name, drill, record = job.ctx, job.name, job.drill, job.record
-    scratch_area.create(ctx.config.appliance.scratch_dir, name, record.id)
-    ctx.say(
-        f"drill {name}: restoring the newest snapshot of plan {drill.plan} "
-        f"({format_size(estimate)} when it was backed up) from {drill.repository}"
-    )
-    snapshot, lines, results, seconds = _beside_listing(job, env, [[]], within=())
-    files = [node for node in ls_nodes(lines) if node.type == "file"]
-    canary = _expected_canary(ctx, drill.plan, snapshot)
-    _describe(record, snapshot, canary, (len(files), sum(node.size for node in files)), files)
-    errors = _restore_errors(ctx, snapshot, results)
-    return _Restored(snapshot, canary, files, None, False, errors, seconds)
-
-
-def _beside_listing(
-    job: _Job, env: ResticEnv, batches: list[list[str]], *, within: Sequence[str]
-) -> tuple[Snapshot, list[str], list[Result], float]:
-    """Restore the plan's newest snapshot into scratch, all of it or one restic call per batch
-    of include patterns, while it is listed (`within`: only those subtrees). Return the listed
-    snapshot, its `ls --json` lines, the restores' results and their wall time."""
-    ctx, drill, scratch = job.ctx, job.drill, job.scratch
-    started = ctx.monotonic()
-    listing = ctx.restic.start(
-        ctx.restic.args(build.ls, "latest", plan=drill.plan, within=within), env
-    )
-    try:
-        results = [
-            ctx.restic.run(
-                ctx.restic.args(
-                    build.restore, "latest", str(scratch), includes=batch, plan=drill.plan
-                ),
-                env,
-            )
-            for batch in batches
-        ]
-    except BaseException:
-        listing.stop()
-        raise
-    seconds = ctx.monotonic() - started
-    # The listing's own failure (no snapshot, a damaged index) says more than the restore's.
-    snapshot, lines = _list_snapshot(ctx, drill, "latest", listing.result())
-    job.record.snapshot_id = snapshot.short_id
-    for result in results:
-        _same_snapshot(drill, snapshot, result)
-    return snapshot, lines, results, seconds
-
-
-@dataclass(frozen=True)
-class _Chosen:
-    """A sample chosen from the live tree, before the snapshot is listed."""
-
-    sample: Sample
-    tree: live.LiveTree
-
-
-def _choose_from_live(ctx: Context, drill: Drill) -> _Chosen | None:
-    """Choose the sample of the plan's newest snapshot from the live sources its backup read;
-    None when they cannot stand in for the snapshot's tree (not all there now: a hook mounts
-    them, or the backup's record is gone), and the snapshot is listed first."""
-    assert drill.sample is not None
-    made = backups.newest(ctx.db, drill.plan)
-    if made is None or made.run.bytes_processed is None or not made.outcome.sources:
-        return None
-    sources = [source.backed_up for source in made.outcome.sources]
-    if not all(os.path.lexists(source) for source in sources):
-        return None
-    plan = ctx.config.plans[drill.plan]
-    tree = live.walk(sources, backup_set(ctx.config, drill.plan, plan).excludes)
-    if not tree.files:
-        return None
-    canary = json_name(
-        made.outcome.canary_path or canary_path(ctx.config.appliance.state_dir, drill.plan)
-    )
-    # The canary's size is of no account to the sample: it is always part of it.
-    files = [*tree.files, Node(canary, "file", 0, _EPOCH)]
-    assert made.run.snapshot_id is not None
-    sample = choose_clusters(
-        files,
-        made.run.snapshot_id[:8],
-        sample_share(drill.sample, made.run.bytes_processed),
-        canary_path=canary,
-    )
-    return _Chosen(sample, tree)
-
-
-def _sample_while_listing(job: _Job, env: ResticEnv, chosen: _Chosen) -> _Restored | None:
-    """Restore a sample of the plan's newest snapshot chosen from the live tree, with the
-    snapshot's subtrees the sample names listed beside the restore; the files the patterns
-    select in that listing are what the drill restored and verifies. None when the snapshot
-    holds less than half of the sample's files: the live tree changed too much since the
-    backup to choose it (folders renamed or added), and the snapshot's listing must."""
-    ctx, name, drill, record = job.ctx, job.name, job.drill, job.record
-    sample = chosen.sample
-    _make_room(ctx, sample.bytes, f"restoring a sample of {len(sample.files)} files")
-    scratch_area.create(ctx.config.appliance.scratch_dir, name, record.id)
-    ctx.say(
-        f"drill {name}: restoring a sample of about {len(sample.files)} files "
-        f"({format_size(sample.bytes)} in the live tree) of the newest snapshot of plan "
-        f"{drill.plan} from {drill.repository}"
-    )
-    within = [chosen.tree.on_disk(root) for root in sample.roots]
-    if "/" in within or sum(len(os.fsencode(path)) + 1 for path in within) > _MAX_LISTED_ARGS:
-        within = []  # the whole snapshot: no shorter list names every subtree
-    snapshot, lines, results, seconds = _beside_listing(
-        job, env, include_batches(list(sample.patterns)), within=within
-    )
-    selected = selector(sample.patterns)
-    files = [node for node in ls_nodes(lines) if node.type == "file" and selected(node.path)]
-    canary = _expected_canary(ctx, drill.plan, snapshot)
-    errors = _restore_errors(ctx, snapshot, results)
-    held = sum(1 for node in files if node.path != canary.path)
-    chose = sum(1 for node in sample.files if node.path != canary.path)
-    if not errors and 2 * held < chose:
-        ctx.say(
-            f"drill {name}: snapshot {snapshot.short_id} holds {held} of the {chose} files "
-            "chosen from the live tree, which changed since the backup; choosing the sample "
-            "from the snapshot's listing"
-        )
-        return None
-    _describe(record, snapshot, canary, _snapshot_totals(ctx, drill, env, snapshot), files)
-    listed = Sample(sample.patterns, tuple(files), sample.roots)
-    return _Restored(snapshot, canary, files, listed, True, errors, seconds)
-
-
-# Paths a listing names on its command line, in bytes: beyond this, it lists the whole snapshot
-# (Linux allows 128 KiB for one argument string and 2 MiB for all).
-_MAX_LISTED_ARGS = 64 * 1024
-_EPOCH = datetime.fromtimestamp(0, UTC)
-
-
-def _snapshot_totals(
-    ctx: Context, drill: Drill, env: ResticEnv, snapshot: Snapshot
-) -> tuple[int, int]:
-    """Return the files and bytes of the whole snapshot: as its backup counted them, or, when
-    no backup run of it is known, from a listing of all of it."""
-    made = backups.for_snapshot(ctx.db, drill.plan, [snapshot.id, snapshot.original or ""])
-    if (
-        made is not None
-        and made.run.files_processed is not None
-        and made.run.bytes_processed is not None
-    ):
-        return made.run.files_processed, made.run.bytes_processed
-    _, lines = _list_snapshot(
-        ctx, drill, snapshot.id, ctx.restic.run(_ls_args(ctx, drill, snapshot.id), env)
-    )
-    files = [node for node in ls_nodes(lines) if node.type == "file"]
-    return len(files), sum(node.size for node in files)
-
-
-def _same_snapshot(drill: Drill, listed: Snapshot, restore: Result) -> None:
-    """Raise when a restore of "latest" restored another snapshot than the listing's "latest"."""
-    restored_id = restored_snapshot(restore.stdout)
-    if restored_id is not None and not listed.id.startswith(restored_id):
-        # Both resolve "latest" under bdr's lock of the repository: only someone else's restic
-        # writing to it could make them differ.
-        raise BdrError(
-            f"{drill.repository} changed during the drill: restic restored snapshot "
-            f"{restored_id[:8]} and listed {listed.short_id}; run the drill again"
-        )
-
-
-def _seed(snapshot: Snapshot) -> str:
-    """What a sample of `snapshot` is seeded with: the id of the backup's own snapshot, which a
-    copy on another tier keeps as its original."""
-    return (snapshot.original or snapshot.id)[:8]
-
-
-def _make_room(ctx: Context, size: int, what: str) -> None:
-    """Raise unless the scratch area has `size` bytes free for `what`."""
-    free = free_bytes(ctx.config.appliance.scratch_dir)
-    if free < size:
-        # The trees of finished drills may still be on their way out: take them out now.
-        scratch_area.clean_up_dead(ctx.config, ctx.db)
-        free = free_bytes(ctx.config.appliance.scratch_dir)
-    if free < size:
-        raise BdrError(
-            f"scratch area {ctx.config.appliance.scratch_dir} has {format_size(free)} free; "
-            f"{what} needs {format_size(size)}"
-        )
-
-
-def _describe(
-    record: RunRecord,
-    snapshot: Snapshot,
-    canary: ExpectedCanary,
-    totals: tuple[int, int],
-    selection: list[Node],
-) -> None:
-    """Record what the drill restores, of which snapshot of `totals` (files, bytes)."""
-    record.outcome = replace(
-        _outcome(record),
-        snapshot_time=snapshot.time.timestamp(),
-        canary_path=canary.path,
-        full_files=totals[0],
-        full_bytes=totals[1],
-        bytes=sum(node.size for node in selection),
-        files=len(selection),
-    )
-
-
-def _restore_errors(ctx: Context, snapshot: Snapshot, results: list[Result]) -> list[str]:
-    """Return restic's complaints about the restored data; raise for a restore that failed."""
-    errors: list[str] = []
-    for result in results:
-        if result.outcome is Outcome.NO_SPACE:
-            raise BdrError(
-                f"scratch area {ctx.config.appliance.scratch_dir} ran out of space while "
-                f"restoring snapshot {snapshot.short_id} "
-                f"({format_size(free_bytes(ctx.config.appliance.scratch_dir))} free now): "
-                f"{result.error_text()}"
-            )
-        # restic read the repository but could not restore the data as it was saved
-        # (a damaged pack, a failed --verify): that is a finding about the data, and the
-        # verification says which files it touched.
-        if result.outcome in (Outcome.FAILED, Outcome.DAMAGED):
-            errors.append(_damage_text(ctx, result))
-        else:
-            require_ok(result, f"restore of snapshot {snapshot.short_id}")
-    return errors
-
-
-def _ls_args(ctx: Context, drill: Drill, what: str) -> tuple[str, ...]:
-    """The listing of snapshot `what` ("latest": the plan's newest) with its nodes."""
-    return ctx.restic.args(build.ls, what, plan=drill.plan)
-
-
-def _list_snapshot(
-    ctx: Context, drill: Drill, what: str, listed: Result
-) -> tuple[Snapshot, list[str]]:
-    """Return the listed snapshot and its `ls --json` lines; raise when the listing failed."""
-    if listed.outcome is Outcome.DAMAGED:
-        raise DataFinding(
-            f"snapshot {what} of plan {drill.plan} cannot be read from {drill.repository}: "
-            f"{_damage_text(ctx, listed)}"
-        )
-    result = require_ok(
-        listed, f"listing snapshot {what} of plan {drill.plan} in {drill.repository}"
-    )
-    snapshot = ls_snapshot(result.stdout)
-    if snapshot is None:
-        raise BdrError(f"plan {drill.plan} has no snapshot in {drill.repository} to drill")
-    if build.plan_tag(drill.plan) not in snapshot.tags:
-        raise UsageError(f"snapshot {snapshot.short_id} is not a snapshot of plan {drill.plan}")
-    return snapshot, result.stdout
-
-
-def _damage_text(ctx: Context, result: Result) -> str:
-    """restic's own words about the damage, and what the technician can do about it."""
-    text = result.error_text()
-    if result.outcome is Outcome.DAMAGED:
-        return (
-            f"{text} (the repository is damaged: try {ctx.restic.features.repair_index_command}, "
-            "then bdr check)"
-        )
-    return text
-
-
-def _expected_canary(ctx: Context, plan: str, snapshot: Snapshot) -> ExpectedCanary:
-    """Return where the snapshot's canary is and its hash, from the backup run that made it."""
-    made = backups.for_snapshot(ctx.db, plan, [snapshot.id, snapshot.original or ""])
-    recorded = made.outcome if made else None
-    path = (recorded.canary_path if recorded else None) or canary_path(
-        ctx.config.appliance.state_dir, plan
-    )
-    return ExpectedCanary(json_name(path), recorded.canary_sha256 if recorded else None)
-
-
 def history_points(ctx: Context, repository: str) -> list[Point]:
     """Return the restore+verify measurements of past drills on `repository` whose data was good."""
     points = []
@@ -609,15 +203,6 @@ def history_points(ctx: Context, repository: str) -> list[Point]:
             seconds = outcome.phases.restore + outcome.phases.verify
             points.append(Point(outcome.bytes, outcome.files, seconds))
     return points
-
-
-def _calibrated(ctx: Context, repository: str) -> bool:
-    """Whether the repository's history holds a full drill whose data was good: what tells a
-    sample's projection how this repository and this appliance restore."""
-    return any(
-        past.outcome.drill_kind == "full" and past.outcome.data_good and past.outcome.phases
-        for past in drills.history(ctx.db, repository=repository, limit=200)
-    )
 
 
 def _projection(
