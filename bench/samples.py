@@ -3,7 +3,8 @@
 Two trees: 100,000 files of 1-2 KB in 500 folders (a file share of small documents), and the
 500 MB tree of `bench/run.py` (10,000 files). For each: a full drill and a 5% sample drill,
 median of 3 rounds alternating, and the sample's share of the full drill's wall time (goal:
-<= 15%). Run by `make bench` (or alone: `python bench/samples.py`).
+<= 15%); beside them the floor under any sample drill, bare `restic restore --verify` of 5% of
+the folders. Run by `make bench` (or alone: `python bench/samples.py`).
 """
 
 from __future__ import annotations
