@@ -136,4 +136,5 @@ def _upkeep_process(config_path: Path, catch_up_before: float | None) -> int:
 
 
 if __name__ == "__main__":
+    log = logging.getLogger("bdr.evidence.journal")  # its lines in the daemon's log, by name
     sys.exit(_upkeep_process(Path(sys.argv[1]), float(sys.argv[2]) if sys.argv[2:] else None))

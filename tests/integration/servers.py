@@ -22,6 +22,30 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# SeaweedFS runs each service's gRPC on its port + 10000 and refuses to start when one of its
+# ports is another's gRPC port (a CI run drew s3 41329 and filer 51329).
+GRPC_OFFSET = 10000
+
+
+def weed_ports(names: tuple[str, ...]) -> dict[str, int]:
+    """Free ports for SeaweedFS's services whose gRPC companions are free and clash with none."""
+    ports: dict[str, int] = {}
+    taken: set[int] = set()
+    while len(ports) < len(names):
+        port = free_port()
+        pair = {port, port + GRPC_OFFSET}
+        if port + GRPC_OFFSET > 65535 or pair & taken:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port + GRPC_OFFSET))
+            except OSError:
+                continue
+        ports[names[len(ports)]] = port
+        taken |= pair
+    return ports
+
+
 def wait_for_port(port: int, timeout: float, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -56,9 +80,8 @@ class SeaweedS3:
 
     def __post_init__(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.ports = {
-            name: free_port()
-            for name in (
+        self.ports = weed_ports(
+            (
                 "master",
                 "volume",
                 "filer",
@@ -70,7 +93,7 @@ class SeaweedS3:
                 "debug",
                 "metrics",
             )
-        }
+        )
         self.config = self.directory / "s3.json"
         self.config.write_text(
             json.dumps(
