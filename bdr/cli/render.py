@@ -139,6 +139,12 @@ def _uncoloured() -> bool:
     )
 
 
+def _printable_ascii(texts: Sequence[str]) -> bool:
+    """Whether every text is printable ASCII: a character is a column, nothing for rich to
+    measure, strip or escape."""
+    return all(text.isascii() and text.isprintable() for text in texts)
+
+
 def _plain_table(
     title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str]], wrap: str | None
 ) -> str | None:
@@ -153,7 +159,7 @@ def _plain_table(
         return None
     texts = [[str(cell) for cell in row] for row in rows]
     every = [title or "", *headers, *(cell for row in texts for cell in row)]
-    if not all(text.isascii() and text.isprintable() for text in every):
+    if not _printable_ascii(every):
         return None
     widest = [
         max([len(header), *(len(row[index]) for row in texts)])
@@ -288,7 +294,7 @@ def summaries(items: Sequence[RunSummary]) -> None:
         )
         lines.append((f"{item.kind:<9} {where:<28} ", f"{item.status:<10}", f" {item.message}"))
     every = [part for line in lines for part in line]
-    if _uncoloured() and all(part.isascii() and part.isprintable() for part in every):
+    if _uncoloured() and _printable_ascii(every):
         # What rich would print, without importing it: a backup's summary in a cron mail.
         sys.stdout.write("".join(f"{''.join(line)}\n" for line in lines))
         return

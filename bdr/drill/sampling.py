@@ -238,12 +238,14 @@ def sample_share(spec: str, total_bytes: int) -> float:
     return min(1.0, parse_size(spec) / total_bytes) if total_bytes else 1.0
 
 
-def include_batches(paths: Sequence[str], *, max_bytes: int = 64 * 1024) -> list[list[str]]:
-    """Split paths into batches whose `--include` arguments stay well within argv limits.
+# What one restic command line may carry of paths and patterns: Linux allows about 2 MiB of
+# arguments in all and 128 KiB for one; this leaves room for the environment.
+ARGV_BUDGET = 64 * 1024
 
-    Linux allows about 2 MiB of arguments in all and 128 KiB for one; 64 KiB a batch leaves
-    room for the environment and keeps each restic call reasonable.
-    """
+
+def include_batches(paths: Sequence[str], *, max_bytes: int = ARGV_BUDGET) -> list[list[str]]:
+    """Split paths into batches whose `--include` arguments take at most `max_bytes` of a
+    command line each: one restic call per batch, each a reasonable one."""
     batches: list[list[str]] = []
     current: list[str] = []
     size = 0

@@ -21,7 +21,7 @@ from bdr.restic.messages import Node
 from bdr.restic.patterns import matches
 
 # The sample is chosen by path and size; a walk does not need the time of each file.
-_UNKNOWN_TIME = datetime.fromtimestamp(0, UTC)
+UNKNOWN_TIME = datetime.fromtimestamp(0, UTC)
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def walk(sources: Sequence[str], excludes: Sequence[str]) -> LiveTree:
         if os.path.isdir(source) and not os.path.islink(source):
             pending.append(source)
         elif os.path.isfile(source):
-            files.append(Node(named(source), "file", os.path.getsize(source), _UNKNOWN_TIME))
+            files.append(Node(named(source), "file", os.path.getsize(source), UNKNOWN_TIME))
     while pending:
         directory = pending.pop()
         named(directory)
@@ -71,7 +71,7 @@ def walk(sources: Sequence[str], excludes: Sequence[str]) -> LiveTree:
                         pending.append(entry.path)
                 elif entry.is_file(follow_symlinks=False):
                     size = entry.stat(follow_symlinks=False).st_size
-                    files.append(Node(named(entry.path), "file", size, _UNKNOWN_TIME))
+                    files.append(Node(named(entry.path), "file", size, UNKNOWN_TIME))
             except OSError:
                 continue
     return LiveTree(files, own_names)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 from bdr.actions import scratch as scratch_area
@@ -18,7 +17,13 @@ from bdr.actions.drill.verify import ExpectedCanary
 from bdr.config.model import Drill
 from bdr.config.ownership import backup_set, canary_path
 from bdr.config.units import format_size
-from bdr.drill.sampling import Sample, choose_clusters, include_batches, sample_share
+from bdr.drill.sampling import (
+    ARGV_BUDGET,
+    Sample,
+    choose_clusters,
+    include_batches,
+    sample_share,
+)
 from bdr.errors import BdrError, UsageError
 from bdr.fsnames import json_name
 from bdr.fsutil import free_bytes
@@ -186,9 +191,7 @@ def _beside_listing(
     snapshot, its `ls --json` lines, the restores' results and their wall time."""
     ctx, drill, scratch = job.ctx, job.drill, job.scratch
     started = ctx.monotonic()
-    listing = ctx.restic.start(
-        ctx.restic.args(build.ls, "latest", plan=drill.plan, within=within), env
-    )
+    listing = ctx.restic.start(_ls_args(ctx, drill, "latest", within=within), env)
     try:
         results = [
             ctx.restic.run(
@@ -238,7 +241,7 @@ def _choose_from_live(ctx: Context, drill: Drill) -> _Chosen | None:
         made.outcome.canary_path or canary_path(ctx.config.appliance.state_dir, drill.plan)
     )
     # The canary's size is of no account to the sample: it is always part of it.
-    files = [*tree.files, Node(canary, "file", 0, _EPOCH)]
+    files = [*tree.files, Node(canary, "file", 0, live.UNKNOWN_TIME)]
     assert made.run.snapshot_id is not None
     sample = choose_clusters(
         files,
@@ -265,7 +268,7 @@ def _sample_while_listing(job: Job, env: ResticEnv, chosen: _Chosen) -> Restored
         f"{drill.plan} from {drill.repository}"
     )
     within = [chosen.tree.on_disk(root) for root in sample.roots]
-    if "/" in within or sum(len(os.fsencode(path)) + 1 for path in within) > _MAX_LISTED_ARGS:
+    if "/" in within or sum(len(os.fsencode(path)) + 1 for path in within) > ARGV_BUDGET:
         within = []  # the whole snapshot: no shorter list names every subtree
     snapshot, lines, results, seconds = _beside_listing(
         job, env, include_batches(list(sample.patterns)), within=within
@@ -286,12 +289,6 @@ def _sample_while_listing(job: Job, env: ResticEnv, chosen: _Chosen) -> Restored
     _describe(record, snapshot, canary, _snapshot_totals(ctx, drill, env, snapshot), files)
     listed = Sample(sample.patterns, tuple(files), sample.roots)
     return Restored(snapshot, canary, files, listed, True, errors, seconds)
-
-
-# Paths a listing names on its command line, in bytes: beyond this, it lists the whole snapshot
-# (Linux allows 128 KiB for one argument string and 2 MiB for all).
-_MAX_LISTED_ARGS = 64 * 1024
-_EPOCH = datetime.fromtimestamp(0, UTC)
 
 
 def _snapshot_totals(
@@ -385,9 +382,12 @@ def _restore_errors(ctx: Context, snapshot: Snapshot, results: list[Result]) -> 
     return errors
 
 
-def _ls_args(ctx: Context, drill: Drill, what: str) -> tuple[str, ...]:
-    """The listing of snapshot `what` ("latest": the plan's newest) with its nodes."""
-    return ctx.restic.args(build.ls, what, plan=drill.plan)
+def _ls_args(
+    ctx: Context, drill: Drill, what: str, *, within: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """The listing of snapshot `what` ("latest": the plan's newest) with its nodes (`within`:
+    only those subtrees)."""
+    return ctx.restic.args(build.ls, what, plan=drill.plan, within=within)
 
 
 def _list_snapshot(
