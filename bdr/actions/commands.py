@@ -16,6 +16,8 @@ import signal
 import subprocess
 from dataclasses import dataclass
 
+from bdr import spawn
+
 OUTPUT_TAIL = 500
 # What a program may see of bdr's environment: where things are and how to speak, no secret.
 ALLOWED_ENVIRONMENT = ("PATH", "HOME", "LANG", "LANGUAGE", "TZ", "USER", "LOGNAME", "TMPDIR")
@@ -73,30 +75,29 @@ def run_command(argv: list[str], *, timeout: float) -> Completed:
     """Run `argv` and return how it ended; raise CommandProblem when it could not run or finish."""
     env = environment()
     _runnable(argv[0], env)
+    process: subprocess.Popen[str] | None = None
     try:
-        process = subprocess.Popen(
-            [*_without_capabilities(), *argv],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            errors="replace",
-            env=env,
-            start_new_session=True,
-        )
+        with spawn.interrupts_held():
+            process = _start(argv, env)
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        assert process is not None
+        _end_group(process)
+        raise CommandProblem(f"still running after {timeout:.0f}s, stopped") from None
+    except BaseException:
+        if process is not None:
+            _end_group(process)
+        raise
+    return Completed(process.returncode, stdout, stderr)
+
+
+def _start(argv: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    try:
+        return spawn.start([*_without_capabilities(), *argv], env)
     except FileNotFoundError:
         raise CommandProblem(f"program {argv[0]!r} not found") from None
     except PermissionError:
         raise CommandProblem(f"program {argv[0]!r} is not executable") from None
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _end_group(process)
-        raise CommandProblem(f"still running after {timeout:.0f}s, stopped") from None
-    except BaseException:
-        _end_group(process)
-        raise
-    return Completed(process.returncode, stdout, stderr)
 
 
 def _end_group(process: subprocess.Popen[str]) -> None:

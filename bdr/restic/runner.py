@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bdr import spawn
 from bdr.errors import (
     BdrError,
     Interrupted,
@@ -186,45 +187,33 @@ class Restic:
             raise RunTimedOut(f"timed out after {limit[1]}: restic was not started")
         log.debug("running %s", shlex.join(argv))
         started = time.monotonic()
-        try:
-            process = subprocess.Popen(
-                argv,
-                env=dict(env.variables),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                errors="replace",
-                # Its own session: a terminal's Ctrl-C reaches bdr, which decides how to stop it.
-                start_new_session=True,
-            )
-        except FileNotFoundError:
-            raise ResticNotFound(f"restic binary {argv[0]!r} not found") from None
-        with _live_lock:
-            _live.add(process)
-        timer = None
+        process: subprocess.Popen[str] | None = None
+        timer: threading.Timer | None = None
+        reader: threading.Thread | None = None
         timed_out = threading.Event()
-        if limit is not None:
-
-            def time_out() -> None:
-                timed_out.set()
-                log.error("restic pid %d: the run %s; stopping it", process.pid, limit[1])
-                _stop(process)
-
-            timer = threading.Timer(max(0.0, limit[0] - time.monotonic()), time_out)
-            timer.daemon = True
-            timer.start()
-        if on_start is not None:
-            on_start(process.pid)
         head: list[str] = []
         tail: collections.deque[str] = collections.deque()
         json_errors: list[str] = []
-        reader = threading.Thread(
-            target=_read_stderr, args=(process, head, tail, json_errors), daemon=True
-        )
-        reader.start()
         stdout: list[str] = []
         try:
+            # A Ctrl-C or SIGTERM that lands between restic's start and bdr holding it would
+            # leave restic running, in a session of its own, with its lock (a loaded CI run saw
+            # one): they wait until restic is held, and then stop it as any interrupt does.
+            with spawn.interrupts_held():
+                process = _spawn(argv, env)
+                with _live_lock:
+                    _live.add(process)
+                    if _stopping.is_set():  # stop_all ran between the check above and here
+                        _signalled.add(process.pid)
+                        process.send_signal(signal.SIGINT)
+                if limit is not None:
+                    timer = _timer(process, limit, timed_out)
+                reader = threading.Thread(
+                    target=_read_stderr, args=(process, head, tail, json_errors), daemon=True
+                )
+                reader.start()
+            if on_start is not None:
+                on_start(process.pid)
             assert process.stdout is not None
             for line in process.stdout:
                 if keep_stdout:
@@ -233,15 +222,19 @@ class Restic:
                     on_line(line)
             process.wait()
         except BaseException:
-            _stop(process)
+            if process is not None:
+                _stop(process)
             raise
         finally:
             if timer is not None:
                 timer.cancel()
-            reader.join(timeout=5)
+            if reader is not None:
+                reader.join(timeout=5)
             with _live_lock:
-                _live.discard(process)
-                stopped = process.pid in _signalled
+                if process is not None:
+                    _live.discard(process)
+                stopped = process is not None and process.pid in _signalled
+        assert process is not None  # a failed start has raised
         if stopped:
             raise Interrupted("bdr is shutting down; restic was stopped")
         if timed_out.is_set() and limit is not None:
@@ -272,6 +265,7 @@ class Beside:
 
     def __init__(self, restic: Restic, args: tuple[str, ...], env: ResticEnv) -> None:
         self._pid: int | None = None
+        self._stop_asked = False
         self._result: Result | None = None
         self._error: BaseException | None = None
         context = contextvars.copy_context()  # the run's deadline holds for this restic too
@@ -288,6 +282,8 @@ class Beside:
 
     def _started(self, pid: int) -> None:
         self._pid = pid
+        if self._stop_asked:  # stop() came while restic was starting: it found no pid
+            raise Interrupted("stopped as it started")
 
     def result(self) -> Result:
         """Wait for the command; return its Result or raise what it raised."""
@@ -299,12 +295,36 @@ class Beside:
 
     def stop(self) -> None:
         """Stop the command as Ctrl-C would, if it still runs, and wait for it."""
+        self._stop_asked = True
         with _live_lock:
             # Found among the live processes only: a pid that has been waited for may be reused.
             process = next((p for p in _live if p.pid == self._pid), None)
         if process is not None:
             _stop(process)
         self._thread.join()
+
+
+def _spawn(argv: tuple[str, ...], env: ResticEnv) -> subprocess.Popen[str]:
+    try:
+        return spawn.start(argv, dict(env.variables))
+    except FileNotFoundError:
+        raise ResticNotFound(f"restic binary {argv[0]!r} not found") from None
+
+
+def _timer(
+    process: subprocess.Popen[str], limit: tuple[float, str], timed_out: threading.Event
+) -> threading.Timer:
+    """Start the timer that stops `process` at the run's deadline."""
+
+    def time_out() -> None:
+        timed_out.set()
+        log.error("restic pid %d: the run %s; stopping it", process.pid, limit[1])
+        _stop(process)
+
+    timer = threading.Timer(max(0.0, limit[0] - time.monotonic()), time_out)
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 def _stack_frames(lines: list[str]) -> set[int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -199,6 +200,13 @@ class Appliance:
 @pytest.fixture
 def appliance(tmp_path: Path) -> Appliance:
     return Appliance(tmp_path / "appliance")
+
+
+def lock_files(locks: Path) -> list[Path]:
+    """The locks restic lists: a lock is written as `<id>-tmp-<n>` and then renamed to its id,
+    and a restic killed between the two leaves a temporary file that no restic reads as a lock
+    (a loaded CI run killed the holder there, and the backup rightly went ahead)."""
+    return [path for path in locks.iterdir() if re.fullmatch("[0-9a-f]{64}", path.name)]
 
 
 def make_tree(root: Path, files: dict[str, bytes | str]) -> Path:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Appliance
+from tests.integration.conftest import Appliance, lock_files
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def start_exclusive_restic(appliance: Appliance) -> subprocess.Popen[str]:
         },
     )
     deadline = time.monotonic() + 60
-    while not any(locks.iterdir()):
+    while not lock_files(locks):
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             _, stderr = process.communicate()
@@ -75,7 +75,7 @@ def test_stale_lock_of_a_killed_restic_is_cleared_once(ready: Appliance):
     holder.kill()
     holder.wait()
     locks = Path(ready.repositories["local"]["url"]) / "locks"
-    assert any(locks.iterdir()), "the killed restic left its lock behind"
+    assert lock_files(locks), "the killed restic left its lock behind"
     ready.bdr("backup")
     assert not any(locks.iterdir())
     assert len(ready.snapshot_ids("local")) == 1
