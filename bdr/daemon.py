@@ -49,6 +49,8 @@ log = logging.getLogger("bdr.daemon")
 HEARTBEAT_SECONDS = 10.0
 # The daemon re-reads its whole evidence chain once a day (and at start): bdr_evidence_chain_ok.
 EVIDENCE_VERIFY_SECONDS = 86400.0
+# How long the evidence upkeep may take to end on SIGTERM when the daemon stops.
+UPKEEP_STOP_SECONDS = 10.0
 
 
 class Notifier:
@@ -69,6 +71,52 @@ class Notifier:
                 sock.sendto(message.encode(), self.address)
             except OSError as error:
                 log.warning("cannot notify systemd: %s", error)
+
+
+class Upkeep:
+    """A process of the daemon's own (the evidence chain's upkeep), watched by a thread, and
+    stopped with the daemon: outside systemd nothing else would end it."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, args=(argv,), daemon=True)
+        self._thread.name = "evidence-upkeep"
+        self._thread.start()
+
+    def _run(self, argv: list[str]) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            try:
+                # Its own session: a Ctrl-C at the daemon's terminal reaches the daemon, which
+                # stops it (below) rather than leave a traceback of it on the terminal.
+                self._process = subprocess.Popen(
+                    argv, stdin=subprocess.DEVNULL, start_new_session=True
+                )
+            except OSError as error:
+                log.error("evidence upkeep could not start: %s", error)
+                return
+        self._process.wait()
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self) -> None:
+        """End the process (SIGTERM; an append it tore is repaired by the next one)."""
+        with self._lock:
+            self._stopped = True
+            process = self._process
+        if process is not None and process.poll() is None:
+            log.info("stopping the evidence upkeep (pid %d)", process.pid)
+            process.terminate()
+            try:
+                process.wait(timeout=UPKEEP_STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._thread.join()
 
 
 @dataclass
@@ -212,6 +260,7 @@ class Daemon:
                 self._reload.clear()
                 self.reload(db)
             self._stop.wait(0.5)
+        upkeep.stop()
         code = self.shutdown(db)
         self.notify_worker.stop()  # after the runs: their messages are queued, maybe sent
         if exporter is not None:
@@ -230,25 +279,16 @@ class Daemon:
             # Said by every job that starts meanwhile; the daemon stays up to run them.
             log.debug("heartbeat not written: %s", error)
 
-    def _evidence_upkeep(self, *, catch_up_before: float | None) -> threading.Thread:
-        """Start the chain's upkeep in a process of its own, watched by a thread: the catch-up
-        of the runs it lacks that started before `catch_up_before` (at the daemon's start),
-        then the verification of the whole chain. Both read the chain or the history through,
-        and the memory that takes goes back when the process ends (a first start over 100,000
-        runs kept 200 MB in the daemon for good)."""
+    def _evidence_upkeep(self, *, catch_up_before: float | None) -> Upkeep:
+        """Start the chain's upkeep in a process of its own: the catch-up of the runs it lacks
+        that started before `catch_up_before` (at the daemon's start), then the verification
+        of the whole chain. Both read the chain or the history through, and the memory that
+        takes goes back when the process ends (a first start over 100,000 runs kept 200 MB in
+        the daemon for good)."""
         argv = [sys.executable, "-m", "bdr.evidence.journal", str(self.config_path)]
         if catch_up_before is not None:
             argv.append(repr(catch_up_before))
-
-        def run() -> None:
-            try:
-                subprocess.run(argv, stdin=subprocess.DEVNULL, check=False)
-            except OSError as error:
-                log.error("evidence upkeep could not start: %s", error)
-
-        thread = threading.Thread(target=run, name="evidence-upkeep", daemon=True)
-        thread.start()
-        return thread
+        return Upkeep(argv)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if signum == signal.SIGHUP:

@@ -135,21 +135,24 @@ def verify_directory(directory: Path, key: Ed25519PublicKey) -> Verification:
     """Verify the chain and every checkpoint in `directory` against `key`: the appliance's
     evidence directory, or an exported bundle (a segment, with `anchor.head` before it)."""
     result = Verification()
-    if not (directory / CHAIN).exists():
+    try:
+        # Opened, not looked for first: a chain removed in between is "no chain" too.
+        lines = open(directory / CHAIN, "rb")  # noqa: SIM115 - closed by the with below
+    except FileNotFoundError:
         result.problems.append(f"{directory / CHAIN}: no chain")
         return result
-    anchor = None
-    anchor_path = directory / ANCHOR
-    if anchor_path.exists():
-        try:
-            sshsig.verify(
-                Path(f"{anchor_path}.sig").read_text(), anchor_path.read_bytes(), NAMESPACE, key
-            )
-        except (OSError, ValueError) as error:
-            result.problems.append(f"anchor: bad signature: {error}")
-            return result
-        anchor = json.loads(anchor_path.read_bytes())
-    with open(directory / CHAIN, "rb") as lines:
+    with lines:
+        anchor = None
+        anchor_path = directory / ANCHOR
+        if anchor_path.exists():
+            try:
+                # Read once: what is parsed is what was verified.
+                anchor_bytes = anchor_path.read_bytes()
+                sshsig.verify(Path(f"{anchor_path}.sig").read_text(), anchor_bytes, NAMESPACE, key)
+            except (OSError, ValueError) as error:
+                result.problems.append(f"anchor: bad signature: {error}")
+                return result
+            anchor = json.loads(anchor_bytes)
         hashes = check_lines(lines, result, anchor=anchor)
     result.last_sha256 = hashes[-1] if hashes else None
     first = 1 if anchor is None else int(anchor["seq"]) + 1

@@ -28,14 +28,3 @@ def newest(db: History, plan: str) -> BackupRun | None:
 def for_period(db: History, start: float, end: float) -> list[BackupRun]:
     """Return the backups that ended in [start, end), oldest first."""
     return [_typed(run) for run in runs.runs_between(db, "backup", start, end)]
-
-
-def newest_size(db: History, plan: str) -> int | None:
-    """Return the bytes of the newest snapshot a backup of `plan` made, as restic counted them
-    when it made it; None when no backup of the plan recorded one."""
-    row = db.execute(
-        "SELECT bytes_processed FROM runs WHERE kind = 'backup' AND plan = ? "
-        "AND snapshot_id IS NOT NULL AND bytes_processed IS NOT NULL ORDER BY id DESC LIMIT 1",
-        (plan,),
-    ).fetchone()
-    return int(row["bytes_processed"]) if row else None

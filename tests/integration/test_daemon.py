@@ -394,3 +394,19 @@ def test_sigterm_while_a_run_waits_for_its_repository_stops_at_once(appliance: A
         holder.wait()
     assert runs(appliance, "backup")[-1]["status"] == "interrupted"
     assert "stopped while waiting for repository 'local'" in daemon.text()
+
+
+def test_the_evidence_upkeep_process_ends_with_the_daemon():
+    from bdr.daemon import Upkeep
+
+    upkeep = Upkeep(["sleep", "613"])
+    wait_for("the upkeep to start", lambda: pgrep_exact("sleep 613"))
+    started = time.monotonic()
+    upkeep.stop()
+    assert time.monotonic() - started < 5
+    assert not upkeep.is_alive()
+    assert not pgrep_exact("sleep 613")
+
+
+def pgrep_exact(command: str) -> bool:
+    return subprocess.run(["pgrep", "-fx", command], capture_output=True).returncode == 0

@@ -83,11 +83,10 @@ def restore_phase(job: Job, snapshot_id: str | None) -> Restored:
         # snapshot that fits the scratch area by the size its backup recorded restores while it
         # is listed: the listing (and its key derivation) is not paid for before the restore
         # starts, and a calibrating drill is measured as the full drills it stands for.
-        estimate = (
-            backups.newest_size(ctx.db, drill.plan)
-            if not calibrated and snapshot_id is None
-            else None
+        made = (
+            backups.newest(ctx.db, drill.plan) if not calibrated and snapshot_id is None else None
         )
+        estimate = made.run.bytes_processed if made is not None else None
         # A calibrated sample of the newest snapshot is chosen from the live tree and restored
         # while the snapshot's subtrees it names are listed.
         chosen = _choose_from_live(ctx, drill) if calibrated and snapshot_id is None else None
