@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from bdr.actions.context import Context
 from bdr.errors import BdrError, ExitCode, worst
 from bdr.restic import argv as build
+from bdr.restic.environment import ResticEnv
 from bdr.restic.messages import Snapshot, snapshot_list
-from bdr.restic.runner import require_ok
+from bdr.restic.outcome import Outcome
+from bdr.restic.runner import Beside, Result, require_ok
 
 TAG_PREFIX = "bdr-plan="
 
@@ -44,19 +46,34 @@ def list_snapshots(ctx: Context, *, plan: str | None, repository: str | None) ->
         names = [chosen.repository, *chosen.copy_to]
     else:
         names = sorted(ctx.config.repositories)
+    args = ctx.restic.args(build.snapshots, plan=plan)
+    results: dict[str, Result | BdrError] = {}
+    with ctx.time_limit("snapshots"):
+        # Every repository is listed at once: each restic derives its key and reads its index
+        # on its own, so a technician waits for the slowest tier, not for the sum of them.
+        listings: dict[str, tuple[ResticEnv, Beside]] = {}
+        try:
+            for name in names:
+                try:
+                    env = ctx.env(name)
+                except BdrError as error:
+                    results[name] = error
+                    continue
+                listings[name] = (env, ctx.restic.start(args, env))
+            for name, (env, listing) in listings.items():
+                results[name] = _listed(ctx, name, args, env, listing)
+        except BaseException:
+            for _, listing in listings.values():
+                listing.stop()
+            raise
     rows: list[SnapshotRow] = []
     errors: dict[str, str] = {}
     codes: list[ExitCode] = []
     for name in names:
-        try:
-            with ctx.time_limit("snapshots"):
-                result = require_ok(
-                    ctx.restic.run(ctx.restic.args(build.snapshots, plan=plan), ctx.env(name)),
-                    f"repository {name}",
-                )
-        except BdrError as error:
-            errors[name] = error.message
-            codes.append(error.exit_code)
+        result = results[name]
+        if isinstance(result, BdrError):
+            errors[name] = result.message
+            codes.append(result.exit_code)
             continue
         rows.extend(
             SnapshotRow(name, plan_of(snapshot), snapshot)
@@ -64,3 +81,17 @@ def list_snapshots(ctx: Context, *, plan: str | None, repository: str | None) ->
         )
     rows.sort(key=lambda row: (row.repository, row.snapshot.time))
     return Listing(rows, errors, worst(codes))
+
+
+def _listed(
+    ctx: Context, name: str, args: tuple[str, ...], env: ResticEnv, listing: Beside
+) -> Result | BdrError:
+    """The listing of repository `name`, or the error that says why there is none. A listing
+    refused by a lock is run again alone, which removes stale locks first."""
+    try:
+        result = listing.result()
+        if result.outcome is Outcome.LOCKED:
+            result = ctx.restic.run(args, env)
+        return require_ok(result, f"repository {name}")
+    except BdrError as error:
+        return error

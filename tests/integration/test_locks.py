@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -21,7 +22,9 @@ def ready(appliance: Appliance, office) -> Appliance:
     return appliance
 
 
-def start_exclusive_restic(appliance: Appliance) -> subprocess.Popen[str]:
+def start_exclusive_restic(
+    appliance: Appliance, repository: str = "local"
+) -> subprocess.Popen[str]:
     """Start a live restic that holds an exclusive lock for as long as the test wants.
 
     `restic key passwd` takes an exclusive lock, then waits for the new password on stdin: given
@@ -29,7 +32,7 @@ def start_exclusive_restic(appliance: Appliance) -> subprocess.Popen[str]:
     stopped with SIGSTOP at "load indexes" was used before; on a small repository the check could
     finish and drop its lock before the signal landed, which a loaded CI run saw.)
     """
-    repo = appliance.repositories["local"]
+    repo = appliance.repositories[repository]
     locks = Path(repo["url"]) / "locks"
     process = subprocess.Popen(
         ["restic", "key", "passwd"],
@@ -79,6 +82,27 @@ def test_stale_lock_of_a_killed_restic_is_cleared_once(ready: Appliance):
     ready.bdr("backup")
     assert not any(locks.iterdir())
     assert len(ready.snapshot_ids("local")) == 1
+
+
+def test_snapshots_of_all_tiers_at_once_past_a_stale_lock_and_a_missing_tier(
+    appliance: Appliance, office
+):
+    # Every tier is listed at once; a listing refused by a stale lock is run again after
+    # `restic unlock`, and a tier that is gone is named without hiding the others.
+    for name in ("onsite", "offsite", "gone"):
+        appliance.local_repository(name)
+    appliance.add_plan("office", [office], repository="onsite", copy_to=["offsite"])
+    appliance.bdr("init")
+    appliance.bdr("backup")
+    holder = start_exclusive_restic(appliance, "offsite")
+    holder.kill()
+    holder.wait()
+    shutil.rmtree(appliance.repositories["gone"]["url"])
+    listing = appliance.bdr_json("snapshots", expect=6)
+    assert sorted(row["repository"] for row in listing["snapshots"]) == ["offsite", "onsite"]
+    assert list(listing["errors"]) == ["gone"]
+    assert "repository gone: " in listing["errors"]["gone"]
+    assert not lock_files(Path(appliance.repositories["offsite"]["url"]) / "locks")
 
 
 HOLD = """
