@@ -11,7 +11,13 @@ import os
 from dataclasses import replace
 
 from bdr.actions.canary import renew_canary
-from bdr.actions.context import Context, RunRecord, record_latest_snapshot, recorded_run
+from bdr.actions.context import (
+    Context,
+    RunRecord,
+    load_run_end,
+    record_latest_snapshot,
+    recorded_run,
+)
 from bdr.actions.copy import copy_plan
 from bdr.actions.hooks import run_hooks
 from bdr.actions.retention import apply_retention
@@ -86,6 +92,7 @@ def backup_plan(ctx: Context, name: str, plan: Plan) -> RunSummary:
                 excludes=selection.excludes,
             ),
             ctx.env(plan.repository),
+            on_start=load_run_end,
         )
         outcome = record.outcome = replace(outcome, restic_exit_code=result.exit_code)
         summary: BackupSummary | None = None

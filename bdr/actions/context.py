@@ -210,6 +210,17 @@ def _finish(ctx: Context, record: RunRecord, kind: str) -> None:
     notify.after_run(ctx.config, ctx.db, record.id, ctx.now)
 
 
+def load_run_end(_pid: int) -> None:
+    """Import what `_finish` needs, as the `on_start` of a run's restic: the imports (the evidence
+    chain's cryptography, the notifier: ~30 ms) then run while restic derives its key on the
+    other core, not between one restic command and the next."""
+    try:
+        from bdr.evidence import journal  # noqa: F401
+        from bdr.notify import engine  # noqa: F401
+    except Exception as error:  # _finish imports them again, and fails the run there
+        log.debug("could not import the run's end early: %r", error)
+
+
 def _defer(ctx: Context, record: RunRecord, subject: str | None, started_at: float) -> None:
     """Keep the record of a run that ran while state_dir was full, and write it (and any
     kept before it) if there is space now."""
