@@ -48,10 +48,11 @@ def check(app: App) -> None:
 def show(app: App) -> None:
     """Print the effective configuration, defaults filled in, secrets masked."""
     from bdr.config.ownership import backup_set
+    from bdr.config.schema import dump
     from bdr.restic.environment import MASK
 
     config = app.config
-    data = config.model_dump(mode="json", exclude_none=True)
+    data = dump(config)
     for repository in data.get("repositories", {}).values():
         if "password_command" in repository:
             repository["password_command"] = MASK
@@ -86,6 +87,6 @@ def show(app: App) -> None:
 @config.command()
 def schema() -> None:
     """Print the JSON Schema of the config file."""
-    from bdr.config.model import Config
+    from bdr.config.schema import json_schema
 
-    click.echo(json.dumps(Config.model_json_schema(mode="validation"), indent=2))
+    click.echo(json.dumps(json_schema(), indent=2))

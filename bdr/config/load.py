@@ -8,13 +8,15 @@ import stat
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
+from bdr.config import cache
 from bdr.config.envfile import parse_env, refusal, refused_variables
 from bdr.config.model import Config
 from bdr.errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from bdr.config import schema
 
 DEFAULT_PATH = Path("/etc/bdr/bdr.toml")
 
@@ -37,7 +39,7 @@ def load_config(path: Path) -> Config:
         raise UsageError(f"{path}: not valid TOML: {error}") from None
     except RecursionError:
         raise UsageError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
-    return validate(raw, source=str(path))
+    return validate(raw, source=str(path), text=text)
 
 
 # A config is a few kilobytes; a megabyte is a wrong file (a disk image, /dev/zero).
@@ -74,14 +76,23 @@ def _read(path: Path) -> str:
         ) from None
 
 
-def validate(raw: dict[str, Any], *, source: str) -> Config:
-    """Validate parsed TOML; raise ConfigError with every problem found."""
+def validate(raw: dict[str, Any], *, source: str, text: str | None = None) -> Config:
+    """Validate parsed TOML; raise ConfigError with every problem found. With the `text` it
+    was parsed from, a config validated before is taken from the cache (the machine's checks
+    run all the same), and one validated now is kept there."""
     problems: list[str] = []
-    config: Config | None = None
-    try:
-        config = Config.model_validate(raw)
-    except ValidationError as error:
-        problems.extend(_describe(error))
+    where = cache.place(raw) if text is not None else None
+    text_key = cache.key(text) if text is not None and where is not None else ""
+    config: Config | None = cache.recall(where, text_key)
+    if config is None:
+        from bdr.config import schema
+
+        try:
+            config = schema.validate(raw)
+        except schema.ValidationError as error:
+            problems.extend(_describe(error))
+        else:
+            cache.keep(where, text_key, config)
     # Reference and file checks run on the raw data too, so that one pass shows everything.
     problems.extend(_check_references(raw))
     nul = list(_nul_problems(raw, ""))
@@ -90,6 +101,7 @@ def validate(raw: dict[str, Any], *, source: str) -> Config:
         raise ConfigError(sorted(dict.fromkeys(problems)), source=source)
     problems.extend(_check_files(raw))
     problems.extend(_check_commands(raw))
+    problems.extend(_logo_problems(raw))
     if config is not None:
         from bdr.config.ownership import ownership_problems
 
@@ -100,14 +112,20 @@ def validate(raw: dict[str, Any], *, source: str) -> Config:
     return config
 
 
+_UNKNOWN_KEY = (
+    "unknown key (check its spelling; unknown keys are refused so a typo cannot silently "
+    "disable a backup)"
+)
+# A section is a dataclass: pydantic names its keys as arguments.
 _FRIENDLY = {
-    "extra_forbidden": "unknown key (check its spelling; unknown keys are refused so a typo cannot "
-    "silently disable a backup)",
+    "extra_forbidden": _UNKNOWN_KEY,
+    "unexpected_keyword_argument": _UNKNOWN_KEY,
     "missing": "is required",
+    "missing_argument": "is required",
 }
 
 
-def _describe(error: ValidationError) -> Iterator[str]:
+def _describe(error: schema.ValidationError) -> Iterator[str]:
     for item in error.errors(include_url=False):
         path = ".".join(str(part) for part in item["loc"]) or "(top level)"
         message = _FRIENDLY.get(item["type"]) or item["msg"].removeprefix("Value error, ")
@@ -307,6 +325,19 @@ def _mail_problems(config: Config) -> Iterator[str]:
             f"reports.mail_to: {config.notify.urls_file} has no mailto:// or mailtos:// URL "
             "to send the report through"
         )
+
+
+def _logo_problems(raw: dict[str, Any]) -> Iterator[str]:
+    """The report's logo is an SVG or PNG file: looked at each time, as it may change."""
+    logo = _table(raw, "reports").get("logo")
+    if not isinstance(logo, str):
+        return  # absent, or not a path: said by the schema
+    from bdr.report.logo import image_type
+
+    try:
+        image_type(Path(logo))
+    except ValueError as error:
+        yield f"reports.logo: {error}"
 
 
 def _secret_problem(path: Path, info: os.stat_result) -> str | None:

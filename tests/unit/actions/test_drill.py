@@ -15,7 +15,7 @@ import pytest
 from bdr.actions import scratch
 from bdr.actions.context import Context
 from bdr.actions.drill import run_drill
-from bdr.config.model import Config
+from bdr.config.schema import validate
 from bdr.errors import ExitCode
 from bdr.restic.outcome import classify
 from bdr.restic.runner import Result
@@ -82,7 +82,7 @@ def ctx(tmp_path: Path) -> Context:
     password = tmp_path / "pass"
     password.write_text("x\n")
     password.chmod(0o600)
-    config = Config.model_validate(
+    config = validate(
         {
             "appliance": {"state_dir": str(tmp_path / "state"), "scratch_dir": str(tmp_path / "s")},
             "repositories": {

@@ -1,5 +1,6 @@
 """What bdr owns: overlaps refused, owned paths inside sources excluded, the canary kept."""
 
+from dataclasses import replace
 from pathlib import Path
 
 from bdr.config.model import Appliance, Config, Plan, Repository
@@ -24,8 +25,9 @@ def test_a_sane_layout_has_no_problems(tmp_path):
 
 def test_scratch_containing_the_repository_and_a_source_inside_state_are_refused(tmp_path):
     plan = Plan(sources=[str(tmp_path / "srv/bdr/state/x")], repository="local")
-    cfg = config(tmp_path, p=plan).model_copy(
-        update={"appliance": Appliance(state_dir=tmp_path / "srv/bdr/state", scratch_dir=tmp_path)}
+    cfg = replace(
+        config(tmp_path, p=plan),
+        appliance=Appliance(state_dir=tmp_path / "srv/bdr/state", scratch_dir=tmp_path),
     )
     problems = ownership_problems(cfg)
     assert f"appliance.scratch_dir: {tmp_path} contains appliance.state_dir" in problems[0]
@@ -93,8 +95,8 @@ def test_reports_in_the_scratch_area_or_a_repository_are_refused(tmp_path):
     cfg = config(tmp_path)
     assert ownership_problems(cfg) == []  # state_dir/reports by default
     for inside in (tmp_path / "scratch/reports", tmp_path / "srv/bdr/repo/reports"):
-        wrong = cfg.model_copy(update={"reports": Reports(output_dir=inside)})
+        wrong = replace(cfg, reports=Reports(output_dir=inside))
         (problem,) = ownership_problems(wrong)
         assert problem.startswith(f"reports.output_dir: {inside} overlaps ")
-    mine = cfg.model_copy(update={"reports": Reports(output_dir=tmp_path / "reports")})
+    mine = replace(cfg, reports=Reports(output_dir=tmp_path / "reports"))
     assert ownership_problems(mine) == []

@@ -7,6 +7,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from bdr.config.model import Config
+from bdr.config.schema import validate
 from bdr.metrics.collector import BdrCollector
 from bdr.store import runs
 from bdr.store.database import connect
@@ -15,7 +16,7 @@ from bdr.store.outcomes import CheckOutcome, DrillOutcome
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    return Config.model_validate(
+    return validate(
         {
             "appliance": {
                 "client": "Acme",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 
 import bcrypt
 
@@ -54,6 +55,6 @@ def test_config_check_warns_of_metrics_open_to_the_network():
         appliance=Appliance(), repositories={"r": Repository(url="/r", password_command="p")}
     )
     assert not [w for w in warnings(base) if w.startswith("metrics.listen")]
-    open_one = base.model_copy(update={"metrics": Metrics(listen="0.0.0.0:9898")})
+    open_one = replace(base, metrics=Metrics(listen="0.0.0.0:9898"))
     (warning,) = [w for w in warnings(open_one) if w.startswith("metrics.listen")]
     assert "open to the network without TLS and basic auth" in warning

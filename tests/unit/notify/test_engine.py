@@ -7,6 +7,7 @@ outbox is read back. Nothing is delivered: delivery is tested against real serve
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -107,7 +108,7 @@ def test_reminders_only_after_remind(setup):
 
 def test_remind_zero_never_reminds(setup):
     config, db, clock = setup
-    config = config.model_copy(update={"notify": config.notify.model_copy(update={"remind": 0})})
+    config = replace(config, notify=replace(config.notify, remind=0))
     notifier = Notifier(config, db, now=clock)
     notifier.after_run(backup(db, clock, runs.FAILED))
     clock.now += 30 * 86400
@@ -128,9 +129,7 @@ def test_two_plans_are_two_problems_and_a_partial_is_a_warning(setup):
 
 def test_below_min_severity_is_tracked_but_not_sent_nor_resolved_by_mail(setup):
     config, db, clock = setup
-    config = config.model_copy(
-        update={"notify": config.notify.model_copy(update={"min_severity": "failure"})}
-    )
+    config = replace(config, notify=replace(config.notify, min_severity="failure"))
     notifier = Notifier(config, db, now=clock)
     notifier.after_run(backup(db, clock, runs.WARNING, error="2 files unreadable"))
     assert len(problems.all_open(db)) == 1 and messages(db) == []

@@ -69,7 +69,13 @@ def test_repository_options_become_o_flags(tmp_path):
 
 
 def test_secret_looking_options_are_refused(tmp_path):
-    from pydantic import ValidationError
+    from bdr.config.schema import ValidationError, validate
 
     with pytest.raises(ValidationError, match="put credentials in env_file"):
-        Repository(url="s3:x", password_file=tmp_path / "pw", options={"s3.secret-key": "x"})
+        validate(
+            {
+                "repositories": {
+                    "r": {"url": "s3:x", "password_file": "/pw", "options": {"s3.secret-key": "x"}}
+                }
+            }
+        )

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -80,7 +81,7 @@ def test_the_monthly_report_is_a_job_with_or_without_a_reports_section():
         appliance=Appliance(), repositories={"r": Repository(url="/r", password_command="p")}
     )
     assert job_specs(config)[-1] == JobSpec("report:monthly", "report", "monthly", "0 6 1 * *")
-    custom = config.model_copy(update={"reports": Reports(schedule="30 7 2 * *")})
+    custom = replace(config, reports=Reports(schedule="30 7 2 * *"))
     assert job_specs(custom)[-1].cron == "30 7 2 * *"
 
 
@@ -120,7 +121,7 @@ def test_prune_is_a_job_per_repository_a_plan_with_retention_writes_to():
     repositories = {
         name: Repository(url=f"/{name}", password_command="p") for name in ("a", "b", "spare")
     }
-    repositories["b"] = repositories["b"].model_copy(update={"prune_schedule": "0 3 * * 1"})
+    repositories["b"] = replace(repositories["b"], prune_schedule="0 3 * * 1")
     config = Config(
         appliance=Appliance(),
         repositories=repositories,
