@@ -48,8 +48,8 @@ def place(raw: dict[str, Any]) -> Path | None:
     state_dir = (
         appliance.get("state_dir", str(DEFAULT_STATE_DIR)) if isinstance(appliance, dict) else None
     )
-    if not isinstance(state_dir, str) or not state_dir or "\0" in state_dir:
-        return None
+    if not isinstance(state_dir, str) or not state_dir.startswith("/") or "\0" in state_dir:
+        return None  # refused by the checks: nowhere to keep it
     return Path(state_dir) / "cache" / FILE
 
 
