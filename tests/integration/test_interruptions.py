@@ -74,7 +74,7 @@ _init = subprocess.Popen.__init__
 
 def init(self, args, *rest, **kwargs):
     _init(self, args, *rest, **kwargs)
-    if "backup" in [str(a) for a in args]:
+    if "{program}" in [str(a) for a in args]:
         os.kill(os.getpid(), signal.SIG{name})
         time.sleep(1)
 
@@ -83,19 +83,35 @@ subprocess.Popen.__init__ = init
 """
 
 
+def signal_at_start(appliance: Appliance, tmp_path: Path, name: str, program: str) -> None:
+    """Make bdr receive SIG`name` just after it starts a process whose argv holds `program`."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    code = SIGNAL_AT_START.replace("{name}", name).replace("{program}", program)
+    (hook / "sitecustomize.py").write_text(code)
+    appliance.env["PYTHONPATH"] = str(hook)
+
+
 @pytest.mark.parametrize(("name", "exit_code"), [("TERM", 143), ("INT", 130)])
 def test_a_signal_as_restic_starts_still_stops_restic(
     big: Appliance, tmp_path, name: str, exit_code: int
 ):
-    hook = tmp_path / "hook"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(SIGNAL_AT_START.replace("{name}", name))
-    big.env["PYTHONPATH"] = str(hook)
+    signal_at_start(big, tmp_path, name, "backup")
     big.bdr("backup", expect=exit_code)
     del big.env["PYTHONPATH"]
     assert run_status(big) == "interrupted"
     assert subprocess.run(["pgrep", "-f", restic_pattern(big)]).returncode == 1
     assert not any((Path(big.repositories["local"]["url"]) / "locks").iterdir())
+
+
+def test_a_signal_as_a_hook_starts_still_stops_the_hook(big: Appliance, tmp_path):
+    big.plans["big"]["before"] = [["sleep", "613"]]
+    big.write()
+    signal_at_start(big, tmp_path, "TERM", "613")
+    big.bdr("backup", expect=143)
+    del big.env["PYTHONPATH"]
+    assert run_status(big) == "interrupted"
+    assert subprocess.run(["pgrep", "-fx", "sleep 613"]).returncode == 1
 
 
 def test_killed_bdr_leaves_a_run_that_becomes_interrupted(big: Appliance):
