@@ -5,7 +5,6 @@ Subcommand modules are imported only when invoked, so `bdr --help` stays fast.
 
 from __future__ import annotations
 
-import gc
 import importlib
 import logging
 import signal
@@ -101,16 +100,6 @@ def main(argv: list[str] | None = None) -> Any:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     debug = "--debug" in (argv if argv is not None else sys.argv)
-    try:
-        _run(argv, debug)
-    finally:
-        # What is left at exit is not collected object by object (about 20 ms a command): the
-        # process ends anyway. atexit handlers and reference counting still close what bdr
-        # opened, and nothing bdr writes is left to the collector.
-        gc.freeze()
-
-
-def _run(argv: list[str] | None, debug: bool) -> Any:
     try:
         cli.main(args=argv, prog_name="bdr", standalone_mode=False)
     except Abort as abort:
