@@ -9,7 +9,6 @@ from bdr.errors import BdrError, ExitCode, worst
 from bdr.restic import argv as build
 from bdr.restic.environment import ResticEnv
 from bdr.restic.messages import Snapshot, snapshot_list
-from bdr.restic.outcome import Outcome
 from bdr.restic.runner import Beside, Result, require_ok
 
 TAG_PREFIX = "bdr-plan="
@@ -87,11 +86,10 @@ def _listed(
     ctx: Context, name: str, args: tuple[str, ...], env: ResticEnv, listing: Beside
 ) -> Result | BdrError:
     """The listing of repository `name`, or the error that says why there is none. A listing
-    refused by a lock is run again alone, which removes stale locks first."""
+    refused by a lock runs again after `restic unlock`, as any restic of bdr's."""
     try:
-        result = listing.result()
-        if result.outcome is Outcome.LOCKED:
-            result = ctx.restic.run(args, env)
-        return require_ok(result, f"repository {name}")
+        return require_ok(
+            ctx.restic.retry_if_locked(listing.result(), args, env), f"repository {name}"
+        )
     except BdrError as error:
         return error

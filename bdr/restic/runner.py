@@ -153,11 +153,26 @@ class Restic:
         KeyboardInterrupt (or whatever interrupted bdr) after restic has stopped.
         """
         result = self._run_once(args, env, on_line, on_start, keep_stdout)
-        if result.outcome is Outcome.LOCKED and unlock_retry:
-            log.info("repository locked; removing stale locks with restic unlock and retrying once")
-            self._run_once(self.args(build.unlock), env, None, None, False)
-            result = self._run_once(args, env, on_line, on_start, keep_stdout)
+        if unlock_retry:
+            result = self.retry_if_locked(result, args, env, on_line, on_start, keep_stdout)
         return result
+
+    def retry_if_locked(
+        self,
+        result: Result,
+        args: tuple[str, ...],
+        env: ResticEnv,
+        on_line: Callable[[str], None] | None = None,
+        on_start: Callable[[int], None] | None = None,
+        keep_stdout: bool = True,
+    ) -> Result:
+        """Return `result`, or when restic found the repository locked, the result of running
+        `args` again after `restic unlock` (which removes stale locks only)."""
+        if result.outcome is not Outcome.LOCKED:
+            return result
+        log.info("repository locked; removing stale locks with restic unlock and retrying once")
+        self._run_once(self.args(build.unlock), env, None, None, False)
+        return self._run_once(args, env, on_line, on_start, keep_stdout)
 
     def start(self, args: tuple[str, ...], env: ResticEnv) -> Beside:
         """Start restic with `args` in a thread beside the caller's own restic: what the caller
