@@ -137,18 +137,24 @@ def test_a_sample_from_a_live_tree_changed_since_the_backup_verifies_the_snapsho
 
 
 def test_a_sample_the_snapshot_does_not_hold_is_chosen_again_from_its_listing(
-    appliance: Appliance, share: Path
+    appliance: Appliance, share: Path, tmp_path
 ):
     """Folders renamed since the backup: the patterns chosen from the live tree select nothing
     in the snapshot, which must not make a drill that proves nothing (or fails for nothing)."""
     for index in range(4):
         (share / f"dept{index}").rename(share / f"renamed{index}")
+    log = tmp_path / "restic.log"
+    appliance.use_restic(TIMED_RESTIC.replace("LOG", str(log)))
     result = appliance.bdr("--json", "drill", "run", "sample")
     (drill,) = json.loads(result.stdout)
     assert "choosing the sample from the snapshot's listing" in result.stderr
     assert drill["verdict"] == "passed", drill["reason"]
     assert 60 <= drill["files"] - 1 <= 100 and drill["gone_files"] == drill["files"] - 1
     assert appliance.scratch_emptied()
+    # The sample is chosen again from the listing made beside the first restore: the snapshot
+    # is not listed (its key derived, its trees read) a second time.
+    started = [line.split()[1] for line in log.read_text().splitlines() if line.startswith("start")]
+    assert started.count("ls") == 1 and started.count("restore") == 2
 
 
 def test_a_sample_whose_sources_are_not_there_now_lists_the_snapshot_first(

@@ -6,7 +6,6 @@ verification: the files restored as the snapshot's listing names them.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from bdr.config.model import Drill
 from bdr.config.ownership import backup_set, canary_path
 from bdr.config.units import format_size
 from bdr.drill.sampling import (
-    ARGV_BUDGET,
     Sample,
     choose_clusters,
     include_batches,
@@ -29,10 +27,17 @@ from bdr.fsnames import json_name
 from bdr.fsutil import free_bytes
 from bdr.restic import argv as build
 from bdr.restic.environment import ResticEnv
-from bdr.restic.messages import Node, Snapshot, ls_nodes, ls_snapshot, restored_snapshot
+from bdr.restic.messages import (
+    Node,
+    Snapshot,
+    ls_nodes,
+    ls_nodes_under,
+    ls_snapshot,
+    restored_snapshot,
+)
 from bdr.restic.outcome import Outcome
 from bdr.restic.patterns import selector
-from bdr.restic.runner import Result, require_ok
+from bdr.restic.runner import Beside, Result, require_ok
 from bdr.store import backups, drills
 from bdr.store.outcomes import DrillOutcome
 
@@ -73,45 +78,59 @@ class Restored:
 def restore_phase(job: Job, snapshot_id: str | None) -> Restored:
     """Restore what the drill proves, under bdr's lock of the repository: the newest snapshot
     (or `snapshot_id`) whole, or a sample of it; the way is chosen by what is known already."""
-    ctx, name, drill, record, scratch = job.ctx, job.name, job.drill, job.record, job.scratch
+    ctx, name, drill = job.ctx, job.name, job.drill
     with ctx.lock(drill.repository, purpose=f"drill {name}"):
         env = ctx.env(drill.repository)
         # Asked once: the answer decides both whether a sample drill runs full (to calibrate)
         # and how its projection is made.
         calibrated = drill.kind == "sample" and _calibrated(ctx, drill.repository)
+        if calibrated and snapshot_id is None:
+            return _sample_of_newest(job, env)
         # A full restore (a full drill, or a sample drill calibrating its tier) of the newest
         # snapshot that fits the scratch area by the size its backup recorded restores while it
         # is listed: the listing (and its key derivation) is not paid for before the restore
         # starts, and a calibrating drill is measured as the full drills it stands for.
-        made = (
-            backups.newest(ctx.db, drill.plan) if not calibrated and snapshot_id is None else None
-        )
+        made = backups.newest(ctx.db, drill.plan) if snapshot_id is None else None
         estimate = made.run.bytes_processed if made is not None else None
-        # A calibrated sample of the newest snapshot is chosen from the live tree and restored
-        # while the snapshot's subtrees it names are listed.
-        chosen = _choose_from_live(ctx, drill) if calibrated and snapshot_id is None else None
         if estimate is not None and estimate <= free_bytes(ctx.config.appliance.scratch_dir):
             if drill.kind == "sample":
                 _calibrating(job)
-            return _restore_while_listing(job, env, estimate)
+            listing = ctx.restic.start(_ls_args(ctx, drill, "latest"), env)
+            return _restore_while_listing(job, env, estimate, listing)
+        listed = ctx.restic.run(_ls_args(ctx, drill, snapshot_id or "latest"), env)
+        return _list_then_restore(job, snapshot_id, env, calibrated, listed)
+
+
+def _sample_of_newest(job: Job, env: ResticEnv) -> Restored:
+    """Restore a sample of the plan's newest snapshot in a tier that is calibrated.
+
+    The snapshot's listing starts first: its key derivation, index load and walk of the
+    snapshot run on the other core while bdr walks the live tree and chooses the sample from
+    it, and the restore of the sample starts as soon as it is chosen. When the live tree
+    cannot stand in for the snapshot's, the sample is chosen from that listing instead.
+    """
+    ctx, drill = job.ctx, job.drill
+    listing = ctx.restic.start(_ls_args(ctx, drill, "latest"), env)
+    try:
+        chosen = _choose_from_live(ctx, drill)
         if chosen is not None:
-            sampled = _sample_while_listing(job, env, chosen)
+            sampled = _sample_while_listing(job, env, chosen, listing)
             if sampled is not None:
                 return sampled
-            scratch_area.remove(scratch, record.id)  # and the sample is chosen from a listing
-        return _list_then_restore(job, snapshot_id, env, calibrated)
+            scratch_area.remove(job.scratch, job.record.id)
+        return _list_then_restore(job, None, env, True, listing.result())
+    except BaseException:
+        listing.stop()
+        raise
 
 
 def _list_then_restore(
-    job: Job, snapshot_id: str | None, env: ResticEnv, calibrated: bool
+    job: Job, snapshot_id: str | None, env: ResticEnv, calibrated: bool, listed: Result
 ) -> Restored:
-    """List the snapshot, choose what to restore (a sample, or all when a sample's tier must
-    calibrate), check it fits the scratch area, then restore it."""
+    """From the snapshot's listing, choose what to restore (a sample, or all when a sample's
+    tier must calibrate), check it fits the scratch area, then restore it."""
     ctx, name, drill, record, scratch = job.ctx, job.name, job.drill, job.record, job.scratch
-    what = snapshot_id or "latest"
-    snapshot, listing = _list_snapshot(
-        ctx, drill, what, ctx.restic.run(_ls_args(ctx, drill, what), env)
-    )
+    snapshot, listing = _list_snapshot(ctx, drill, snapshot_id or "latest", listed)
     record.snapshot_id = snapshot.short_id
     files = [node for node in ls_nodes(listing) if node.type == "file"]
     full_bytes = sum(node.size for node in files)
@@ -166,15 +185,15 @@ def _calibrating(job: Job) -> None:
     job.record.outcome = replace(outcome_of(job.record), drill_kind="full")
 
 
-def _restore_while_listing(job: Job, env: ResticEnv, estimate: int) -> Restored:
-    """Restore the plan's newest snapshot with its listing running beside the restore."""
+def _restore_while_listing(job: Job, env: ResticEnv, estimate: int, listing: Beside) -> Restored:
+    """Restore the plan's newest snapshot with its `listing` running beside the restore."""
     ctx, name, drill, record = job.ctx, job.name, job.drill, job.record
     scratch_area.create(ctx.config.appliance.scratch_dir, name, record.id)
     ctx.say(
         f"drill {name}: restoring the newest snapshot of plan {drill.plan} "
         f"({format_size(estimate)} when it was backed up) from {drill.repository}"
     )
-    snapshot, lines, results, seconds = _beside_listing(job, env, [[]], within=())
+    snapshot, lines, results, seconds = _beside_listing(job, env, [[]], listing)
     files = [node for node in ls_nodes(lines) if node.type == "file"]
     canary = _expected_canary(ctx, drill.plan, snapshot)
     _describe(record, snapshot, canary, (len(files), sum(node.size for node in files)), files)
@@ -183,14 +202,13 @@ def _restore_while_listing(job: Job, env: ResticEnv, estimate: int) -> Restored:
 
 
 def _beside_listing(
-    job: Job, env: ResticEnv, batches: list[list[str]], *, within: Sequence[str]
+    job: Job, env: ResticEnv, batches: list[list[str]], listing: Beside
 ) -> tuple[Snapshot, list[str], list[Result], float]:
     """Restore the plan's newest snapshot into scratch, all of it or one restic call per batch
-    of include patterns, while it is listed (`within`: only those subtrees). Return the listed
+    of include patterns, while `listing` (started by the caller) lists it. Return the listed
     snapshot, its `ls --json` lines, the restores' results and their wall time."""
     ctx, drill, scratch = job.ctx, job.drill, job.scratch
     started = ctx.monotonic()
-    listing = ctx.restic.start(_ls_args(ctx, drill, "latest", within=within), env)
     try:
         results = [
             ctx.restic.run(
@@ -213,15 +231,7 @@ def _beside_listing(
     return snapshot, lines, results, seconds
 
 
-@dataclass(frozen=True)
-class _Chosen:
-    """A sample chosen from the live tree, before the snapshot is listed."""
-
-    sample: Sample
-    tree: live.LiveTree
-
-
-def _choose_from_live(ctx: Context, drill: Drill) -> _Chosen | None:
+def _choose_from_live(ctx: Context, drill: Drill) -> Sample | None:
     """Choose the sample of the plan's newest snapshot from the live sources its backup read;
     None when they cannot stand in for the snapshot's tree (not all there now: a hook mounts
     them, or the backup's record is gone), and the snapshot is listed first."""
@@ -233,32 +243,32 @@ def _choose_from_live(ctx: Context, drill: Drill) -> _Chosen | None:
     if not all(os.path.lexists(source) for source in sources):
         return None
     plan = ctx.config.plans[drill.plan]
-    tree = live.walk(sources, backup_set(ctx.config, drill.plan, plan).excludes)
-    if not tree.files:
+    found = live.walk(sources, backup_set(ctx.config, drill.plan, plan).excludes)
+    if not found:
         return None
     canary = json_name(
         made.outcome.canary_path or canary_path(ctx.config.appliance.state_dir, drill.plan)
     )
     # The canary's size is of no account to the sample: it is always part of it.
-    files = [*tree.files, Node(canary, "file", 0, live.UNKNOWN_TIME)]
+    files = [*found, Node(canary, "file", 0, live.UNKNOWN_TIME)]
     assert made.run.snapshot_id is not None
-    sample = choose_clusters(
+    return choose_clusters(
         files,
         made.run.snapshot_id[:8],
         sample_share(drill.sample, made.run.bytes_processed),
         canary_path=canary,
     )
-    return _Chosen(sample, tree)
 
 
-def _sample_while_listing(job: Job, env: ResticEnv, chosen: _Chosen) -> Restored | None:
-    """Restore a sample of the plan's newest snapshot chosen from the live tree, with the
-    snapshot's subtrees the sample names listed beside the restore; the files the patterns
-    select in that listing are what the drill restored and verifies. None when the snapshot
-    holds less than half of the sample's files: the live tree changed too much since the
-    backup to choose it (folders renamed or added), and the snapshot's listing must."""
+def _sample_while_listing(
+    job: Job, env: ResticEnv, sample: Sample, listing: Beside
+) -> Restored | None:
+    """Restore a sample of the plan's newest snapshot chosen from the live tree while
+    `listing` lists the snapshot; the files the patterns select in that listing are what the
+    drill restored and verifies. None when the snapshot holds less than half of the sample's
+    files: the live tree changed too much since the backup to choose it (folders renamed or
+    added), and the snapshot's listing must."""
     ctx, name, drill, record = job.ctx, job.name, job.drill, job.record
-    sample = chosen.sample
     _make_room(ctx, sample.bytes, f"restoring a sample of {len(sample.files)} files")
     scratch_area.create(ctx.config.appliance.scratch_dir, name, record.id)
     ctx.say(
@@ -266,14 +276,15 @@ def _sample_while_listing(job: Job, env: ResticEnv, chosen: _Chosen) -> Restored
         f"({format_size(sample.bytes)} in the live tree) of the newest snapshot of plan "
         f"{drill.plan} from {drill.repository}"
     )
-    within = [chosen.tree.on_disk(root) for root in sample.roots]
-    if "/" in within or sum(len(os.fsencode(path)) + 1 for path in within) > ARGV_BUDGET:
-        within = []  # the whole snapshot: no shorter list names every subtree
     snapshot, lines, results, seconds = _beside_listing(
-        job, env, include_batches(list(sample.patterns)), within=within
+        job, env, include_batches(list(sample.patterns)), listing
     )
     selected = selector(sample.patterns)
-    files = [node for node in ls_nodes(lines) if node.type == "file" and selected(node.path)]
+    files = [
+        node
+        for node in ls_nodes_under(lines, sample.roots)
+        if node.type == "file" and selected(node.path)
+    ]
     canary = _expected_canary(ctx, drill.plan, snapshot)
     errors = _restore_errors(ctx, snapshot, results)
     held = sum(1 for node in files if node.path != canary.path)
@@ -285,16 +296,16 @@ def _sample_while_listing(job: Job, env: ResticEnv, chosen: _Chosen) -> Restored
             "from the snapshot's listing"
         )
         return None
-    _describe(record, snapshot, canary, _snapshot_totals(ctx, drill, env, snapshot), files)
+    _describe(record, snapshot, canary, _snapshot_totals(ctx, drill, snapshot, lines), files)
     listed = Sample(sample.patterns, tuple(files), sample.roots)
     return Restored(snapshot, canary, files, listed, True, errors, seconds)
 
 
 def _snapshot_totals(
-    ctx: Context, drill: Drill, env: ResticEnv, snapshot: Snapshot
+    ctx: Context, drill: Drill, snapshot: Snapshot, lines: list[str]
 ) -> tuple[int, int]:
     """Return the files and bytes of the whole snapshot: as its backup counted them, or, when
-    no backup run of it is known, from a listing of all of it."""
+    no backup run of it is known, from its listing `lines`."""
     made = backups.for_snapshot(ctx.db, drill.plan, [snapshot.id, snapshot.original or ""])
     if (
         made is not None
@@ -302,9 +313,6 @@ def _snapshot_totals(
         and made.run.bytes_processed is not None
     ):
         return made.run.files_processed, made.run.bytes_processed
-    _, lines = _list_snapshot(
-        ctx, drill, snapshot.id, ctx.restic.run(_ls_args(ctx, drill, snapshot.id), env)
-    )
     files = [node for node in ls_nodes(lines) if node.type == "file"]
     return len(files), sum(node.size for node in files)
 
@@ -381,12 +389,9 @@ def _restore_errors(ctx: Context, snapshot: Snapshot, results: list[Result]) -> 
     return errors
 
 
-def _ls_args(
-    ctx: Context, drill: Drill, what: str, *, within: Sequence[str] = ()
-) -> tuple[str, ...]:
-    """The listing of snapshot `what` ("latest": the plan's newest) with its nodes (`within`:
-    only those subtrees)."""
-    return ctx.restic.args(build.ls, what, plan=drill.plan, within=within)
+def _ls_args(ctx: Context, drill: Drill, what: str) -> tuple[str, ...]:
+    """The listing of snapshot `what` ("latest": the plan's newest) with its nodes."""
+    return ctx.restic.args(build.ls, what, plan=drill.plan)
 
 
 def _list_snapshot(

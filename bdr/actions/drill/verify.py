@@ -42,15 +42,16 @@ class ExpectedCanary:
 
 def restored_files(root: Path) -> Iterator[tuple[str, RestoredFile]]:
     """Yield each restored regular file under its snapshot path, as restic's JSON spells it."""
-    for directory, _, names in os.walk(root):
+    top = str(root)
+    for directory, _, names in os.walk(top):
         for filename in names:
             path = os.path.join(directory, filename)
-            if directory == str(root) and filename == scratch_area.MARKER:
+            if directory == top and filename == scratch_area.MARKER:
                 continue
             info = os.lstat(path)
             if stat.S_ISREG(info.st_mode):
-                snapshot_path = "/" + os.path.relpath(path, root)
-                yield json_name(snapshot_path), RestoredFile(Path(path), info.st_size)
+                # os.walk's paths all begin with `top` itself: what follows is the snapshot's.
+                yield json_name(path[len(top) :]), RestoredFile(Path(path), info.st_size)
 
 
 def verify(
@@ -139,8 +140,9 @@ def _compare_with_source(
     if drill.source_compare == "none":
         return comparison
     candidates: list[tuple[str, Path]] = []
+    top = len(str(scratch))
     for node, restored in selection:
-        live_path = "/" + os.path.relpath(restored, scratch)
+        live_path = str(restored)[top:]  # restored files are all under scratch
         try:
             info = os.stat(live_path)
             live: tuple[int, int] | None = (info.st_size, info.st_mtime_ns // 1000)

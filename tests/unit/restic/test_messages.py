@@ -1,5 +1,7 @@
 """Parsing output recorded from the real restic 0.14.0 (tests/fixtures/record-restic.sh)."""
 
+import json
+import random
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,6 +11,7 @@ from bdr.restic.messages import (
     backup_messages,
     forgotten_count,
     ls_nodes,
+    ls_nodes_under,
     parse_time,
     restore_status,
     restored_snapshot,
@@ -106,3 +109,49 @@ def test_ls_snapshot_line():
     snapshot = ls_snapshot(lines("ls.ndjson"))
     assert snapshot is not None and snapshot.paths == ("/WORK/src",)
     assert ls_snapshot([]) is None
+
+
+def _go_json(value: object) -> str:
+    """JSON as restic (Go's encoder) writes it: no spaces, non-ASCII as is, <>& escaped."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _node_line(path: str, kind: str = "file", size: int = 1) -> str:
+    name = path.rpartition("/")[2]
+    return _go_json({"name": name, "type": kind, "path": path, "size": size, "struct_type": "node"})
+
+
+def test_ls_nodes_under_the_sample_roots_only():
+    roots = ["/share/a", "/share/b/c.txt"]
+    paths = [
+        "/share", "/share/a", "/share/a/x", "/share/ab/x", "/share/b", "/share/b/c.txt",
+        "/share/b/c.txt2", "/other/share/a/x",
+    ]  # fmt: skip
+    listing = [lines("ls.ndjson")[0], *(_node_line(path) for path in paths)]
+    found = [node.path for node in ls_nodes_under(listing, roots)]
+    assert found == ["/share/a", "/share/a/x", "/share/b/c.txt"]
+    assert [node.path for node in ls_nodes_under(listing, ["/"])] == paths
+
+
+def test_ls_nodes_under_reads_names_with_quotes_escapes_and_markup_as_the_full_parse_does():
+    """The quick test reads a path from the line's text; any name JSON escapes (quotes,
+    backslashes, markup Go escapes, U+FFFD for bytes that are not UTF-8) must come out as a
+    parse of the whole line says, however the name tries to look like another key."""
+    rng = random.Random(7)
+    alphabet = ["a", "b", "/", '"', "\\", "<", ">", "&", ":", ",", "{", "}", "é", "\ufffd", " "]
+    names = ['"path":"/share/a/x', 'a","path":"/share/a/evil', "x\\", '\\"path\\":\\"/share/a']
+    for _ in range(400):
+        names.append("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8))))
+    roots = ["/share/a", '/share/q"uote', "/share/<b>"]
+    listing = []
+    for name in names:
+        for parent in ["/share/a", "/share", '/share/q"uote', "/share/<b>", "/elsewhere"]:
+            listing.append(_node_line(f"{parent}/{name}"))
+    expected = [
+        node.path
+        for node in ls_nodes(listing)
+        if node.path in roots or any(node.path.startswith(root + "/") for root in roots)
+    ]
+    assert [node.path for node in ls_nodes_under(listing, roots)] == expected
+    assert len(expected) > len(names)  # the roots' subtrees were found, not just some
