@@ -17,6 +17,7 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from bdr.fsnames import REPLACEMENT
 from bdr.restic.messages import Node
@@ -35,7 +36,7 @@ class Unit:
     # tree: what a listing limited to the sample names.
     root: str
 
-    @property
+    @cached_property  # asked for each unit's stratum and again while choosing
     def bytes(self) -> int:
         return sum(node.size for node in self.files)
 
