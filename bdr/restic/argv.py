@@ -120,13 +120,17 @@ def ls(
     snapshot_id: str,
     *,
     plan: str | None = None,
+    within: Sequence[str] = (),
     binary: str = "restic",
     cache_dir: str | None = None,
 ) -> Argv:
     """Argv that lists a snapshot (its first JSON line) and its nodes; with `plan`, "latest"
-    means the plan's newest snapshot, which saves a separate `snapshots` call."""
+    means the plan's newest snapshot, which saves a separate `snapshots` call. With `within`
+    (absolute paths), only those paths and everything under them are listed, and restic reads
+    only the trees on the way there."""
     tag = ("--tag", plan_tag(plan)) if plan else ()
-    return (*_base(binary, cache_dir), "ls", "--json", *tag, snapshot_id)
+    recursive = ("--recursive",) if within else ()
+    return (*_base(binary, cache_dir), "ls", "--json", *tag, *recursive, snapshot_id, *within)
 
 
 def restore(

@@ -6,6 +6,7 @@ verification: the files restored as the snapshot's listing names them.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from bdr.config.model import Drill
 from bdr.config.ownership import backup_set, canary_path
 from bdr.config.units import format_size
 from bdr.drill.sampling import (
+    ARGV_BUDGET,
     Sample,
     choose_clusters,
     include_batches,
@@ -101,26 +103,50 @@ def restore_phase(job: Job, snapshot_id: str | None) -> Restored:
         return _list_then_restore(job, snapshot_id, env, calibrated, listed)
 
 
+# A sample drill's listing of the whole snapshot is held in memory (about 400 bytes a file). Up
+# to this many files in the snapshot (as its backup counted them) it starts before the sample is
+# chosen; above, it starts once the sample is chosen and names only the sample's subtrees, so the
+# sample of a large tree holds about the sample's share of its listing.
+EARLY_LISTING_MAX_FILES = 250_000
+
+
 def _sample_of_newest(job: Job, env: ResticEnv) -> Restored:
     """Restore a sample of the plan's newest snapshot in a tier that is calibrated.
 
     The snapshot's listing starts first: its key derivation, index load and walk of the
-    snapshot run on the other core while bdr walks the live tree and chooses the sample from
-    it, and the restore of the sample starts as soon as it is chosen. When the live tree
-    cannot stand in for the snapshot's, the sample is chosen from that listing instead.
+    snapshot (restic 0.14 reads all of its trees for any listing) run on the other core while
+    bdr walks the live tree and chooses the sample from it, and the restore of the sample starts
+    as soon as it is chosen. When the live tree cannot stand in for the snapshot's, the sample
+    is chosen from that listing instead. A snapshot of more than EARLY_LISTING_MAX_FILES is
+    listed once the sample is chosen, the sample's subtrees only.
     """
     ctx, drill = job.ctx, job.drill
-    listing = ctx.restic.start(_ls_args(ctx, drill, "latest"), env)
+    made = backups.newest(ctx.db, drill.plan)
+    known = made.run.files_processed if made is not None else None
+    early = known is not None and known <= EARLY_LISTING_MAX_FILES
+    listing = ctx.restic.start(_ls_args(ctx, drill, "latest"), env) if early else None
     try:
         chosen = _choose_from_live(ctx, drill)
         if chosen is not None:
-            sampled = _sample_while_listing(job, env, chosen, listing)
+            within: tuple[str, ...] = ()
+            if listing is None:
+                within = _subtrees(chosen)
+                listing = ctx.restic.start(_ls_args(ctx, drill, "latest", within=within), env)
+            sampled = _sample_while_listing(job, env, chosen, listing, whole=not within)
             if sampled is not None:
                 return sampled
             scratch_area.remove(job.scratch, job.record.id)
-        return _list_then_restore(job, None, env, True, listing.result())
+            if within:
+                listing = None  # it named the sample's subtrees: the snapshot is listed whole
+        listed = (
+            listing.result()
+            if listing is not None
+            else ctx.restic.run(_ls_args(ctx, drill, "latest"), env)
+        )
+        return _list_then_restore(job, None, env, True, listed)
     except BaseException:
-        listing.stop()
+        if listing is not None:
+            listing.stop()
         raise
 
 
@@ -231,7 +257,15 @@ def _beside_listing(
     return snapshot, lines, results, seconds
 
 
-def _choose_from_live(ctx: Context, drill: Drill) -> Sample | None:
+@dataclass(frozen=True)
+class _Chosen:
+    """A sample chosen from the live tree, before the snapshot is listed."""
+
+    sample: Sample
+    tree: live.LiveTree
+
+
+def _choose_from_live(ctx: Context, drill: Drill) -> _Chosen | None:
     """Choose the sample of the plan's newest snapshot from the live sources its backup read;
     None when they cannot stand in for the snapshot's tree (not all there now: a hook mounts
     them, or the backup's record is gone), and the snapshot is listed first."""
@@ -243,32 +277,43 @@ def _choose_from_live(ctx: Context, drill: Drill) -> Sample | None:
     if not all(os.path.lexists(source) for source in sources):
         return None
     plan = ctx.config.plans[drill.plan]
-    found = live.walk(sources, backup_set(ctx.config, drill.plan, plan).excludes)
-    if not found:
+    tree = live.walk(sources, backup_set(ctx.config, drill.plan, plan).excludes)
+    if not tree.files:
         return None
     canary = json_name(
         made.outcome.canary_path or canary_path(ctx.config.appliance.state_dir, drill.plan)
     )
     # The canary's size is of no account to the sample: it is always part of it.
-    files = [*found, Node(canary, "file", 0, live.UNKNOWN_TIME)]
+    files = [*tree.files, Node(canary, "file", 0, live.UNKNOWN_TIME)]
     assert made.run.snapshot_id is not None
-    return choose_clusters(
+    sample = choose_clusters(
         files,
         made.run.snapshot_id[:8],
         sample_share(drill.sample, made.run.bytes_processed),
         canary_path=canary,
     )
+    return _Chosen(sample, tree)
+
+
+def _subtrees(chosen: _Chosen) -> tuple[str, ...]:
+    """The sample's subtrees as a listing's command line names them (a name that is not UTF-8
+    with its own bytes); none, the whole snapshot, when no shorter list names them all."""
+    within = [chosen.tree.on_disk(root) for root in chosen.sample.roots]
+    if "/" in within or sum(len(os.fsencode(path)) + 1 for path in within) > ARGV_BUDGET:
+        return ()
+    return tuple(within)
 
 
 def _sample_while_listing(
-    job: Job, env: ResticEnv, sample: Sample, listing: Beside
+    job: Job, env: ResticEnv, chosen: _Chosen, listing: Beside, *, whole: bool
 ) -> Restored | None:
     """Restore a sample of the plan's newest snapshot chosen from the live tree while
-    `listing` lists the snapshot; the files the patterns select in that listing are what the
-    drill restored and verifies. None when the snapshot holds less than half of the sample's
-    files: the live tree changed too much since the backup to choose it (folders renamed or
-    added), and the snapshot's listing must."""
+    `listing` lists the snapshot (`whole`, or the sample's subtrees); the files the patterns
+    select in that listing are what the drill restored and verifies. None when the snapshot
+    holds less than half of the sample's files: the live tree changed too much since the backup
+    to choose it (folders renamed or added), and the snapshot's listing must."""
     ctx, name, drill, record = job.ctx, job.name, job.drill, job.record
+    sample = chosen.sample
     _make_room(ctx, sample.bytes, f"restoring a sample of {len(sample.files)} files")
     scratch_area.create(ctx.config.appliance.scratch_dir, name, record.id)
     ctx.say(
@@ -296,16 +341,17 @@ def _sample_while_listing(
             "from the snapshot's listing"
         )
         return None
-    _describe(record, snapshot, canary, _snapshot_totals(ctx, drill, snapshot, lines), files)
+    totals = _snapshot_totals(ctx, drill, env, snapshot, lines if whole else None)
+    _describe(record, snapshot, canary, totals, files)
     listed = Sample(sample.patterns, tuple(files), sample.roots)
     return Restored(snapshot, canary, files, listed, True, errors, seconds)
 
 
 def _snapshot_totals(
-    ctx: Context, drill: Drill, snapshot: Snapshot, lines: list[str]
+    ctx: Context, drill: Drill, env: ResticEnv, snapshot: Snapshot, lines: list[str] | None
 ) -> tuple[int, int]:
     """Return the files and bytes of the whole snapshot: as its backup counted them, or, when
-    no backup run of it is known, from its listing `lines`."""
+    no backup run of it is known, from its whole listing (`lines`, or one made now)."""
     made = backups.for_snapshot(ctx.db, drill.plan, [snapshot.id, snapshot.original or ""])
     if (
         made is not None
@@ -313,6 +359,9 @@ def _snapshot_totals(
         and made.run.bytes_processed is not None
     ):
         return made.run.files_processed, made.run.bytes_processed
+    if lines is None:
+        listed = ctx.restic.run(_ls_args(ctx, drill, snapshot.id), env)
+        _, lines = _list_snapshot(ctx, drill, snapshot.id, listed)
     files = [node for node in ls_nodes(lines) if node.type == "file"]
     return len(files), sum(node.size for node in files)
 
@@ -389,9 +438,12 @@ def _restore_errors(ctx: Context, snapshot: Snapshot, results: list[Result]) -> 
     return errors
 
 
-def _ls_args(ctx: Context, drill: Drill, what: str) -> tuple[str, ...]:
-    """The listing of snapshot `what` ("latest": the plan's newest) with its nodes."""
-    return ctx.restic.args(build.ls, what, plan=drill.plan)
+def _ls_args(
+    ctx: Context, drill: Drill, what: str, *, within: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """The listing of snapshot `what` ("latest": the plan's newest) with its nodes (`within`:
+    only those subtrees)."""
+    return ctx.restic.args(build.ls, what, plan=drill.plan, within=within)
 
 
 def _list_snapshot(

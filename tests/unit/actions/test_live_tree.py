@@ -15,8 +15,8 @@ def test_the_walk_finds_regular_files_and_follows_no_link(tmp_path):
     (tmp_path / "docs" / "link").symlink_to(elsewhere, target_is_directory=True)
     (tmp_path / "docs" / "file-link").symlink_to(tmp_path / "docs" / "a.txt")
     os.mkfifo(tmp_path / "docs" / "pipe")
-    files = walk([str(tmp_path / "docs")], [])
-    assert sorted((f.path, f.size) for f in files) == [
+    tree = walk([str(tmp_path / "docs")], [])
+    assert sorted((f.path, f.size) for f in tree.files) == [
         (str(tmp_path / "docs" / "a.txt"), 5),
         (str(tmp_path / "docs" / "deep" / "b.txt"), 1),
     ]
@@ -27,15 +27,17 @@ def test_excluded_directories_are_left_out(tmp_path):
     (tmp_path / "keep" / "a.txt").write_text("a")
     (tmp_path / "cache").mkdir()
     (tmp_path / "cache" / "b.txt").write_text("b")
-    files = walk([str(tmp_path)], ["cache"])
-    assert [f.path for f in files] == [str(tmp_path / "keep" / "a.txt")]
+    tree = walk([str(tmp_path)], ["cache"])
+    assert [f.path for f in tree.files] == [str(tmp_path / "keep" / "a.txt")]
 
 
-def test_a_name_that_is_not_utf8_is_known_by_restic_spelling(tmp_path):
+def test_a_name_that_is_not_utf8_is_known_by_restic_spelling_and_its_own_bytes(tmp_path):
     folder = os.path.join(os.fsencode(tmp_path), b"caf\xe9")
     os.mkdir(folder)
     with open(os.path.join(folder, b"x.doc"), "wb") as handle:
         handle.write(b"latin-1")
-    files = walk([str(tmp_path)], [])
-    (found,) = files
+    tree = walk([str(tmp_path)], [])
+    (found,) = tree.files
     assert found.path == f"{tmp_path}/caf\ufffd/x.doc"
+    assert os.fsencode(tree.on_disk(f"{tmp_path}/caf\ufffd")) == folder
+    assert tree.on_disk(str(tmp_path)) == str(tmp_path)
