@@ -107,7 +107,7 @@ class Snapshot:
     original: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Node:
     path: str
     type: str
@@ -206,22 +206,59 @@ def snapshot_list(lines: Iterable[str]) -> list[Snapshot]:
 def ls_nodes(lines: Iterable[str]) -> Iterator[Node]:
     """Yield the nodes of `restic ls --json` (marked struct_type, and message_type from 0.17)."""
     for data in json_objects(lines):
-        if not isinstance(data, dict):
-            continue
-        kind = data.get("message_type") or data.get("struct_type")
-        if kind != "node":
-            continue
-        path, size = data.get("path"), data.get("size", 0)
-        if not isinstance(path, str) or not path.startswith("/"):
-            raise _malformed("listing node", "path", path)
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise _malformed("listing node", "size", size)
-        yield Node(
-            path=path,
-            type=str(data.get("type", "")),
-            size=size,
-            mtime=_time(data, "mtime", "listing node") if data.get("mtime") else datetime.min,
-        )
+        node = _node(data)
+        if node is not None:
+            yield node
+
+
+def _node(data: dict[str, Any] | list[Any]) -> Node | None:
+    """The node of one JSON line of `restic ls --json`; None for any other line."""
+    if not isinstance(data, dict):
+        return None
+    kind = data.get("message_type") or data.get("struct_type")
+    if kind != "node":
+        return None
+    path, size = data.get("path"), data.get("size", 0)
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise _malformed("listing node", "path", path)
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise _malformed("listing node", "size", size)
+    return Node(
+        path=path,
+        type=str(data.get("type", "")),
+        size=size,
+        mtime=_time(data, "mtime", "listing node") if data.get("mtime") else datetime.min,
+    )
+
+
+class FileListing:
+    """The files of `restic ls --json`, read a line at a time as restic writes them (`feed`):
+    each line is parsed once and dropped. Kept as lines until the restore ended, a full drill's
+    listing (about 430 bytes a file) was held beside its nodes, and parsed after the restore
+    while the drill waited (0.5 s of 100,000 files)."""
+
+    def __init__(self) -> None:
+        self.head: list[str] = []  # the lines before the first node: the snapshot's
+        self.files: list[Node] = []
+        self._nodes = False
+
+    @classmethod
+    def of(cls, lines: Iterable[str]) -> FileListing:
+        listing = cls()
+        for line in lines:
+            listing.feed(line)
+        return listing
+
+    def feed(self, line: str) -> None:
+        for data in json_objects((line,)):
+            node = _node(data)
+            if node is None:
+                if not self._nodes:
+                    self.head.append(line)
+            else:
+                self._nodes = True
+                if node.type == "file":
+                    self.files.append(node)
 
 
 # How a node's path begins in a line of `restic ls --json`. Inside a JSON string every quote

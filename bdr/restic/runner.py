@@ -174,11 +174,18 @@ class Restic:
         self._run_once(self.args(build.unlock), env, None, None, False)
         return self._run_once(args, env, on_line, on_start, keep_stdout)
 
-    def start(self, args: tuple[str, ...], env: ResticEnv) -> Beside:
+    def start(
+        self,
+        args: tuple[str, ...],
+        env: ResticEnv,
+        *,
+        on_line: Callable[[str], None] | None = None,
+    ) -> Beside:
         """Start restic with `args` in a thread beside the caller's own restic: what the caller
-        waits for with `Beside.result()`, or stops with `Beside.stop()`. No lock retry: a
-        command run beside another one of the same run does not hold the repository alone."""
-        return Beside(self, args, env)
+        waits for with `Beside.result()`, or stops with `Beside.stop()`. With `on_line`, each
+        line of stdout goes there (in that thread) and is not kept. No lock retry: a command
+        run beside another one of the same run does not hold the repository alone."""
+        return Beside(self, args, env, on_line)
 
     def args(
         self, builder: Callable[..., tuple[str, ...]], *a: object, **kw: object
@@ -278,20 +285,32 @@ class Restic:
 class Beside:
     """A restic command running in a thread of its own, under the caller's run deadline."""
 
-    def __init__(self, restic: Restic, args: tuple[str, ...], env: ResticEnv) -> None:
+    def __init__(
+        self,
+        restic: Restic,
+        args: tuple[str, ...],
+        env: ResticEnv,
+        on_line: Callable[[str], None] | None = None,
+    ) -> None:
         self._pid: int | None = None
         self._stop_asked = False
         self._result: Result | None = None
         self._error: BaseException | None = None
         context = contextvars.copy_context()  # the run's deadline holds for this restic too
         self._thread = threading.Thread(
-            target=context.run, args=(self._run, restic, args, env), daemon=True
+            target=context.run, args=(self._run, restic, args, env, on_line), daemon=True
         )
         self._thread.start()
 
-    def _run(self, restic: Restic, args: tuple[str, ...], env: ResticEnv) -> None:
+    def _run(
+        self,
+        restic: Restic,
+        args: tuple[str, ...],
+        env: ResticEnv,
+        on_line: Callable[[str], None] | None,
+    ) -> None:
         try:
-            self._result = restic._run_once(args, env, None, self._started, True)
+            self._result = restic._run_once(args, env, on_line, self._started, on_line is None)
         except BaseException as error:  # handed to the caller by result()
             self._error = error
 

@@ -30,6 +30,7 @@ from bdr.fsutil import free_bytes
 from bdr.restic import argv as build
 from bdr.restic.environment import ResticEnv
 from bdr.restic.messages import (
+    FileListing,
     Node,
     Snapshot,
     ls_nodes,
@@ -97,10 +98,11 @@ def restore_phase(job: Job, snapshot_id: str | None) -> Restored:
         if estimate is not None and estimate <= free_bytes(ctx.config.appliance.scratch_dir):
             if drill.kind == "sample":
                 _calibrating(job)
-            listing = ctx.restic.start(_ls_args(ctx, drill, "latest"), env)
-            return _restore_while_listing(job, env, estimate, listing)
-        listed = ctx.restic.run(_ls_args(ctx, drill, snapshot_id or "latest"), env)
-        return _list_then_restore(job, snapshot_id, env, calibrated, listed)
+            files = FileListing()
+            listing = ctx.restic.start(_ls_args(ctx, drill, "latest"), env, on_line=files.feed)
+            return _restore_while_listing(job, env, estimate, listing, files)
+        listed, files = _list_now(ctx, drill, snapshot_id or "latest", env)
+        return _list_then_restore(job, snapshot_id, env, calibrated, listed, files)
 
 
 # A sample drill's listing of the whole snapshot is held in memory (about 400 bytes a file). Up
@@ -138,12 +140,12 @@ def _sample_of_newest(job: Job, env: ResticEnv) -> Restored:
             scratch_area.remove(job.scratch, job.record.id)
             if within:
                 listing = None  # it named the sample's subtrees: the snapshot is listed whole
-        listed = (
-            listing.result()
-            if listing is not None
-            else ctx.restic.run(_ls_args(ctx, drill, "latest"), env)
-        )
-        return _list_then_restore(job, None, env, True, listed)
+        if listing is not None:
+            listed = listing.result()
+            files = FileListing.of(listed.stdout)
+        else:
+            listed, files = _list_now(ctx, drill, "latest", env)
+        return _list_then_restore(job, None, env, True, listed, files)
     except BaseException:
         if listing is not None:
             listing.stop()
@@ -151,14 +153,20 @@ def _sample_of_newest(job: Job, env: ResticEnv) -> Restored:
 
 
 def _list_then_restore(
-    job: Job, snapshot_id: str | None, env: ResticEnv, calibrated: bool, listed: Result
+    job: Job,
+    snapshot_id: str | None,
+    env: ResticEnv,
+    calibrated: bool,
+    listed: Result,
+    listing: FileListing,
 ) -> Restored:
-    """From the snapshot's listing, choose what to restore (a sample, or all when a sample's
-    tier must calibrate), check it fits the scratch area, then restore it."""
+    """From the snapshot's listing (`listed`, its files in `listing`), choose what to restore
+    (a sample, or all when a sample's tier must calibrate), check it fits the scratch area,
+    then restore it."""
     ctx, name, drill, record, scratch = job.ctx, job.name, job.drill, job.record, job.scratch
-    snapshot, listing = _list_snapshot(ctx, drill, snapshot_id or "latest", listed)
+    snapshot = _list_snapshot(ctx, drill, snapshot_id or "latest", listed, listing.head)
     record.snapshot_id = snapshot.short_id
-    files = [node for node in ls_nodes(listing) if node.type == "file"]
+    files = listing.files
     full_bytes = sum(node.size for node in files)
     canary = _expected_canary(ctx, drill.plan, snapshot)
     sample: Sample | None = None
@@ -211,16 +219,19 @@ def _calibrating(job: Job) -> None:
     job.record.outcome = replace(outcome_of(job.record), drill_kind="full")
 
 
-def _restore_while_listing(job: Job, env: ResticEnv, estimate: int, listing: Beside) -> Restored:
-    """Restore the plan's newest snapshot with its `listing` running beside the restore."""
+def _restore_while_listing(
+    job: Job, env: ResticEnv, estimate: int, listing: Beside, listed: FileListing
+) -> Restored:
+    """Restore the plan's newest snapshot with its `listing` running beside the restore, its
+    files read into `listed` as restic prints them."""
     ctx, name, drill, record = job.ctx, job.name, job.drill, job.record
     scratch_area.create(ctx.config.appliance.scratch_dir, name, record.id)
     ctx.say(
         f"drill {name}: restoring the newest snapshot of plan {drill.plan} "
         f"({format_size(estimate)} when it was backed up) from {drill.repository}"
     )
-    snapshot, lines, results, seconds = _beside_listing(job, env, [[]], listing)
-    files = [node for node in ls_nodes(lines) if node.type == "file"]
+    snapshot, _, results, seconds = _beside_listing(job, env, [[]], listing, listed.head)
+    files = listed.files
     canary = _expected_canary(ctx, drill.plan, snapshot)
     _describe(record, snapshot, canary, (len(files), sum(node.size for node in files)), files)
     errors = _restore_errors(ctx, snapshot, results)
@@ -228,11 +239,16 @@ def _restore_while_listing(job: Job, env: ResticEnv, estimate: int, listing: Bes
 
 
 def _beside_listing(
-    job: Job, env: ResticEnv, batches: list[list[str]], listing: Beside
+    job: Job,
+    env: ResticEnv,
+    batches: list[list[str]],
+    listing: Beside,
+    head: Sequence[str] | None = None,
 ) -> tuple[Snapshot, list[str], list[Result], float]:
     """Restore the plan's newest snapshot into scratch, all of it or one restic call per batch
     of include patterns, while `listing` (started by the caller) lists it. Return the listed
-    snapshot, its `ls --json` lines, the restores' results and their wall time."""
+    snapshot (from `head`, the listing's first lines, when its stdout went elsewhere), its
+    `ls --json` lines as kept, the restores' results and their wall time."""
     ctx, drill, scratch = job.ctx, job.drill, job.scratch
     started = ctx.monotonic()
     try:
@@ -250,11 +266,12 @@ def _beside_listing(
         raise
     seconds = ctx.monotonic() - started
     # The listing's own failure (no snapshot, a damaged index) says more than the restore's.
-    snapshot, lines = _list_snapshot(ctx, drill, "latest", listing.result())
+    listed = listing.result()
+    snapshot = _list_snapshot(ctx, drill, "latest", listed, listed.stdout if head is None else head)
     job.record.snapshot_id = snapshot.short_id
     for result in results:
         _same_snapshot(drill, snapshot, result)
-    return snapshot, lines, results, seconds
+    return snapshot, listed.stdout, results, seconds
 
 
 @dataclass(frozen=True)
@@ -360,9 +377,11 @@ def _snapshot_totals(
     ):
         return made.run.files_processed, made.run.bytes_processed
     if lines is None:
-        listed = ctx.restic.run(_ls_args(ctx, drill, snapshot.id), env)
-        _, lines = _list_snapshot(ctx, drill, snapshot.id, listed)
-    files = [node for node in ls_nodes(lines) if node.type == "file"]
+        listed, listing = _list_now(ctx, drill, snapshot.id, env)
+        _list_snapshot(ctx, drill, snapshot.id, listed, listing.head)
+        files = listing.files
+    else:
+        files = [node for node in ls_nodes(lines) if node.type == "file"]
     return len(files), sum(node.size for node in files)
 
 
@@ -446,24 +465,33 @@ def _ls_args(
     return ctx.restic.args(build.ls, what, plan=drill.plan, within=within)
 
 
+def _list_now(ctx: Context, drill: Drill, what: str, env: ResticEnv) -> tuple[Result, FileListing]:
+    """List snapshot `what` now; return restic's result and the files, read as restic prints
+    them (a listing's lines are not all held at once)."""
+    listing = FileListing()
+    listed = ctx.restic.run(
+        _ls_args(ctx, drill, what), env, on_line=listing.feed, keep_stdout=False
+    )
+    return listed, listing
+
+
 def _list_snapshot(
-    ctx: Context, drill: Drill, what: str, listed: Result
-) -> tuple[Snapshot, list[str]]:
-    """Return the listed snapshot and its `ls --json` lines; raise when the listing failed."""
+    ctx: Context, drill: Drill, what: str, listed: Result, head: Sequence[str]
+) -> Snapshot:
+    """Return the listed snapshot (described in `head`, the listing's first lines); raise when
+    the listing failed."""
     if listed.outcome is Outcome.DAMAGED:
         raise DataFinding(
             f"snapshot {what} of plan {drill.plan} cannot be read from {drill.repository}: "
             f"{_damage_text(ctx, listed)}"
         )
-    result = require_ok(
-        listed, f"listing snapshot {what} of plan {drill.plan} in {drill.repository}"
-    )
-    snapshot = ls_snapshot(result.stdout)
+    require_ok(listed, f"listing snapshot {what} of plan {drill.plan} in {drill.repository}")
+    snapshot = ls_snapshot(head)
     if snapshot is None:
         raise BdrError(f"plan {drill.plan} has no snapshot in {drill.repository} to drill")
     if build.plan_tag(drill.plan) not in snapshot.tags:
         raise UsageError(f"snapshot {snapshot.short_id} is not a snapshot of plan {drill.plan}")
-    return snapshot, result.stdout
+    return snapshot
 
 
 def _damage_text(ctx: Context, result: Result) -> str:

@@ -7,6 +7,7 @@ or a recorded failure) into the target, as restic would.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +41,21 @@ class FakeRestic:
     def args(self, builder: Any, *a: object, **kw: object) -> tuple[str, ...]:
         return builder(*a, binary="restic", cache_dir=None, **kw)
 
-    def run(self, args: tuple[str, ...], env: Any, **_: Any) -> Result:
+    def run(
+        self,
+        args: tuple[str, ...],
+        env: Any,
+        *,
+        on_line: Callable[[str], None] | None = None,
+        keep_stdout: bool = True,
+        **_: Any,
+    ) -> Result:
+        """As the runner does: each line of stdout to `on_line`, kept when `keep_stdout`."""
         self.calls.append(args)
         if args[1] == "ls":
-            return self._result(args, 0, LISTING)
+            for line in LISTING if on_line is not None else []:
+                on_line(line)
+            return self._result(args, 0, LISTING if keep_stdout else [])
         if args[1] == "restore":
             if self.restore_stderr is not None:
                 return self._result(args, 1, [], self.restore_stderr)

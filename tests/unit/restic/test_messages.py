@@ -5,13 +5,18 @@ import random
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from bdr.restic.messages import (
     BackupSummary,
+    FileListing,
     ItemError,
+    MalformedOutput,
     backup_messages,
     forgotten_count,
     ls_nodes,
     ls_nodes_under,
+    ls_snapshot,
     parse_time,
     restore_status,
     restored_snapshot,
@@ -155,3 +160,20 @@ def test_ls_nodes_under_reads_names_with_quotes_escapes_and_markup_as_the_full_p
     ]
     assert [node.path for node in ls_nodes_under(listing, roots)] == expected
     assert len(expected) > len(names)  # the roots' subtrees were found, not just some
+
+
+def test_a_listing_read_a_line_at_a_time_keeps_the_snapshot_and_the_files():
+    recorded = lines("ls.ndjson")
+    listing = FileListing()
+    for line in recorded:
+        listing.feed(line)
+    assert listing.files == [node for node in ls_nodes(recorded) if node.type == "file"]
+    assert listing.files and all(node.type == "file" for node in listing.files)
+    assert ls_snapshot(listing.head) == ls_snapshot(recorded)
+    assert FileListing.of(recorded).files == listing.files
+
+
+def test_a_malformed_node_stops_a_listing_read_a_line_at_a_time():
+    listing = FileListing.of(lines("ls.ndjson")[:1])
+    with pytest.raises(MalformedOutput, match="path is 'relative/x'"):
+        listing.feed(_node_line("relative/x"))
