@@ -41,7 +41,7 @@ def remove_tree(path: Path) -> None:
             path.unlink()
 
 
-def same_content(first: Path, second: Path, *, chunk: int = 1 << 20) -> bool:
+def same_content(first: str | Path, second: str | Path, *, chunk: int = 1 << 20) -> bool:
     """Return whether two files hold the same bytes; stops at the first difference.
 
     Comparing bytes reads each file once, like hashing both, but a memcmp is several times

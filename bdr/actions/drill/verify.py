@@ -27,9 +27,11 @@ from bdr.restic.messages import Node
 from bdr.store.outcomes import DrillOutcome
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RestoredFile:
-    path: Path  # on disk, with the name's own bytes
+    # On disk, with the name's own bytes. A str, not a Path: a full drill holds one for every
+    # file, and a Path keeps each of its parts too.
+    path: str
     size: int
 
 
@@ -51,7 +53,7 @@ def restored_files(root: Path) -> Iterator[tuple[str, RestoredFile]]:
             info = os.lstat(path)
             if stat.S_ISREG(info.st_mode):
                 # os.walk's paths all begin with `top` itself: what follows is the snapshot's.
-                yield json_name(path[len(top) :]), RestoredFile(Path(path), info.st_size)
+                yield json_name(path[len(top) :]), RestoredFile(path, info.st_size)
 
 
 def verify(
@@ -129,7 +131,7 @@ def _verify_canary(
 
 
 def _compare_with_source(
-    drill: Drill, selection: list[tuple[Node, Path]], scratch: Path
+    drill: Drill, selection: list[tuple[Node, str]], scratch: Path
 ) -> SourceComparison:
     """Compare restored files with live files that did not change since the snapshot.
 
@@ -139,10 +141,10 @@ def _compare_with_source(
     comparison = SourceComparison()
     if drill.source_compare == "none":
         return comparison
-    candidates: list[tuple[str, Path]] = []
+    candidates: list[tuple[str, str]] = []
     top = len(str(scratch))
     for node, restored in selection:
-        live_path = str(restored)[top:]  # restored files are all under scratch
+        live_path = restored[top:]  # restored files are all under scratch
         try:
             info = os.stat(live_path)
             live: tuple[int, int] | None = (info.st_size, info.st_mtime_ns // 1000)
@@ -164,7 +166,7 @@ def _compare_with_source(
     # and the GIL handed back and forth on every chunk.
     for live_path, restored in candidates:
         comparison.compared += 1
-        if same_content(restored, Path(live_path)):
+        if same_content(restored, live_path):
             comparison.matched += 1
         else:
             comparison.mismatched.append(live_path)
