@@ -128,7 +128,7 @@ def _sample_of_newest(job: Job, env: ResticEnv) -> Restored:
     early = known is not None and known <= EARLY_LISTING_MAX_FILES
     listing = ctx.restic.start(_ls_args(ctx, drill, "latest"), env) if early else None
     try:
-        chosen = _choose_from_live(ctx, drill)
+        chosen = _choose_from_live(ctx, drill, made)
         if chosen is not None:
             within: tuple[str, ...] = ()
             if listing is None:
@@ -282,12 +282,12 @@ class _Chosen:
     tree: live.LiveTree
 
 
-def _choose_from_live(ctx: Context, drill: Drill) -> _Chosen | None:
-    """Choose the sample of the plan's newest snapshot from the live sources its backup read;
-    None when they cannot stand in for the snapshot's tree (not all there now: a hook mounts
-    them, or the backup's record is gone), and the snapshot is listed first."""
+def _choose_from_live(ctx: Context, drill: Drill, made: backups.BackupRun | None) -> _Chosen | None:
+    """Choose the sample of the plan's newest snapshot from the live sources its backup (`made`,
+    the plan's newest) read; None when they cannot stand in for the snapshot's tree (not all
+    there now: a hook mounts them, or the backup's record is gone), and the snapshot is listed
+    first."""
     assert drill.sample is not None
-    made = backups.newest(ctx.db, drill.plan)
     if made is None or made.run.bytes_processed is None or not made.outcome.sources:
         return None
     sources = [source.backed_up for source in made.outcome.sources]
