@@ -7,6 +7,7 @@ from bdr.actions.summary import RunSummary
 from bdr.restic import argv as build
 from bdr.restic.messages import copied_count, snapshot_list
 from bdr.restic.runner import require_ok
+from bdr.store import verified
 from bdr.store.outcomes import CopyOutcome
 
 
@@ -40,6 +41,8 @@ def _record_newest(ctx: Context, plan: str, repository: str, record: RunRecord) 
     """Record the newest snapshot of `plan` on `repository`; return its time."""
     listing = ctx.restic.run(ctx.restic.args(build.snapshots, plan=plan), ctx.env(repository))
     snapshots = snapshot_list(listing.stdout) if listing.ok else []
+    if listing.ok:
+        verified.note_listing(ctx.db, plan, repository, [s.id for s in snapshots], now=ctx.now)
     if snapshots:
         newest = snapshots[-1]
         record.snapshot_id = newest.short_id

@@ -10,6 +10,7 @@ from bdr.restic import argv as build
 from bdr.restic.environment import ResticEnv
 from bdr.restic.messages import Snapshot, snapshot_list
 from bdr.restic.runner import Beside, Result, require_ok
+from bdr.store import verified
 
 TAG_PREFIX = "bdr-plan="
 
@@ -74,12 +75,25 @@ def list_snapshots(ctx: Context, *, plan: str | None, repository: str | None) ->
             errors[name] = result.message
             codes.append(result.exit_code)
             continue
-        rows.extend(
+        listed = [
             SnapshotRow(name, plan_of(snapshot), snapshot)
             for snapshot in snapshot_list(result.stdout)
-        )
+        ]
+        _note(ctx, name, plan, listed)
+        rows.extend(listed)
     rows.sort(key=lambda row: (row.repository, row.snapshot.time))
     return Listing(rows, errors, worst(codes))
+
+
+def _note(ctx: Context, repository: str, plan: str | None, rows: list[SnapshotRow]) -> None:
+    """Note a whole listing of `repository` for each plan it holds: a verified snapshot it
+    lacks is gone (store/verified.py)."""
+    plans = [plan] if plan is not None else list(ctx.config.plans)
+    for name in plans:
+        chosen = ctx.config.plans.get(name)
+        if chosen is not None and repository in (chosen.repository, *chosen.copy_to):
+            present = [row.snapshot.id for row in rows if row.plan == name]
+            verified.note_listing(ctx.db, name, repository, present, now=ctx.now)
 
 
 def _listed(

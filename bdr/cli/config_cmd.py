@@ -64,6 +64,9 @@ def show(app: App) -> None:
                 "canary_dir": item.canary_dir,
                 "excludes": list(item.excludes),
                 "automatic_excludes": list(item.automatic),
+                "retention_also_keeps": KEPT_BEYOND_POLICY
+                if config.plans[name].retention is not None
+                else None,
             }
             for name, item in sets.items()
         }
@@ -82,6 +85,16 @@ def show(app: App) -> None:
             )
         if list(item.excludes) != [*(config.plans[name].exclude)]:
             click.echo(f"# plans.{name}: restic --exclude {' '.join(item.excludes)}")
+        if config.plans[name].retention is not None:
+            click.echo(f"# plans.{name}.retention: {KEPT_BEYOND_POLICY}")
+
+
+# What retention keeps on top of a plan's policy (bdr/actions/retention.py), said where the
+# policy is shown.
+KEPT_BEYOND_POLICY = (
+    "also keeps, in each tier, the newest snapshot that passed a drill of that tier, and the "
+    "newest a full drill passed on: the snapshots a restore was proven from"
+)
 
 
 @config.command()

@@ -217,6 +217,11 @@ class AppCheck:
     timeout: Duration = 300
     remote: Name | None = None
 
+    @property
+    def runs_on(self) -> str:
+        """Where the check runs, as a drill's verdict and the report say it."""
+        return f"recovery host {self.remote}" if self.remote else "the appliance"
+
 
 def size_or_share(text: str) -> str:
     if text.strip().endswith("%"):

@@ -10,9 +10,13 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 MIN_POINTS = 4
+# Until this many full restores of a tier were measured, a projection claims no less than
+# MIN_RELATIVE_ERROR: one calibrating drill says little of how much restores of it vary.
+FULL_RESTORES_FOR_SPREAD = 3
+MIN_RELATIVE_ERROR = 0.15
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,41 @@ def fit(points: Sequence[Point]) -> Model | None:
     return Model(a=model.a, b=model.b, c=model.c, points=len(points), relative_error=error)
 
 
+def error_floor(full_restores: Sequence[Point]) -> float:
+    """The smallest relative error a projection of a tier may claim, given the full restores
+    measured on it: the spread of their rates (the largest distance of one's seconds per byte
+    from their median, relative to it), and at least MIN_RELATIVE_ERROR while fewer than
+    FULL_RESTORES_FOR_SPREAD exist."""
+    rates = sorted(p.seconds / max(p.bytes, 1) for p in full_restores if p.seconds > 0)
+    spread = 0.0
+    if rates:
+        middle = len(rates) // 2
+        median = rates[middle] if len(rates) % 2 else (rates[middle - 1] + rates[middle]) / 2
+        spread = max(abs(rate - median) for rate in rates) / median if median > 0 else 0.0
+    if len(rates) < FULL_RESTORES_FOR_SPREAD:
+        return max(spread, MIN_RELATIVE_ERROR)
+    return spread
+
+
 def project(
+    history: Sequence[Point],
+    sample: Point,
+    full_bytes: int,
+    full_files: int,
+    *,
+    calibrated: bool = False,
+    floor: float = 0.0,
+) -> Projection:
+    """Project the full recovery time of a snapshot, with an error of at least `floor` (a
+    share of the projection: see `error_floor`)."""
+    found = _project(history, sample, full_bytes, full_files, calibrated=calibrated)
+    least = found.seconds * floor
+    if found.error_seconds is None:
+        return replace(found, error_seconds=least if floor > 0 else None)
+    return replace(found, error_seconds=max(found.error_seconds, least))
+
+
+def _project(
     history: Sequence[Point],
     sample: Point,
     full_bytes: int,

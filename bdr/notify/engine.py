@@ -23,7 +23,7 @@ from bdr.config.units import format_duration, parse_fraction, parse_size
 from bdr.localtime import zone as local_zone
 from bdr.notify import messages
 from bdr.notify.urls import MAIL_SCHEMES, read_urls, scheme, target_id
-from bdr.store import outbox, problems, runs
+from bdr.store import outbox, problems, runs, verified
 from bdr.store.database import History
 from bdr.store.problems import FAILURE, INFO, SEVERITIES, WARNING, Problem
 
@@ -228,8 +228,8 @@ class Notifier:
                 )
                 limit = settings.verified_max_age if settings else None
                 if limit and (name, repository) in drilled:
-                    verified = runs.verified_snapshot(self.db, name, repository)
-                    verified_age = now - verified.snapshot_time if verified else in_service
+                    proven = verified.newest(self.db, name, repository)
+                    verified_age = now - proven.snapshot_time if proven else in_service
                     found.append(
                         Finding(
                             f"{app}:verified-rpo:{scope}",
@@ -243,9 +243,9 @@ class Notifier:
                             ),
                             reason=(
                                 f"the newest snapshot that passed a drill is "
-                                f"{format_duration(verified_age)} old"
-                                if verified
-                                else "no snapshot of this tier has passed a drill yet"
+                                f"{format_duration(verified_age)} old ({proven.snapshot_id})"
+                                if proven
+                                else "no snapshot of this tier that still exists has passed a drill"
                             ),
                         )
                     )

@@ -15,7 +15,7 @@ from bdr.evidence.keys import evidence_dir, load_key
 from bdr.evidence.records import from_rfc3339
 from bdr.report.model import DrillSpec, EvidenceFacts, Inputs, PlanSpec, Setup
 from bdr.report.period import Period
-from bdr.store import runs
+from bdr.store import runs, verified
 from bdr.store.database import History
 
 # Runs this long before the period are read too: an exception's cause, and the snapshot that was
@@ -49,6 +49,7 @@ def setup_of(config: Config) -> Setup:
                 kind=drill.kind,
                 rto=float(drill.rto),
                 checks=tuple(_check_name(check) for check in drill.checks),
+                checked_on=tuple(dict.fromkeys(check.runs_on for check in drill.checks)),
             )
             for name, drill in config.drills.items()
         ),
@@ -110,4 +111,5 @@ def inputs(
         bdr_version=__version__,
         restic_version=restic_version,
         evidence=evidence_facts(config, period),
+        gone=tuple(verified.gone(db)),
     )

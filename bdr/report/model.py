@@ -22,8 +22,9 @@ from bdr.report.period import Period
 from bdr.store import runs
 from bdr.store.outcomes import CheckOutcome, CopyOutcome, DrillOutcome
 from bdr.store.runs import Run
+from bdr.store.verified import Gone
 
-GREEN, AMBER, RED = "green", "amber", "red"
+GREEN, AMBER, RED, GREY = "green", "amber", "red", "grey"
 DAY = 86400.0
 # No run of any kind for this long means the appliance or its daemon was not running.
 DOWN_AFTER = 2 * DAY
@@ -42,6 +43,8 @@ class DrillSpec:
     kind: str
     rto: float
     checks: tuple[str, ...] = ()
+    # Where its application checks run: "the appliance", "recovery host db1".
+    checked_on: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,8 @@ class Inputs:
     bdr_version: str = ""
     restic_version: str = ""
     evidence: EvidenceFacts | None = None
+    # Verified snapshots that a listing later showed gone: not verified from then on.
+    gone: tuple[Gone, ...] = ()
 
 
 # -- the model ----------------------------------------------------------------------------------
@@ -143,7 +148,9 @@ class TierSummary:
     rto: float | None  # the strictest RTO of the drills of this tier; None: no drill configured
     proven: bool
     statement: str
-    drills: Ratio
+    drills: Ratio  # RTO compliance of the tier: its drills that passed, of those that ran
+    failed: tuple[int, ...]  # its drills that did not pass
+    failures: str  # how many did not pass, and the last one's time and verdict
     slowest_seconds: float | None  # measured (full) or projected (sample) of the passed drills
     slowest_run: int | None
     rpo_compliance: float | None  # share of the period with a snapshot younger than the RPO
@@ -314,8 +321,10 @@ def build(inputs: Inputs) -> Report:
         for plan in setup.plans
         for repository in plan.tiers
     }
+    in_service = any(run.started_at < period.end for run in inputs.runs)
     verdicts = tuple(
-        _plan_verdict(plan, [summaries[(plan.name, r)] for r in plan.tiers]) for plan in setup.plans
+        _plan_verdict(plan, [summaries[(plan.name, r)] for r in plan.tiers], in_service)
+        for plan in setup.plans
     )
     checks = _check_rows(setup, finished)
     exceptions = _exceptions(finished, inputs.runs, inputs.generated_at)
@@ -334,7 +343,9 @@ def build(inputs: Inputs) -> Report:
         ),
         checks=checks,
         exceptions=len(exceptions),
-        findings=tuple(_findings(inputs, summaries, checks, inside)),
+        findings=tuple(_findings(inputs, summaries, checks, inside))
+        if in_service
+        else (Finding("warning", NO_RUNS),),
     )
     return Report(
         cover=_cover(inputs),
@@ -436,11 +447,14 @@ def _backup_time(backups: Sequence[Run], copy: Run) -> float | None:
 @dataclass(frozen=True)
 class _Recovery:
     compliance: float | None
-    without_snapshot: float  # seconds of the period in which the tier held no snapshot yet
+    without_snapshot: float  # seconds of the measured time in which the tier held no snapshot
     worst_age: float | None
     worst_at: float | None
     ages: tuple[tuple[float, float | None], ...]
     runs: tuple[int, ...]
+    measured_from: float = 0.0
+    # A new appliance: seconds from its first run to the tier's first snapshot (not measured).
+    before_first: float = 0.0
 
 
 def _recovery_point(
@@ -507,8 +521,15 @@ def service_start(inputs: Inputs) -> float:
 
 
 def _recovery_of(inputs: Inputs, plan: PlanSpec, repository: str) -> _Recovery:
+    """The tier's recovery point over the period: from its start, or on a new appliance's
+    first month from the tier's first snapshot (its first backup or copy is not late)."""
     arrivals = _arrivals(inputs.runs, plan.name, repository, repository == plan.repository)
-    return _recovery_point(arrivals, service_start(inputs), inputs.period.end, plan.rpo)
+    start, end = service_start(inputs), inputs.period.end
+    first = arrivals[0].at if arrivals else None
+    if start > inputs.period.start and first is not None and start < first < end:
+        found = _recovery_point(arrivals, first, end, plan.rpo)
+        return dataclasses.replace(found, measured_from=first, before_first=first - start)
+    return dataclasses.replace(_recovery_point(arrivals, start, end, plan.rpo), measured_from=start)
 
 
 def _tier_summary(
@@ -522,9 +543,18 @@ def _tier_summary(
     own = _tier_drills(drills, plan.name, repository)
     passed = [d for d in own if d.verdict == "passed"]
     configured = any(d.plan == plan.name and d.repository == repository for d in setup.drills)
+    failed = [d for d in own if d.verdict != "passed"]
     proven = bool(passed) and own[-1].verdict == "passed"
     slowest = max(passed, key=_recovery_seconds, default=None)
-    verified = _verified(inputs.runs, plan.name, repository, period.end)
+    checked_on = tuple(
+        dict.fromkeys(
+            where
+            for spec in setup.drills
+            if spec.plan == plan.name and spec.repository == repository
+            for where in spec.checked_on
+        )
+    )
+    verified = _verified(inputs.runs, inputs.gone, plan.name, repository, period.end)
     return TierSummary(
         plan=plan.name,
         repository=repository,
@@ -532,13 +562,17 @@ def _tier_summary(
         rpo=plan.rpo,
         rto=_tier_rto(setup, plan.name, repository),
         proven=proven,
-        statement=_tier_statement(repository, configured, own, passed, slowest),
+        statement=_tier_statement(
+            repository, configured, own, passed, slowest, checked_on, inputs.zone
+        ),
+        failed=tuple(d.run for d in failed),
+        failures=_failures(failed, inputs.zone) if failed else "",
         drills=Ratio(len(passed), len(own), tuple(d.run for d in own)),
         slowest_seconds=_recovery_seconds(slowest) if slowest else None,
         slowest_run=slowest.run if slowest else None,
         rpo_compliance=recovery.compliance,
-        measured_from=service_start(inputs),
-        without_snapshot=recovery.without_snapshot,
+        measured_from=recovery.measured_from,
+        without_snapshot=recovery.without_snapshot + recovery.before_first,
         worst_age=recovery.worst_age,
         worst_age_at=recovery.worst_at,
         verified_age=period.end - verified[0] if verified else None,
@@ -555,13 +589,16 @@ def _recovery_seconds(drill: DrillRow) -> float:
 
 
 def _verified(
-    all_runs: Sequence[Run], plan: str, repository: str, end: float
+    all_runs: Sequence[Run], gone: Sequence[Gone], plan: str, repository: str, end: float
 ) -> tuple[float, int] | None:
-    """(time, drill run) of the newest snapshot a passed drill of the tier verified by `end`."""
+    """(time, drill run) of the newest snapshot a passed drill of the tier verified by `end`
+    that was not known to be gone by then (as store/verified.py defines it for `end` = now)."""
+    missing = {g.snapshot_id for g in gone if g.repository == repository and g.noticed_at <= end}
     best: tuple[float, int] | None = None
     for run in all_runs:
         if not (
-            run.kind == "drill"
+            run.snapshot_id not in missing
+            and run.kind == "drill"
             and run.plan == plan
             and run.repository == repository
             and run.ended_at is not None
@@ -582,28 +619,59 @@ def _tier_statement(
     own: Sequence[DrillRow],
     passed: Sequence[DrillRow],
     slowest: DrillRow | None,
+    checked_on: Sequence[str],
+    zone: tzinfo,
 ) -> str:
+    """What the drills of a tier proved this month, and how many did not pass, when."""
+    failed = [d for d in own if d.verdict != "passed"]
     if passed and own[-1].verdict == "passed" and slowest is not None:
         full = sum(1 for d in passed if d.kind == "full")
-        kinds = _kinds(full, len(passed) - full)
         against = f" against {spoken(slowest.rto)}" if slowest.rto else ""
-        return (
-            f"proven on {repository} by {kinds}, slowest "
-            f"{spoken(_recovery_seconds(slowest))}{against}"
+        checks = f"; application checks passed on {' and '.join(checked_on)}" if checked_on else ""
+        said = (
+            f"restored from {repository} and verified on the appliance by "
+            f"{_kinds(full, len(passed) - full)}, slowest {spoken(_recovery_seconds(slowest))}"
+            f"{against}{checks}"
         )
+        if failed:
+            said += f"; {_failures(failed, zone)}, and a later drill passed"
+        return said
     if not configured and not own:
         return f"no drill is configured for the {repository} tier"
     if not own:
         return f"no drill of the {repository} tier ran this month"
-    if not passed:
-        return f"no drill of the {repository} tier passed this month ({len(own)} failed)"
     last = own[-1]
+    if not passed and last.verdict != "unproven":
+        return f"no drill of the {repository} tier passed this month: {_failures(failed, zone)}"
+    when = _at(last.started_at, zone)
+    more = (
+        f"; {len(failed)} of {len(own)} drills of the tier did not pass" if len(failed) > 1 else ""
+    )
     if last.verdict == "unproven":
+        error = last.projected_error_seconds
+        bar = f" ± {spoken(error)}" if error else ""
         return (
-            f"the RTO of the {repository} tier is not proven: the last drill's projection is "
-            "uncalibrated (no full drill of the tier) and over the RTO"
+            f"the RTO of the {repository} tier is not proven: the last drill, on {when}, projects "
+            f"the full recovery at {spoken(_recovery_seconds(last))}{bar} against "
+            f"{spoken(last.rto or 0.0)}{more}"
         )
-    return f"the last drill of the {repository} tier failed ({last.verdict}: {last.reason})"
+    return (
+        f"the last drill of the {repository} tier, on {when}, failed "
+        f"({last.verdict}: {last.reason}){more}"
+    )
+
+
+def _at(timestamp: float, zone: tzinfo) -> str:
+    return datetime.fromtimestamp(timestamp, zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _failures(failed: Sequence[DrillRow], zone: tzinfo) -> str:
+    """'2 drills did not pass, the last on 2026-11-14 02:00 (rto)'."""
+    last = failed[-1]
+    when = _at(last.started_at, zone)
+    if len(failed) == 1:
+        return f"1 drill did not pass, on {when} ({last.verdict})"
+    return f"{len(failed)} drills did not pass, the last on {when} ({last.verdict})"
 
 
 def _kinds(full: int, sample: int) -> str:
@@ -612,18 +680,32 @@ def _kinds(full: int, sample: int) -> str:
     return " and ".join(parts)
 
 
-def _plan_verdict(plan: PlanSpec, tiers: Sequence[TierSummary]) -> PlanVerdict:
+def _plan_verdict(plan: PlanSpec, tiers: Sequence[TierSummary], in_service: bool) -> PlanVerdict:
+    """The plan's light and headline: green only when every tier was proven and no drill of
+    the month failed; a month with failed drills says so even when later ones passed."""
+    if not in_service:
+        return PlanVerdict(plan.name, GREY, NO_RUNS, tuple(tiers))
     proven = [t for t in tiers if t.proven]
+    failed = sum(len(t.failed) for t in tiers)
     if len(proven) == len(tiers):
         drills = sum(t.drills.good for t in tiers)
         slowest = max(tiers, key=lambda t: t.slowest_seconds or 0.0)
         against = f" against {spoken(slowest.rto)}" if slowest.rto else ""
         noun = "drill" if drills == 1 else "drills"
         headline = (
-            f"Yes: proven by {drills} passed {noun}, slowest "
-            f"{spoken(slowest.slowest_seconds or 0.0)}{against}"
+            f"restored from {_and(t.repository for t in tiers)} and verified on the appliance "
+            f"by {drills} passed {noun}, slowest {spoken(slowest.slowest_seconds or 0.0)}"
+            f"{against}"
         )
-        return PlanVerdict(plan.name, GREEN, headline, tuple(tiers))
+        if not failed:
+            return PlanVerdict(plan.name, GREEN, f"Yes: {headline}", tuple(tiers))
+        where = "; ".join(f"{t.repository}: {t.failures}" for t in tiers if t.failed)
+        return PlanVerdict(
+            plan.name,
+            AMBER,
+            f"Yes, after failed drills: {headline}; {where}; a later drill passed on each tier",
+            tuple(tiers),
+        )
     unproven = "; ".join(t.statement for t in tiers if not t.proven)
     if proven:
         shown = ", ".join(t.repository for t in proven)
@@ -631,6 +713,14 @@ def _plan_verdict(plan: PlanSpec, tiers: Sequence[TierSummary]) -> PlanVerdict:
             plan.name, AMBER, f"Partly: proven on {shown}; not proven: {unproven}", tuple(tiers)
         )
     return PlanVerdict(plan.name, RED, f"Not proven: {unproven}", tuple(tiers))
+
+
+NO_RUNS = "No runs in this period: the appliance was not in service yet"
+
+
+def _and(names: Iterable[str]) -> str:
+    found = list(dict.fromkeys(names))
+    return ", ".join(found[:-1]) + " and " + found[-1] if len(found) > 1 else "".join(found)
 
 
 def spoken(seconds: float) -> str:
@@ -877,7 +967,11 @@ def _findings(
             late = 0.0
         else:
             measured = period.end - tier.measured_from
-            late = (1 - (tier.rpo_compliance or 0.0)) * measured - tier.without_snapshot
+            before = tier.measured_from - service_start(inputs)
+            # The time before a new appliance's first snapshot on a tier is not measured.
+            # Time the tier held no snapshot yet is empty, not late.
+            empty = tier.without_snapshot - max(0.0, before)
+            late = (1 - (tier.rpo_compliance or 0.0)) * measured - empty
             if tier.without_snapshot > 0:
                 found.append(
                     Finding(

@@ -66,9 +66,15 @@ def copy(plan: str, *, binary: str = "restic", cache_dir: str | None = None) -> 
 
 
 def forget(
-    plan: str, retention: Retention, *, binary: str = "restic", cache_dir: str | None = None
+    plan: str,
+    retention: Retention,
+    *,
+    dry_run: bool = False,
+    binary: str = "restic",
+    cache_dir: str | None = None,
 ) -> Argv:
-    """Argv that forgets the plan's snapshots beyond its policy (prune is a separate step).
+    """Argv that forgets the plan's snapshots beyond its policy (prune is a separate step);
+    with `dry_run`, that only lists what the policy keeps and removes.
 
     Grouping by tags makes each plan one group whatever its hosts and paths were, so a change
     of sources never leaves old snapshots outside the policy.
@@ -89,12 +95,20 @@ def forget(
         *_base(binary, cache_dir),
         "forget",
         "--json",
+        *(("--dry-run",) if dry_run else ()),
         "--tag",
         plan_tag(plan),
         "--group-by",
         "tags",
         *keeps,
     )
+
+
+def forget_ids(
+    snapshot_ids: Sequence[str], *, binary: str = "restic", cache_dir: str | None = None
+) -> Argv:
+    """Argv that forgets exactly `snapshot_ids` (full ids, chosen by bdr from a dry run)."""
+    return (*_base(binary, cache_dir), "forget", "--json", "--", *snapshot_ids)
 
 
 def prune(

@@ -331,14 +331,36 @@ def restore_status(lines: Iterable[str]) -> Iterator[RestoreStatus]:
             )
 
 
-def forgotten_count(lines: Iterable[str]) -> int:
-    """Return how many snapshots `restic forget --json` removed (its prune text is skipped)."""
-    count = 0
+@dataclass(frozen=True)
+class ForgetGroup:
+    """One group of `restic forget --json`: the full ids its policy keeps and removes."""
+
+    keep: tuple[str, ...]
+    remove: tuple[str, ...]
+
+
+def forget_groups(lines: Iterable[str]) -> list[ForgetGroup]:
+    """Return the groups of `restic forget --json` (with `--dry-run`, what it would do)."""
+    found = []
     for data in json_objects(lines):
         for group in data if isinstance(data, list) else []:
             if isinstance(group, dict):
-                count += len(group.get("remove") or [])
-    return count
+                found.append(
+                    ForgetGroup(
+                        keep=_ids(group.get("keep")),
+                        remove=_ids(group.get("remove")),
+                    )
+                )
+    return found
+
+
+def _ids(snapshots: Any) -> tuple[str, ...]:
+    items = snapshots if isinstance(snapshots, list) else []
+    return tuple(
+        _snapshot_id(item, "id", "forget")
+        for item in items
+        if isinstance(item, dict) and "id" in item
+    )
 
 
 def copied_count(lines: Iterable[str]) -> int:

@@ -99,10 +99,16 @@ class RetentionOutcome:
     kind: ClassVar[str] = "retention"
     forgotten: int = 0
     pruned: bool = False
+    # Snapshots the policy would have forgotten that were kept: a drill verified them.
+    kept_verified: tuple[str, ...] = ()
 
     @classmethod
     def from_details(cls, d: dict[str, Any]) -> RetentionOutcome:
-        return cls(forgotten=_int(d.get("forgotten")), pruned=bool(d.get("pruned")))
+        return cls(
+            forgotten=_int(d.get("forgotten")),
+            pruned=bool(d.get("pruned")),
+            kept_verified=_tuple(d.get("kept_verified")),
+        )
 
 
 @dataclass(frozen=True)

@@ -370,20 +370,6 @@ def advance_check_subset(
     )
 
 
-def verified_snapshot(
-    connection: sqlite3.Connection, plan: str, repository: str
-) -> LatestSnapshot | None:
-    """Return the newest snapshot of `plan` in `repository` that passed a drill."""
-    # A drill run ends `ok` exactly when its verdict is passed.
-    row = connection.execute(
-        "SELECT snapshot_id, snapshot_time FROM runs WHERE kind = 'drill' AND plan = ? "
-        "AND repository = ? AND status = 'ok' AND snapshot_time IS NOT NULL "
-        "ORDER BY snapshot_time DESC LIMIT 1",
-        (plan, repository),
-    ).fetchone()
-    return LatestSnapshot(row["snapshot_id"], row["snapshot_time"]) if row else None
-
-
 @dataclass(frozen=True)
 class ScheduledJob:
     job_id: str

@@ -113,6 +113,17 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX outbox_pending ON outbox (delivered_at, gave_up_at, next_attempt_at);
     """,
+    # 7: snapshots a drill verified that a listing of their tier no longer holds (forgotten by
+    # hand, a repository rebuilt): never called verified again.
+    """
+    CREATE TABLE snapshots_gone (
+        repository TEXT NOT NULL,
+        snapshot_id TEXT NOT NULL,
+        plan TEXT,
+        noticed_at REAL NOT NULL,
+        PRIMARY KEY (repository, snapshot_id)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bdr.config.model import Config
-from bdr.store import runs
+from bdr.store import runs, verified
 from bdr.store.database import History
 
 
@@ -33,7 +33,7 @@ def tier_facts(db: History, plan: str, repository: str, kind: str) -> TierFacts:
             db, kind, plan=plan, repository=repository, statuses=(runs.OK, runs.WARNING)
         ),
         latest=runs.latest_snapshot(db, plan, repository),
-        verified=runs.verified_snapshot(db, plan, repository),
+        verified=verified.newest(db, plan, repository),
     )
 
 

@@ -486,3 +486,46 @@ def test_check_rotates_the_read_subset(drilled: Appliance):
         (summary,) = drilled.bdr_json("check")
         subsets.append((summary["details"]["subset"], round(summary["details"]["coverage"], 2)))
     assert subsets == [(1, 0.33), (2, 0.67), (3, 1.0), (1, 1.0)]
+
+
+SLOW_RESTORE = """#!/bin/sh
+# restic, whose restores are 12 s slower while FLAG exists (a busy disk)
+for word in "$@"; do
+    case "$word" in restore) if [ -e "FLAG" ]; then sleep 12; fi; break;; esac
+done
+exec restic "$@"
+"""
+
+
+def test_a_sample_whose_error_bar_holds_the_rto_is_unproven(appliance: Appliance, office, tmp_path):
+    appliance.local_repository()
+    appliance.add_plan("office", [office])
+    appliance.add("drills", "onsite", plan="office", repository="local", rto="1h")
+    appliance.add(
+        "drills", "sampled", plan="office", repository="local", kind="sample", sample="50%",
+        rto="5s",
+    )  # fmt: skip
+    flag = tmp_path / "slow"
+    appliance.use_restic(SLOW_RESTORE.replace("FLAG", str(flag)))
+    appliance.bdr("init")
+    appliance.bdr("backup")
+    # Two full restores of the tier, one 12 s slower: their rates are far apart, and so the
+    # projection's error bar is wide (the spread), holding an RTO of 5 s from both sides.
+    appliance.bdr("drill", "run", "onsite")
+    flag.touch()
+    appliance.bdr("drill", "run", "onsite")
+    flag.unlink()
+    (result,) = appliance.bdr_json("drill", "run", "sampled", expect=4)
+    assert result["verdict"] == "unproven", result["reason"]
+    projected, error = result["projected_seconds"], result["projected_error_seconds"]
+    assert projected - error <= 5 < projected + error
+    assert "RTO not proven" in result["reason"] and "±" in result["reason"]
+    metrics = appliance.bdr("metrics").stdout
+    assert 'bdr_drill_last_success{drill="sampled",plan="office",repository="local"} 0.0' in metrics
+    (last,) = appliance.bdr_json("drill", "history", "sampled")
+    assert last["verdict"] == "unproven"
+    month = time.strftime("%Y-%m")
+    out = tmp_path / "reports"
+    appliance.bdr("report", "--month", month, "--format", "html,json", "--out", str(out))
+    html = next(out.glob(f"{month}/*.html")).read_text()
+    assert html.count('<tr class="unproven">') == 1

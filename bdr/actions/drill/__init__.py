@@ -23,7 +23,7 @@ from bdr.actions.drill.checks import run_checks
 from bdr.actions.drill.restore import DataFinding, Job, outcome_of, restore_phase
 from bdr.actions.drill.verify import verify
 from bdr.config.model import Drill
-from bdr.drill.projection import Point, Projection, project
+from bdr.drill.projection import Point, Projection, error_floor, project
 from bdr.drill.verdict import DATA, ERROR, PASSED, UNPROVEN, Verdict, judge
 from bdr.errors import BdrError, ExitCode, UsageError
 from bdr.store import drills, runs
@@ -48,8 +48,6 @@ class DrillResult:
     def exit_code(self) -> ExitCode:
         if self.verdict.kind == PASSED:
             return ExitCode.OK
-        if self.verdict.kind == UNPROVEN:
-            return ExitCode.PARTIAL
         if self.verdict.kind == ERROR:
             known = {int(code) for code in ExitCode}
             return ExitCode(self.error_code) if self.error_code in known else ExitCode.FAILED
@@ -132,7 +130,9 @@ def _recorded_drill(job: Job, snapshot_id: str | None) -> tuple[Verdict, bool]:
             reason=verdict.reason,
         )
     if verdict.kind == UNPROVEN:
+        # Not a pass (exit 4), but not a failure of the data or of the RTO either.
         record.status = runs.WARNING
+        record.exit_code = int(ExitCode.DRILL_FAILED)
     elif verdict.kind not in (PASSED, ERROR):
         record.fail(verdict.reason, exit_code=int(ExitCode.DRILL_FAILED))
     record.message = verdict.reason
@@ -186,12 +186,24 @@ def _drill(job: Job, snapshot_id: str | None) -> Verdict:
         rto=drill.rto,
         projected=projection is not None,
         calibrated=projection is None or projection.method != "uncalibrated",
+        error_seconds=(projection.error_seconds or 0.0) if projection else 0.0,
+        repository=drill.repository,
+        checks_on=[check.runs_on for check in drill.checks],
     )
 
 
-def history_points(ctx: Context, repository: str) -> list[Point]:
-    """Return the restore+verify measurements of past drills on `repository` whose data was good."""
-    points = []
+@dataclass(frozen=True)
+class Measured:
+    """The restore+verify measurements of past drills on a repository whose data was good;
+    `full`, those of them that restored the whole snapshot."""
+
+    points: list[Point]
+    full: list[Point]
+
+
+def history_points(ctx: Context, repository: str) -> Measured:
+    """Return what past drills on `repository` measured."""
+    points, full = [], []
     for past in drills.history(ctx.db, repository=repository, limit=200):
         outcome = past.outcome
         if (
@@ -202,7 +214,10 @@ def history_points(ctx: Context, repository: str) -> list[Point]:
         ):
             seconds = outcome.phases.restore + outcome.phases.verify
             points.append(Point(outcome.bytes, outcome.files, seconds))
-    return points
+            # A calibrating sample drill restored everything: a full restore like a full drill.
+            if (outcome.bytes, outcome.files) == (outcome.full_bytes, outcome.full_files):
+                full.append(points[-1])
+    return Measured(points, full)
 
 
 def _projection(
@@ -212,11 +227,12 @@ def _projection(
     assert outcome.bytes is not None and outcome.files is not None
     assert outcome.full_bytes is not None and outcome.full_files is not None
     sample = Point(outcome.bytes, outcome.files, seconds)
-    history = [*history_points(ctx, drill.repository), sample]
+    measured = history_points(ctx, drill.repository)
     return project(
-        history,
+        [*measured.points, sample],
         sample,
         outcome.full_bytes,
         outcome.full_files,
         calibrated=calibrated,
+        floor=error_floor(measured.full),
     )

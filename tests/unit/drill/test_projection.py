@@ -80,3 +80,30 @@ def test_projection_from_history():
     assert projection.method == "history"
     assert projection.seconds == pytest.approx(10 + 50e9 / 200e6, rel=0.1)
     assert projection.error_seconds is not None and projection.error_seconds > 0
+
+
+def test_one_full_restore_claims_at_least_fifteen_percent():
+    from bdr.drill.projection import error_floor
+
+    full = Point(1_000_000_000, 10_000, 100.0)
+    assert error_floor([]) == 0.15
+    assert error_floor([full]) == 0.15
+    sample = Point(50_000_000, 500, 6.0)
+    projection = project([full, sample], sample, 1_000_000_000, 10_000, calibrated=True, floor=0.15)
+    assert projection.error_seconds == pytest.approx(projection.seconds * 0.15)
+    # An uncalibrated projection has no error of its own: the floor is all it claims.
+    alone = project([sample], sample, 1_000_000_000, 10_000, floor=0.15)
+    assert alone.method == "uncalibrated"
+    assert alone.error_seconds == pytest.approx(alone.seconds * 0.15)
+
+
+def test_the_spread_of_measured_rates_widens_the_error():
+    from bdr.drill.projection import error_floor
+
+    # Three full restores of one GB at 100, 100 and 140 s: the slowest is 40% off the median.
+    full = [Point(10**9, 10_000, seconds) for seconds in (100.0, 100.0, 140.0)]
+    assert error_floor(full) == pytest.approx(0.40)
+    # Three that agree: the fit's own error decides, no floor.
+    assert error_floor([Point(10**9, 10_000, 100.0)] * 3) == 0.0
+    # Two that differ by 60%: the spread, above the 15%.
+    assert error_floor([Point(10**9, 1, 100.0), Point(10**9, 1, 160.0)]) == pytest.approx(30 / 130)

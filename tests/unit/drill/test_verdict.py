@@ -1,3 +1,5 @@
+import pytest
+
 from bdr.drill.verdict import CHECK, DATA, PASSED, RTO, judge
 
 
@@ -50,3 +52,46 @@ def test_an_uncalibrated_projection_over_the_rto_is_unproven_not_failed():
     assert within.kind == PASSED
     # Data and checks still fail a drill whatever the projection.
     assert verdict(data_problems=["x"], projected=True, calibrated=False).kind == DATA
+
+
+# (projection, error, verdict) around an RTO of one hour: a projection passes only when its
+# whole error bar is within the RTO, fails only when the whole bar is over it.
+AROUND_THE_RTO = [
+    (2400, 600, PASSED),  # 40 min ± 10: at most 50 min
+    (3000, 600, PASSED),  # 50 min ± 10: at most the RTO itself
+    (3300, 720, "unproven"),  # 55 min ± 12: the case
+    (3600, 1, "unproven"),  # at the RTO: it may be a second over
+    (3700, 200, "unproven"),  # 61 min 40 s ± 3 min 20 s: it may be under
+    (4200, 600, "unproven"),  # 70 min ± 10: it may be the RTO exactly
+    (4300, 600, RTO),  # 71 min 40 s ± 10: at least 61 min 40 s
+]
+
+
+@pytest.mark.parametrize(("projection", "error", "expected"), AROUND_THE_RTO)
+def test_a_projection_is_judged_with_its_error(projection, error, expected):
+    result = verdict(
+        recovery_seconds=60, judged_seconds=projection, error_seconds=error, projected=True
+    )
+    assert result.kind == expected, result.reason
+    assert result.passed == (expected == PASSED)
+    if expected == "unproven":
+        assert "RTO not proven" in result.reason and "±" in result.reason
+
+
+def test_a_measured_recovery_has_no_error_bar():
+    # A full drill's error is not asked for, and an error given is not used.
+    assert verdict(judged_seconds=3500, error_seconds=600).kind == PASSED
+    assert verdict(judged_seconds=3700, error_seconds=600).kind == RTO
+
+
+def test_the_reason_says_where_the_recovery_was_proven():
+    result = verdict(repository="cloud", checks_on=["recovery host db1", "the appliance"])
+    assert result.reason == (
+        "restored from cloud and verified on the appliance in 1m 40s, within the RTO of 1h 00m; "
+        "application checks passed on recovery host db1 and the appliance"
+    )
+    sample = verdict(
+        repository="cloud", recovery_seconds=60, judged_seconds=600, error_seconds=90,
+        projected=True,
+    )  # fmt: skip
+    assert "1m 00s sample projects the full recovery at 10m 00s ± 1m 30s" in sample.reason

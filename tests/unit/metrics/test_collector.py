@@ -127,6 +127,7 @@ def test_backups_copies_drills_checks_and_counts(config):
         plan="files",
         repository="local",
         subject="onsite",
+        snapshot_id="abcd",
         outcome=DrillOutcome(
             verdict="passed",
             recovery_seconds=95.5,

@@ -30,12 +30,16 @@ def design_table() -> set[str]:
 
 
 # In DESIGN.md's table for features not built yet; each leaves this list with its issue.
-PENDING: dict[str, str] = {}
-# Added by issues after DESIGN.md's table was written; each names its issue.
-BEYOND = {
-    "bdr_prune_last_success_timestamp_seconds": "issue 14 (prune off the backup path)",
-    "bdr_prune_last_freed_bytes": "issue 14 (prune off the backup path)",
+PENDING: dict[str, str] = {
+    "bdr_backup_suspect": "issue 25 (ransomware and mass-change detection)",
+    "bdr_last_clean_snapshot_timestamp_seconds": "issue 25 (ransomware and mass-change detection)",
+    "bdr_evidence_upload_pending": "issue 26 (append-only cloud, the steward)",
+    "bdr_steward_last_success_timestamp_seconds": "issue 26 (append-only cloud, the steward)",
+    "bdr_steward_audit_ok": "issue 26 (append-only cloud, the steward)",
+    "bdr_filesystem_free_bytes": "issue 27 (the technician's first day: a free-disk panel)",
 }
+# Added by issues after DESIGN.md's table was written; each names its issue.
+BEYOND: dict[str, str] = {}
 
 
 def test_names_are_the_design_table():

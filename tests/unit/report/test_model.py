@@ -138,6 +138,14 @@ class History:
         )
 
 
+def hourly(h: History) -> History:
+    """Every hour of November backed up and copied at once: the RPO is never missed."""
+    for hour in range(30 * 24):
+        h.backup(NOV + hour * HOUR)
+        h.copy(NOV + hour * HOUR, NOV + hour * HOUR)
+    return h
+
+
 def at(day, hour=0, minute=0):
     """A time in November 2026, UTC."""
     return NOV + (day - 1) * DAY + hour * HOUR + minute * 60
@@ -230,13 +238,17 @@ def test_summary_figures(november):
     plan = summary.plans[0]
     assert plan.light == AMBER
     assert plan.headline == (
-        "Partly: proven on onsite; not proven: the last drill of the cloud tier failed "
-        "(data: data finding)"
+        "Partly: proven on onsite; not proven: the last drill of the cloud tier, on "
+        "2026-11-24 03:00, failed (data: data finding)"
     )
     onsite = plan.tiers[0]
+    # Proven, and the month's failure of the tier said with it.
     assert onsite.proven and onsite.statement == (
-        "proven on onsite by 3 full drills, slowest 22 min against 1 h"
+        "restored from onsite and verified on the appliance by 3 full drills, slowest 22 min "
+        "against 1 h; 1 drill did not pass, on 2026-11-14 02:00 (rto), and a later drill passed"
     )
+    assert (onsite.drills.good, onsite.drills.total) == (3, 4)
+    assert onsite.failed == (ids["full14"],)
     assert onsite.slowest_run == ids["full21"]
     # The newest snapshot a passed drill verified: Nov 28 01:00, at the month's end.
     assert onsite.verified_age == DEC - at(28, 1)
@@ -306,15 +318,68 @@ def test_json_is_the_model(november):
 
 
 def test_all_tiers_proven_is_green(tmp_path):
-    h = History(tmp_path)
-    for hour in range(30 * 24):
-        h.backup(NOV + hour * HOUR)
-        h.copy(NOV + hour * HOUR, NOV + hour * HOUR)
+    h = hourly(History(tmp_path))
     h.drill("office-onsite", at(7, 2), 1380, taken=at(7, 1))
     h.drill("office-cloud", at(8, 2), 600, taken=at(8, 1), projected_seconds=2000.0)
     plan = h.report("2026-11", now=DEC).summary.plans[0]
     assert plan.light == GREEN
-    assert plan.headline == "Yes: proven by 2 passed drills, slowest 33 min against 1 h"
+    assert plan.headline == (
+        "Yes: restored from onsite and cloud and verified on the appliance by 2 passed drills, "
+        "slowest 33 min against 1 h"
+    )
+
+
+def test_a_month_with_failed_drills_is_not_a_plain_yes(tmp_path):
+    h = hourly(History(tmp_path))
+    h.drill("office-onsite", at(7, 2), 1380, taken=at(7, 1))
+    h.drill("office-cloud", at(8, 2), 60, "data", taken=at(8, 1))
+    h.drill("office-cloud", at(9, 2), 60, "rto", taken=at(9, 1), projected_seconds=4000.0)
+    h.drill("office-cloud", at(10, 2), 600, taken=at(10, 1), projected_seconds=2000.0)
+    plan = h.report("2026-11", now=DEC).summary.plans[0]
+    assert plan.light == AMBER
+    assert plan.headline == (
+        "Yes, after failed drills: restored from onsite and cloud and verified on the appliance "
+        "by 2 passed drills, slowest 33 min against 1 h; cloud: 2 drills did not pass, the last "
+        "on 2026-11-09 02:00 (rto); a later drill passed on each tier"
+    )
+    onsite, cloud = plan.tiers
+    assert (onsite.drills.good, onsite.drills.total, cloud.drills.good, cloud.drills.total) == (
+        1,
+        1,
+        1,
+        3,
+    )
+
+
+def test_an_unproven_drill_leaves_its_tier_unproven(tmp_path):
+    h = hourly(History(tmp_path))
+    h.drill("office-onsite", at(7, 2), 1380, taken=at(7, 1))
+    h.drill(
+        "office-cloud", at(8, 2), 60, "unproven", taken=at(8, 1), projected_seconds=3300.0,
+        projected_error_seconds=720.0,
+    )  # fmt: skip
+    report = h.report("2026-11", now=DEC)
+    plan = report.summary.plans[0]
+    assert plan.light == AMBER
+    assert plan.tiers[1].statement == (
+        "the RTO of the cloud tier is not proven: the last drill, on 2026-11-08 02:00, projects "
+        "the full recovery at 55 min ± 12 min against 1 h"
+    )
+    assert [d.verdict for d in report.drills] == ["passed", "unproven"]
+    assert report.summary.rto_compliance.good == 1
+
+
+def test_a_month_before_the_first_run_has_no_figures(tmp_path):
+    h = History(tmp_path)
+    h.backup(DEC + 3 * DAY)
+    report = h.report("2026-11", now=DEC + 5 * DAY)
+    (plan,) = report.summary.plans
+    assert (plan.light, plan.headline) == (
+        "grey",
+        "No runs in this period: the appliance was not in service yet",
+    )
+    assert [t.rpo_compliance for t in plan.tiers] == [None, None]
+    assert [f.text for f in report.summary.findings] == [plan.headline]
 
 
 def test_an_empty_month_is_findings_not_blanks(tmp_path):
@@ -333,6 +398,23 @@ def test_an_empty_month_is_findings_not_blanks(tmp_path):
     assert "no integrity check of cloud ran" in texts
     assert report.summary.rto_compliance.share is None
     assert report.tiers[0].calendar[0].status == "none"
+
+
+def test_a_new_appliances_rpo_counts_from_each_tiers_first_snapshot(tmp_path):
+    h = History(tmp_path)
+    h.backup(at(26, 3), runs.FAILED)  # the first run: the backup failed
+    h.backup(at(26, 9))
+    h.copy(at(27, 9), at(26, 9))
+    onsite, cloud = h.report("2026-11", now=DEC).summary.plans[0].tiers
+    assert (onsite.measured_from, cloud.measured_from) == (at(26, 9), at(27, 9))
+    assert onsite.rpo_compliance == pytest.approx(HOUR / (DEC - at(26, 9)), abs=1e-12)
+    # The cloud's one copy carried a snapshot already a day old: never within the hour.
+    assert cloud.rpo_compliance == 0
+    texts = [f.text for f in h.report("2026-11", now=DEC).summary.findings]
+    assert (
+        "plan office on onsite: no snapshot existed for the first 6 h of the period since the "
+        "first run" in texts
+    )
 
 
 def test_a_new_appliance_says_when_it_began(tmp_path):

@@ -108,3 +108,21 @@ def test_ls_latest_of_a_plan():
         "latest",
     )
     assert argv.check(3, 30) == ("restic", "check", "--read-data-subset=3/30")
+
+
+def test_forget_dry_run_and_forget_of_chosen_ids():
+    retention = Retention(daily=7)
+    assert argv.forget("office", retention, dry_run=True) == (
+        "restic",
+        "forget",
+        "--json",
+        "--dry-run",
+        "--tag",
+        "bdr-plan=office",
+        "--group-by",
+        "tags",
+        "--keep-daily",
+        "7",
+    )
+    ids = ["a" * 64, "b" * 64]
+    assert argv.forget_ids(ids) == ("restic", "forget", "--json", "--", "a" * 64, "b" * 64)

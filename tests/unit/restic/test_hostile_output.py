@@ -32,7 +32,7 @@ PARSERS = {
     "ls": lambda ls: list(messages.ls_nodes(ls)),
     "ls-snapshot": messages.ls_snapshot,
     "restore": lambda ls: list(messages.restore_status(ls)),
-    "forget": messages.forgotten_count,
+    "forget": messages.forget_groups,
     "copy": messages.copied_count,
     "stats": messages.stats_total_size,
     "check": messages.check_errors,

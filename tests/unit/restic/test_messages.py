@@ -13,7 +13,7 @@ from bdr.restic.messages import (
     ItemError,
     MalformedOutput,
     backup_messages,
-    forgotten_count,
+    forget_groups,
     ls_nodes,
     ls_nodes_under,
     ls_snapshot,
@@ -68,7 +68,9 @@ def test_ls_nodes_skip_the_snapshot_line():
 def test_forget_with_prune_text_after_json():
     text = lines("forget-prune.txt")
     assert any(not line.startswith(("[", "{")) for line in text)
-    assert forgotten_count(text) == 1
+    (group,) = forget_groups(text)
+    assert len(group.remove) == 1 and len(group.keep) >= 1
+    assert all(len(snapshot_id) == 64 for snapshot_id in (*group.keep, *group.remove))
 
 
 def test_tolerates_non_json_and_broken_lines():

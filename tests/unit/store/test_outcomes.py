@@ -42,7 +42,7 @@ FULL = [
         unreadable_count=1,
     ),
     CopyOutcome(copied_snapshots=2, restic_exit_code=0, snapshot_time=1700000000.5),
-    RetentionOutcome(forgotten=3, pruned=True),
+    RetentionOutcome(forgotten=3, pruned=True, kept_verified=("abcd1234",)),
     CheckOutcome(
         subset=2,
         cycle=7,
