@@ -123,6 +123,11 @@ def _write(
         zone=tz,
         restic_version=ctx.restic.features.version_text,
     )
+    if inputs.chain_findings:
+        # The report shows the chain's figures; the disagreement is the evidence problem too.
+        from bdr.evidence.journal import note_verified
+
+        note_verified(ctx.db, inputs.chain_findings[0].text)
     model = build(inputs)
     try:
         logo = data_uri(settings.logo) if settings.logo else None

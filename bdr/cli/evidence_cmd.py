@@ -83,8 +83,21 @@ def verify(
         app.abort(str(error), 2)
     if expect_last is not None:
         check_last(result, expect_last)
+    disagreements: list[str] = []
+    if path is None and result.ok:
+        # The appliance's own chain: the history must say what the chain says.
+        import time
+
+        from bdr.evidence.journal import history_disagreements, note_verified
+
+        history = app.history()
+        found = history_disagreements(app.config, history, now=time.time())
+        disagreements = [d.text for d in found]
+        if disagreements:
+            result.problems.append(disagreements[0])
+        note_verified(history, result.problems[0] if result.problems else None)
     if app.json_output:
-        app.print_json(result.as_json())
+        app.print_json({**result.as_json(), "history_disagreements": disagreements})
     else:
         click.echo(
             f"{result.records} records, {result.checkpoints} signed checkpoints, "
@@ -94,7 +107,15 @@ def verify(
             click.echo(f"repaired: {repair}")
         if result.unsigned:
             click.echo(f"{result.unsigned} record(s) after the newest checkpoint are not signed")
-        click.echo("intact" if result.ok else f"BROKEN: {result.problems[0]}")
+        click.echo(
+            "intact"
+            if result.ok
+            else f"{'DISAGREES' if disagreements else 'BROKEN'}: {result.problems[0]}"
+        )
+        for more in disagreements[1:]:
+            click.echo(f"also: {more}")
+    if disagreements:
+        app.abort(f"the chain is intact, but the {disagreements[0]}", 1)
     if not result.ok:
         app.abort(f"the evidence chain is broken: {result.problems[0]}", 1)
     app.exit(0)

@@ -23,7 +23,12 @@ from bdr.store import runs
 from bdr.store.database import History
 
 if TYPE_CHECKING:
+    from bdr.evidence.agreement import Disagreement
     from bdr.evidence.verify import Verification
+
+# How long before the chain's newest record a run the chain lacks may have ended and still be
+# caught up: the longest default max_run_time (a copy's 48 h) and a day.
+CATCH_UP_SECONDS = 3 * 86400.0
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +52,15 @@ def catch_up(config: Config, db: History, *, before: float) -> int:
     # Told apart by id, kind and start, as the chain knows them; only the runs it lacks are
     # read whole (a history of 100,000 runs read whole held 100 MB of the daemon for good).
     held = chain.recorded_runs(config.appliance.state_dir)
+    # Only a run that ended around the chain's newest record can have been missed by a crash:
+    # an older one the chain lacks was added to the history since, and is a disagreement
+    # (bdr evidence verify), not something to record as if it had happened.
+    newest = max((from_rfc3339(str(key[2])) for key in held), default=None)
     wanted = [
         run_id
         for run_id, kind, started in runs.finished_keys(db, before=before)
         if (run_id, kind, rfc3339(started)) not in held
+        and (newest is None or started >= newest - CATCH_UP_SECONDS)
     ]
     del held
     if not wanted:
@@ -70,6 +80,20 @@ def catch_up(config: Config, db: History, *, before: float) -> int:
             + (" ..." if len(added) > 20 else ""),
         )
     return len(added)
+
+
+def history_disagreements(config: Config, db: History, *, now: float) -> list[Disagreement]:
+    """Where the history disagrees with the chain (bdr/evidence/agreement.py); none without a
+    chain (nothing recorded yet)."""
+    from bdr.evidence.agreement import ChainIndex, check
+
+    path = evidence_dir(config.appliance.state_dir) / chain.CHAIN
+    if not path.exists():
+        return []
+    since = runs.first_started(db)
+    if since is None:
+        since = now
+    return check(runs.every_run(db), ChainIndex(path), config.appliance.id, now=now, since=since)
 
 
 def _month(record: dict[str, Any]) -> object:
@@ -102,11 +126,25 @@ def self_verify(config: Config, db: History) -> Verification:
         result = Verification(problems=[str(error)])
     if not (evidence_dir(config.appliance.state_dir) / chain.CHAIN).exists():
         result = Verification()  # nothing recorded yet is not a broken chain
-    runs.set_daemon_value(db, "evidence_chain_ok", "1" if result.ok else "0")
-    runs.set_daemon_value(db, "evidence_verified_at", str(time.time()))
+    elif result.ok:
+        disagreements = history_disagreements(config, db, now=time.time())
+        if disagreements:
+            more = len(disagreements) - 1
+            result.problems.append(
+                disagreements[0].text + (f" (and {more} more disagreement(s))" if more else "")
+            )
+    note_verified(db, result.problems[0] if result.problems else None)
     if not result.ok:
         log.error("evidence chain BROKEN: %s", result.problems[0])
     return result
+
+
+def note_verified(db: History, problem: str | None) -> None:
+    """Note a verification of the chain (and of the history against it) for the metrics and
+    the `evidence` problem: `problem`, the first thing found wrong, or None."""
+    runs.set_daemon_value(db, "evidence_chain_ok", "0" if problem else "1")
+    runs.set_daemon_value(db, "evidence_problem", problem or "")
+    runs.set_daemon_value(db, "evidence_verified_at", str(time.time()))
 
 
 def _upkeep_process(config_path: Path, catch_up_before: float | None) -> int:

@@ -250,7 +250,8 @@ class Notifier:
                         )
                     )
         found += self._disks()
-        chain_ok = runs.daemon_values(self.db).get("evidence_chain_ok")
+        values = runs.daemon_values(self.db)
+        chain_ok = values.get("evidence_chain_ok")
         if chain_ok is not None:
             found.append(
                 Finding(
@@ -260,7 +261,8 @@ class Notifier:
                     bad=chain_ok == "0",
                     severity=FAILURE,
                     title="the evidence chain failed its verification",
-                    reason="bdr evidence verify names the first broken record",
+                    reason=values.get("evidence_problem")
+                    or "bdr evidence verify names the first broken record",
                 )
             )
         return found

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 from datetime import tzinfo
 from pathlib import Path
 
 from bdr import __version__
 from bdr.config.model import AppCheck, Config
 from bdr.errors import BdrError
+from bdr.evidence.agreement import ChainIndex, Disagreement, as_recorded, check
 from bdr.evidence.chain import CHAIN, head, line_hash
 from bdr.evidence.keys import evidence_dir, load_key
-from bdr.evidence.records import from_rfc3339
-from bdr.report.model import DrillSpec, EvidenceFacts, Inputs, PlanSpec, Setup
+from bdr.report.model import DrillSpec, EvidenceFacts, Finding, Inputs, PlanSpec, Setup
 from bdr.report.period import Period
 from bdr.store import runs, verified
 from bdr.store.database import History
@@ -63,33 +61,30 @@ def _check_name(check: AppCheck) -> str:
     return f"{name} on {check.remote}" if check.remote else name
 
 
-def evidence_facts(config: Config, period: Period) -> EvidenceFacts | None:
+def evidence_facts(config: Config, period: Period, index: ChainIndex) -> EvidenceFacts | None:
     """The chain's head and the number of its records of the period; None without a chain."""
-    directory = evidence_dir(config.appliance.state_dir)
     try:
         key = load_key(config.appliance.state_dir, config.appliance.id)
-        lines = (directory / CHAIN).read_bytes().splitlines(keepends=True)
     except (OSError, BdrError):
         return None
-    whole = [line for line in lines if line.endswith(b"\n")]
-    inside = 0
-    last: tuple[int, str] | None = None
-    for line in whole:
-        with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
-            record = json.loads(line)
-            if period.start <= from_rfc3339(record["ended"]) < period.end:
-                inside += 1
-                last = (int(record["seq"]), line_hash(line))
+    if not index.path.exists():
+        return None
+    inside = [
+        entry
+        for entry in index.entries()
+        if entry.ended_at is not None and period.start <= entry.ended_at < period.end
+    ]
+    last = max(inside, key=lambda entry: entry.offset, default=None)
     signed = head(config.appliance.state_dir)
     return EvidenceFacts(
-        records=len(whole),
-        records_in_period=inside,
+        records=index.records,
+        records_in_period=len(inside),
         head_seq=signed.seq,
         head_sha256=signed.sha256,
         fingerprint=key.fingerprint,
         principal=key.principal,
-        period_last_seq=last[0] if last else None,
-        period_last_sha256=last[1] if last else None,
+        period_last_seq=last.seq if last else None,
+        period_last_sha256=line_hash(index.line(last)) if last else None,
     )
 
 
@@ -102,14 +97,33 @@ def inputs(
     zone: tzinfo,
     restic_version: str,
 ) -> Inputs:
+    """What a report of `period` is computed from: the history's runs as the evidence chain
+    records them (a run whose history row disagrees with its record is shown as recorded, and
+    each disagreement is a finding)."""
+    since = period.start - LOOKBACK
+    index = ChainIndex(evidence_dir(config.appliance.state_dir) / CHAIN)
+    found = list(runs.runs_for_period(db, since, generated_at))
+    disagreements: list[Disagreement] = []
+    if index.path.exists():
+        first = runs.first_started(db)
+        disagreements = check(
+            found,
+            index,
+            config.appliance.id,
+            now=generated_at,
+            since=generated_at if first is None else first,
+            window=(since, generated_at),
+        )
+        found = as_recorded(found, disagreements)
     return Inputs(
         setup=setup_of(config),
         period=period,
         generated_at=generated_at,
         zone=zone,
-        runs=tuple(runs.runs_for_period(db, period.start - LOOKBACK, generated_at)),
+        runs=tuple(found),
         bdr_version=__version__,
         restic_version=restic_version,
-        evidence=evidence_facts(config, period),
+        evidence=evidence_facts(config, period, index),
         gone=tuple(verified.gone(db)),
+        chain_findings=tuple(Finding("failure", d.text, (d.run,)) for d in disagreements),
     )

@@ -99,6 +99,8 @@ class Inputs:
     evidence: EvidenceFacts | None = None
     # Verified snapshots that a listing later showed gone: not verified from then on.
     gone: tuple[Gone, ...] = ()
+    # Where the history disagreed with the evidence chain (the runs are as the chain says).
+    chain_findings: tuple[Finding, ...] = ()
 
 
 # -- the model ----------------------------------------------------------------------------------
@@ -343,9 +345,12 @@ def build(inputs: Inputs) -> Report:
         ),
         checks=checks,
         exceptions=len(exceptions),
-        findings=tuple(_findings(inputs, summaries, checks, inside))
-        if in_service
-        else (Finding("warning", NO_RUNS),),
+        findings=inputs.chain_findings
+        + (
+            tuple(_findings(inputs, summaries, checks, inside))
+            if in_service
+            else (Finding("warning", NO_RUNS),)
+        ),
     )
     return Report(
         cover=_cover(inputs),

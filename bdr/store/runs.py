@@ -11,7 +11,7 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -229,6 +229,19 @@ def finished_keys(connection: sqlite3.Connection, *, before: float) -> list[tupl
         (RUNNING, before),
     ).fetchall()
     return [(int(row["id"]), str(row["kind"]), float(row["started_at"])) for row in rows]
+
+
+def every_run(connection: sqlite3.Connection) -> Iterator[Run]:
+    """Yield every run of the history, oldest first, read as the cursor goes (a history of
+    100,000 runs is not held at once)."""
+    for row in connection.execute("SELECT * FROM runs ORDER BY id"):
+        yield _run_from(row)
+
+
+def first_started(connection: sqlite3.Connection) -> float | None:
+    """The start of the history's first run (None when it holds none)."""
+    row = connection.execute("SELECT MIN(started_at) AS first FROM runs").fetchone()
+    return None if row is None or row["first"] is None else float(row["first"])
 
 
 def list_runs(connection: sqlite3.Connection, *, limit: int = 100) -> list[Run]:

@@ -20,7 +20,16 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 # The tables of the history, in the order they are copied; a row that conflicts is skipped.
-TABLES = ("runs", "latest_snapshots", "check_state", "schedule", "daemon", "problems", "outbox")
+TABLES = (
+    "runs",
+    "latest_snapshots",
+    "check_state",
+    "schedule",
+    "daemon",
+    "problems",
+    "outbox",
+    "snapshots_gone",
+)
 # When even the highest row id cannot be read, ids are probed up to the first run of this many
 # that are all missing.
 PROBE_GAP = 5000

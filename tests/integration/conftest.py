@@ -209,6 +209,21 @@ def lock_files(locks: Path) -> list[Path]:
     return [path for path in locks.iterdir() if re.fullmatch("[0-9a-f]{64}", path.name)]
 
 
+def damage_largest_pack(appliance: Appliance, repository: str = "local") -> Path:
+    """Flip bytes in the repository's largest pack (which holds file contents); return it."""
+    packs = sorted(
+        (Path(appliance.repositories[repository]["url"]) / "data").rglob("*"),
+        key=lambda p: p.stat().st_size if p.is_file() else 0,
+    )
+    pack = packs[-1]
+    pack.chmod(0o600)
+    data = bytearray(pack.read_bytes())
+    for offset in range(100, 400):
+        data[offset] ^= 0xFF
+    pack.write_bytes(bytes(data))
+    return pack
+
+
 def make_tree(root: Path, files: dict[str, bytes | str]) -> Path:
     for name, content in files.items():
         path = root / name

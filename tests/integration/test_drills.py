@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Appliance, make_tree
+from tests.integration.conftest import Appliance, damage_largest_pack, make_tree
 from tests.integration.daemon import wait_for
 
 
@@ -227,16 +227,7 @@ def test_corrupted_pack_fails_the_drill_as_data_and_the_check(drilled: Appliance
     drilled.add("checks", "local", repository="local", read_data_cycle=1)
     drilled.write()
     drilled.bdr("check")
-    packs = sorted(
-        (Path(drilled.repositories["local"]["url"]) / "data").rglob("*"),
-        key=lambda p: p.stat().st_size if p.is_file() else 0,
-    )
-    pack = packs[-1]  # the largest pack holds file contents
-    pack.chmod(0o600)
-    data = bytearray(pack.read_bytes())
-    for offset in range(100, 400):
-        data[offset] ^= 0xFF
-    pack.write_bytes(bytes(data))
+    damage_largest_pack(drilled)
     result = drilled.bdr("--json", "drill", "run", "onsite", expect=4)
     (drill,) = json.loads(result.stdout)
     assert drill["verdict"] == "data"

@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bdr.evidence import sshsig
-from tests.integration.conftest import Appliance
+from tests.integration.conftest import Appliance, damage_largest_pack
 from tests.integration.daemon import RunningDaemon, wait_for
 
 
@@ -361,3 +361,102 @@ def test_a_bundle_cut_short_with_an_older_head_is_found_by_the_reports_last_reco
         "--json", "evidence", "verify", str(bundle), "--expect-last", pinned, expect=1
     )
     assert "records were cut off" in json.loads(result.stdout)["problems"][0]
+
+
+def history(appliance: Appliance, sql: str, *args: object) -> None:
+    import sqlite3
+
+    db = sqlite3.connect(appliance.state_dir / "bdr.sqlite")
+    with db:
+        db.execute(sql, args)
+    db.close()
+
+
+# (edit of the history, what `bdr evidence verify` names): each on the runs of `proven`
+# (1 backup, 2 drill, 3 check).
+HISTORY_EDITS = [
+    ("UPDATE runs SET status = 'failed' WHERE id = 3", "run 3 (status: history failed, chain ok)"),
+    (
+        "UPDATE runs SET details = json_set(details, '$.verdict', 'rto') WHERE id = 2",
+        "run 2 (verdict: history rto, chain passed)",
+    ),
+    (
+        "UPDATE runs SET details = json_set(details, '$.recovery_seconds', 1.5) WHERE id = 2",
+        "run 2 (recovery_seconds: history 1.5, chain ",
+    ),
+    ("UPDATE runs SET snapshot_id = 'deadbeef' WHERE id = 1", "run 1 (snapshot: history deadbeef"),
+    (
+        "DELETE FROM runs WHERE id = 3",
+        "run 3: the chain records a check run (ok) the history lacks",
+    ),
+    (
+        "INSERT INTO runs (kind, plan, repository, status, started_at, ended_at, host, pid, "
+        "snapshot_id) SELECT 'backup', 'office', 'local', 'ok', started_at - 7200, "
+        "started_at - 7100, host, pid, 'cafe0000' FROM runs WHERE id = 1",
+        "run 4: the history holds a backup run the chain never recorded",
+    ),
+]
+
+
+@pytest.mark.parametrize(("edit", "named"), HISTORY_EDITS, ids=lambda v: str(v)[:40])
+def test_a_history_edited_against_the_chain_is_named(proven: Appliance, edit: str, named: str):
+    assert verify(proven)["ok"]
+    history(proven, edit)
+    result = verify(proven, expect=1)
+    assert not result["ok"]
+    assert named in result["history_disagreements"][0], result["history_disagreements"]
+    human = proven.bdr("evidence", "verify", expect=1)
+    assert "the chain is intact, but the history disagrees with the evidence chain" in human.stderr
+    assert named in human.stderr
+    metrics = proven.bdr("metrics").stdout
+    assert "bdr_evidence_chain_ok 0.0" in metrics
+
+
+def test_a_report_of_an_edited_history_shows_the_chains_figures(proven: Appliance, tmp_path):
+    # The drill fails on a damaged pack; its row is then edited to copy the passed drill's.
+    damage_largest_pack(proven)
+    (failed,) = proven.bdr_json("drill", "run", "onsite", expect=4)
+    assert failed["verdict"] == "data"
+    history(
+        proven,
+        "UPDATE runs SET (status, details, error, exit_code) = (SELECT status, details, error, "
+        "exit_code FROM runs WHERE id = 2) WHERE id = ?",
+        failed["run_id"],
+    )
+    history_says = proven.bdr_json("drill", "history", "onsite")
+    assert [d["verdict"] for d in history_says] == ["passed", "passed"]  # the edit took
+
+    month = datetime.now().strftime("%Y-%m")
+    out = tmp_path / "reports"
+    proven.bdr("report", "--month", month, "--format", "json,html", "--out", str(out))
+    report = json.loads(next(out.glob(f"{month}/*.json")).read_text())
+    rows = {row["run"]: row for row in report["drills"]}
+    assert rows[failed["run_id"]]["verdict"] == "data"
+    assert rows[failed["run_id"]]["status"] == "failed"
+    assert rows[2]["verdict"] == "passed"
+    texts = [finding["text"] for finding in report["summary"]["findings"]]
+    assert any(
+        text.startswith(
+            f"history disagrees with the evidence chain for run {failed['run_id']} (status: "
+            "history ok, chain failed; verdict: history passed, chain data; "
+        )
+        for text in texts
+    ), texts
+    (plan,) = report["summary"]["plans"]
+    assert plan["light"] != "green"
+    # The report opened the evidence problem: the metric says so until the next verification.
+    assert "bdr_evidence_chain_ok 0.0" in proven.bdr("metrics").stdout
+
+
+def test_the_daemons_verification_compares_the_history(proven: Appliance):
+    history(proven, "UPDATE runs SET status = 'failed' WHERE id = 3")
+    proven.plans["office"]["schedule"] = f"0 {(datetime.now().hour + 12) % 24} * * *"
+    proven.write()
+    daemon = RunningDaemon(proven)
+    try:
+        wait_for("the verification", lambda: "evidence chain BROKEN" in daemon.text())
+        assert "history disagrees with the evidence chain for run 3" in daemon.text()
+        metrics = proven.bdr("metrics").stdout
+        assert "bdr_evidence_chain_ok 0.0" in metrics
+    finally:
+        assert daemon.stop() == 0
