@@ -298,7 +298,7 @@ class Daemon:
 
     def reload(self, db: History) -> None:
         try:
-            config = load_config(self.config_path)
+            config = checked_config(self.config_path)
         except ConfigError as error:
             log.error("reload refused, keeping the running config: %s", error.message)
             for problem in error.problems:
@@ -446,8 +446,19 @@ def _stop_starting(signum: int, frame: FrameType | None) -> None:
     raise _StoppedStarting
 
 
-def _start(config_path: Path, clock: Clock) -> int:
+def checked_config(config_path: Path) -> Config:
+    """The config, as `bdr config check` judges it: the daemon never runs one it refuses."""
+    from bdr.notify.urls import config_problems
+
     config = load_config(config_path)
+    problems = config_problems(config)
+    if problems:
+        raise ConfigError(problems, source=str(config_path))
+    return config
+
+
+def _start(config_path: Path, clock: Clock) -> int:
+    config = checked_config(config_path)
     restic = Restic.detect(
         os.environ.get("BDR_RESTIC", "restic"), cache_dir=config.appliance.state_dir / "cache"
     )

@@ -67,6 +67,12 @@ class RunTimedOut(BdrError):
     """A run took longer than its `appliance.max_run_time`: its restic was stopped."""
 
 
+class RepositoryDamaged(BdrError):
+    """restic could not read the repository's own data (a deleted index, a lost tree)."""
+
+    exit_code = ExitCode.REPOSITORY
+
+
 class RepositoryAccessError(BdrError):
     """The repository does not exist, or does not open with the configured password."""
 
@@ -78,6 +84,16 @@ class Interrupted(BaseException):
 
     Like KeyboardInterrupt it is not an ordinary error: runs end as `interrupted`, not failed.
     """
+
+
+def interrupted_by(stop: BaseException) -> str:
+    """What a run stopped by `stop` (KeyboardInterrupt or Interrupted) says of it."""
+    if isinstance(stop, KeyboardInterrupt):
+        return "interrupted by Ctrl-C (SIGINT)"
+    text = str(stop)
+    if not text:
+        return "interrupted by a signal"
+    return text if text.startswith("interrupted") else f"interrupted: {text}"
 
 
 def worst(codes: list[ExitCode]) -> ExitCode:

@@ -36,6 +36,24 @@ def zone_name() -> str | None:
     return name if found else None
 
 
+# What bdr accepts as a time a person typed: snapshots exist from 1970 on, and a year past 9999
+# cannot be written as a date.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 12, 1, tzinfo=UTC)
+
+
+def in_range(moment: datetime, *, what: str) -> datetime:
+    """Return `moment` (aware) when it lies from 1970 to 9999; raise UsageError naming `what`
+    (the option and the text the user typed) otherwise."""
+    try:
+        utc = moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise UsageError(f"{what} is out of range: give a time from 1970 to 9999")
+    return moment
+
+
 def with_offset(moment: datetime) -> str:
     """Return a local time with its UTC offset: `2026-10-25 02:30:00+01:00`."""
     local = moment.astimezone(zone())

@@ -8,6 +8,7 @@ since `restic copy` skips what the target already has.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import replace
 
 from bdr.actions.canary import renew_canary
@@ -24,8 +25,10 @@ from bdr.actions.retention import apply_retention
 from bdr.actions.summary import RunSummary
 from bdr.config.model import Plan
 from bdr.config.ownership import backup_set
-from bdr.errors import BdrError, ExitCode
+from bdr.errors import BdrError, ExitCode, RepositoryDamaged
+from bdr.fsnames import shown
 from bdr.restic import argv as build
+from bdr.restic.environment import every_secret
 from bdr.restic.messages import BackupSummary, ItemError, backup_messages
 from bdr.restic.outcome import Outcome
 from bdr.restic.runner import require_ok
@@ -65,7 +68,11 @@ def backup_plan(ctx: Context, name: str, plan: Plan) -> RunSummary:
         recorded_run(ctx, "backup", plan=name, repository=plan.repository) as record,
         ctx.lock(plan.repository, purpose=f"backup of plan {name}"),
     ):
-        run_hooks(plan.before, timeout=plan.hook_timeout, where=f"plans.{name}")
+        if plan.before:
+            secrets = every_secret(ctx.config.repositories.values())
+            run_hooks(
+                plan.before, timeout=plan.hook_timeout, where=f"plans.{name}", secrets=secrets
+            )
         missing = missing_sources(plan.sources)
         record.outcome = BackupOutcome(missing_sources=tuple(missing))
         if len(missing) == len(plan.sources):
@@ -106,6 +113,15 @@ def backup_plan(ctx: Context, name: str, plan: Plan) -> RunSummary:
             require_ok(result, f"backup of plan {name}")
             raise BdrError(f"backup of plan {name}: restic reported no snapshot")
         _record_summary(record, outcome, summary, item_errors)
+        damage = repository_side(item_errors)
+        if damage:
+            first = damage[0]
+            raise RepositoryDamaged(
+                f"backup of plan {name}: the repository {plan.repository} may be damaged: restic "
+                f"could not read its own data while archiving {shown(first.item)}, which bdr "
+                f"reads well ({len(damage)} such error(s)); snapshot {summary.snapshot_id} may "
+                f"be incomplete and is not counted as the newest; run `bdr check {plan.repository}`"
+            )
         record_latest_snapshot(ctx, record, name, plan.repository, summary.snapshot_id, started)
         _judge_partial(record, result.outcome, missing, item_errors)
         record.message = (
@@ -113,6 +129,39 @@ def backup_plan(ctx: Context, name: str, plan: Plan) -> RunSummary:
             f"{summary.total_bytes_processed} bytes processed, {summary.data_added} bytes added"
         )
     return RunSummary.of(record)
+
+
+# Words of restic's own data in an error's text: what failed is the repository, not a file.
+_REPOSITORY_WORDS = ("blob", "tree", "pack", "index")
+
+
+def repository_side(errors: list[ItemError]) -> list[ItemError]:
+    """The errors restic reported on paths bdr reads itself, with no reason of the file system
+    (restic 0.14 says `"error":{}` when it cannot load the parent snapshot's trees, as with a
+    deleted index) or a reason about restic's own data: the repository's, not the client's."""
+    return [
+        error
+        for error in errors
+        if (not error.message or any(w in error.message.lower() for w in _REPOSITORY_WORDS))
+        and _readable(error.item)
+    ]
+
+
+def _readable(path: str) -> bool:
+    """Whether bdr reads `path` (a directory's entries, a regular file's first byte); a FIFO or
+    a device is never opened."""
+    try:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            os.listdir(path)
+        elif stat.S_ISREG(info.st_mode):
+            with open(path, "rb") as handle:
+                handle.read(1)
+        else:
+            return False
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _record_summary(

@@ -12,7 +12,7 @@ from typing import Any
 
 from bdr.config.model import Config, Repository
 from bdr.config.units import format_duration
-from bdr.errors import BdrError, ExitCode, Interrupted, UsageError
+from bdr.errors import BdrError, ExitCode, Interrupted, UsageError, interrupted_by
 from bdr.restic.environment import ResticEnv, build_env
 from bdr.restic.lock import repository_locks
 from bdr.restic.runner import Restic
@@ -178,9 +178,9 @@ def recorded_run(
     try:
         with ctx.time_limit(kind):
             yield record
-    except (KeyboardInterrupt, Interrupted):
+    except (KeyboardInterrupt, Interrupted) as stop:
         record.status = runs.INTERRUPTED
-        record.error = record.error or "interrupted by a signal"
+        record.error = record.error or interrupted_by(stop)
         raise
     except BdrError as error:
         record.fail(error.message, exit_code=int(error.exit_code))
@@ -242,7 +242,10 @@ def _defer(ctx: Context, record: RunRecord, subject: str | None, started_at: flo
 
 
 def write_deferred(config: Config, db: History) -> list[int]:
-    """Write the records of runs that ran while state_dir was full, with their evidence."""
+    """Write the records of runs that ran while state_dir was full (those of this process, and
+    those a command line spooled), with their evidence."""
+    if deferred.spooled(config.appliance.state_dir):
+        deferred.unspool(config.appliance.state_dir)
     if not deferred.pending():
         return []
     written = deferred.write(db)

@@ -9,6 +9,7 @@ measured against the restore size from `restic ls`. From 0.16 on, restic's JSON 
 from __future__ import annotations
 
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -20,9 +21,9 @@ from bdr.actions.context import Context, recorded_run
 from bdr.actions.summary import RunSummary
 from bdr.config.model import Config, Plan
 from bdr.config.ownership import owned_paths
-from bdr.errors import UsageError
-from bdr.fsnames import json_name
-from bdr.localtime import localise, with_offset
+from bdr.errors import BdrError, UsageError
+from bdr.fsnames import REPLACEMENT, json_name, shown
+from bdr.localtime import in_range, localise, with_offset
 from bdr.restic import argv as build
 from bdr.restic.messages import Node, Snapshot, ls_nodes, restore_status, snapshot_list
 from bdr.restic.patterns import escape
@@ -55,6 +56,9 @@ class RestorePlanInfo:
     files: int
     bytes: int
     includes: tuple[str, ...] = field(default_factory=tuple)
+    # (path, size) of each regular file the listing promises: checked in the target after the
+    # restore, as restic exiting 0 is not proof that anything was written.
+    listed: tuple[tuple[str, int], ...] = field(default_factory=tuple)
 
 
 def parse_as_of(text: str) -> datetime:
@@ -71,7 +75,8 @@ def parse_as_of(text: str) -> datetime:
         raise UsageError(
             f"--as-of {text!r} is not a date or time (use e.g. '2026-11-20 14:00')"
         ) from None
-    return moment if moment.tzinfo else localise(moment, what="--as-of")
+    aware = moment if moment.tzinfo else localise(moment, what="--as-of")
+    return in_range(aware, what=f"--as-of {text.strip()!r}")
 
 
 def select_snapshot(snapshots: list[Snapshot], spec: str, as_of: datetime | None) -> Snapshot:
@@ -109,15 +114,51 @@ def included(path: str, includes: Iterable[str]) -> bool:
     return any(path == stem or path.startswith(stem.rstrip("/") + "/") for stem in wanted)
 
 
-def selection_size(nodes: Iterable[Node], includes: Iterable[str]) -> tuple[int, int]:
-    """Return (files, bytes) of the regular files a restore with `includes` brings back."""
+def selection(nodes: Iterable[Node], includes: Iterable[str]) -> list[tuple[str, int]]:
+    """Return (path, size) of the regular files a restore with `includes` brings back.
+
+    Raises BdrError for a path that would leave the target (`..`, not absolute): the listing
+    is refused, never followed."""
     patterns = list(includes)
-    files = total = 0
+    found = []
     for node in nodes:
+        parts = node.path.split("/")
+        if not node.path.startswith("/") or ".." in parts or "." in parts:
+            raise BdrError(
+                f"the snapshot's listing names {shown(node.path)!r}, a path that would leave the "
+                "target: refused, nothing was restored"
+            )
         if node.type == "file" and included(node.path, patterns):
-            files += 1
-            total += node.size
-    return files, total
+            found.append((node.path, node.size))
+    return found
+
+
+def missing_in(target: Path, listed: Iterable[tuple[str, int]]) -> list[str]:
+    """The listed files (snapshot path, size) that are not in `target` as regular files of
+    their size. A name that is not UTF-8 is spelled with U+FFFD in restic's listing: it is
+    found by the spelling of its directory's entries."""
+    root = os.fsencode(target)
+    entries: dict[bytes, dict[str, bytes]] = {}
+    wrong = []
+    for path, size in listed:
+        where = root + os.fsencode(path)
+        if REPLACEMENT in path:
+            folder, _, name = where.rpartition(b"/")
+            if folder not in entries:
+                try:
+                    entries[folder] = {json_name(os.fsdecode(n)): n for n in os.listdir(folder)}
+                except OSError:
+                    entries[folder] = {}
+            found = entries[folder].get(json_name(os.fsdecode(name)))
+            where = folder + b"/" + found if found is not None else where
+        try:
+            info = os.lstat(where)
+        except OSError:
+            wrong.append(path)
+            continue
+        if not stat.S_ISREG(info.st_mode) or info.st_size != size:
+            wrong.append(path)
+    return wrong
 
 
 def check_target(target: Path, plan: Plan, config: Config, *, force: bool, in_place: bool) -> None:
@@ -193,14 +234,15 @@ def _plan_restore(ctx: Context, request: RestoreRequest) -> RestorePlanInfo:
         ctx.restic.run(ctx.restic.args(build.ls, snapshot.id), env),
         f"listing snapshot {snapshot.short_id}",
     )
-    files, size = selection_size(ls_nodes(nodes.stdout), request.includes)
+    listed = selection(ls_nodes(nodes.stdout), request.includes)
+    files, size = len(listed), sum(size for _, size in listed)
     if request.includes and files == 0:
         raise UsageError(
             f"--include {' '.join(request.includes)} matches no file "
             f"in snapshot {snapshot.short_id}",
             hint="paths are absolute, as in the snapshot (see restic ls)",
         )
-    return RestorePlanInfo(repository, snapshot, files, size, request.includes)
+    return RestorePlanInfo(repository, snapshot, files, size, request.includes, tuple(listed))
 
 
 def restore(
@@ -241,6 +283,13 @@ def restore(
         if meter:
             meter.stop()
         require_ok(result, f"restore of snapshot {info.snapshot.short_id}")
+        wrong = missing_in(request.target, info.listed)
+        if wrong:
+            raise BdrError(
+                f"restore of snapshot {info.snapshot.short_id}: restic reported success, but "
+                f"{len(wrong)} of {info.files} listed file(s) are not in {request.target} with "
+                f"their size (first: {shown(wrong[0])})"
+            )
         if progress:
             progress(info.bytes, info.bytes)
         seconds = time.monotonic() - started

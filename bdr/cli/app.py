@@ -87,7 +87,23 @@ class App:
                     ", ".join(map(str, recovered)),
                 )
                 clean_up_dead(self.config, self._history)
+            self._write_spooled()
         return self._history
+
+    def _write_spooled(self) -> None:
+        """Write the runs an earlier command spooled while state_dir was full (if it has room
+        now; else they go on waiting)."""
+        from bdr.store import deferred
+
+        assert self._history is not None
+        if deferred.spooled(self.config.appliance.state_dir):
+            from bdr.actions.context import write_deferred
+
+            with contextlib.suppress(sqlite3.OperationalError):
+                write_deferred(self.config, self._history)
+            # Still no room: back to the spool, not lost when this command exits.
+            if deferred.pending():
+                deferred.spool(self.config.appliance.state_dir)
 
     def _refuse_other_users(self) -> None:
         """Run as the owner of state_dir only: files root makes in the history, the caches or a
@@ -182,7 +198,14 @@ class App:
             + (f", snapshot {run.snapshot_id})" if run.snapshot_id else ")")
             for run in waiting
         )
-        return f"{full_message(self.config.appliance.state_dir)}: ran, not recorded: {ran}"
+        state_dir = self.config.appliance.state_dir
+        spooled = deferred.spool(state_dir)
+        kept = (
+            f"; their records wait in {spooled} and are written by the next bdr command"
+            if spooled is not None
+            else ""
+        )
+        return f"{full_message(state_dir)}: ran, not recorded yet: {ran}{kept}"
 
     def say(self, text: str) -> None:
         """Tell the person what is happening (stderr, so --json output stays clean)."""

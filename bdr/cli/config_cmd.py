@@ -24,10 +24,9 @@ def check(app: App) -> None:
     cfg = app.config
     found = warnings(cfg)
     if cfg.notify is not None:
-        from bdr.notify.urls import rejected
+        from bdr.notify.urls import config_problems
 
-        urls_file = cfg.notify.urls_file
-        bad = [f"notify.urls_file: {urls_file} {p}" for p in rejected(urls_file.read_text())]
+        bad = config_problems(cfg)
         if bad:
             from bdr.errors import ConfigError
 

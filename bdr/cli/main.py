@@ -88,7 +88,7 @@ _current: list[App] = []
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise Interrupted(f"signal {signum}")
+    raise Interrupted(f"interrupted by {signal.Signals(signum).name}")
 
 
 def main(argv: list[str] | None = None) -> Any:

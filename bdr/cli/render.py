@@ -26,6 +26,7 @@ _STATUS_STYLE = {
     "data": "red",
     "rto": "red",
     "check": "red",
+    "unproven": "yellow",
     "error": "red",
     "future": "red",
 }

@@ -228,6 +228,7 @@ _ABSOLUTE_PATHS = (
     ("remote", "*", ("key_file", "known_hosts")),
     ("metrics", None, ("tls_cert_file", "tls_key_file", "basic_auth_password_file", "textfile")),
     ("notify", None, ("urls_file",)),
+    ("reports", None, ("output_dir",)),
 )
 _SECRET_FILES = {
     "password_file",

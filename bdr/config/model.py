@@ -9,6 +9,7 @@ person writes, so `bdr config show` prints what can be pasted back into the file
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -92,7 +93,10 @@ class Appliance:
         Field(description="how long a run waits for another bdr run on the same repository"),
     ] = 3600
     max_parallel_runs: Annotated[
-        int, Field(gt=0, description="daemon runs at once (on different repositories)")
+        int,
+        # Each run is a restic of its own, with its memory and open files: beyond a few dozen
+        # a machine holds none of them well.
+        Field(gt=0, le=64, description="daemon runs at once (on different repositories)"),
     ] = 1
     stop_grace: Annotated[
         Duration,
@@ -134,11 +138,32 @@ def no_secret_options(options: dict[str, str]) -> dict[str, str]:
     return options
 
 
+# restic's backends (`s3:https://...`, `sftp:user@host:/path`, `local:/path`, ...).
+RESTIC_SCHEMES = ("local", "sftp", "rest", "s3", "swift", "b2", "azure", "gs", "rclone")
+
+
+def repository_url(url: str) -> str:
+    """A restic backend URL, or an absolute path: a relative path means another directory to
+    the daemon than to the technician who wrote it."""
+    scheme, colon, rest = url.partition(":")
+    if colon and scheme in RESTIC_SCHEMES:
+        if scheme == "local" and not rest.startswith("/"):
+            raise ValueError(f"{url!r}: a local repository's path must be absolute")
+        return url
+    if not url.startswith("/"):
+        raise ValueError(
+            f"{url!r} is neither an absolute path nor a restic URL ("
+            + ", ".join(f"{name}:" for name in RESTIC_SCHEMES)
+            + ")"
+        )
+    return url
+
+
 @dataclass(frozen=True, kw_only=True)
 class Repository:
     __pydantic_config__ = _STRICT
 
-    url: Annotated[str, Field(min_length=1)]
+    url: Annotated[str, Field(min_length=1), AfterValidator(repository_url)]
     prune_schedule: Annotated[
         Cron,
         Field(
@@ -207,6 +232,11 @@ class Plan:
     before: list[Argv] = field(default_factory=list)
     hook_timeout: Duration = 600
 
+    def __post_init__(self) -> None:
+        twice = sorted({name for name in self.copy_to if self.copy_to.count(name) > 1})
+        if twice:
+            raise ValueError(f"copy_to names {', '.join(map(repr, twice))} more than once")
+
 
 @dataclass(frozen=True, kw_only=True)
 class AppCheck:
@@ -273,12 +303,46 @@ class Check:
     read_data_cycle: Annotated[int, Field(gt=0, le=256)] = 30
 
 
+# A host name as DNS has them: ASCII letters, digits and hyphens in dot-separated labels.
+_HOST_NAME = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
+
+
 def host_port(listen: str | None) -> str | None:
     if listen:
         host, _, port = listen.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+        if not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
             raise ValueError(f"{listen!r} is not host:port (e.g. 127.0.0.1:9898)")
+        if not _is_address(bare) and not (bare == host and _HOST_NAME.match(host)):
+            raise ValueError(
+                f"{listen!r}: {host!r} is not an IP address or a host name (e.g. 127.0.0.1:9898)"
+            )
     return listen or None
+
+
+def _is_address(text: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def http_url(url: str | None) -> str | None:
+    """An http(s) URL with a host (the Pushgateway's)."""
+    if url is not None:
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not one
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{url!r} is not an http:// or https:// URL with a host")
+    return url
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -294,7 +358,9 @@ class Metrics:
         Path | None, Field(description="a .prom file for node_exporter's textfile collector")
     ] = None
     pushgateway: Annotated[
-        str | None, Field(description="Pushgateway URL, pushed to after every run")
+        str | None,
+        AfterValidator(http_url),
+        Field(description="Pushgateway URL, pushed to after every run"),
     ] = None
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None

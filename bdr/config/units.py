@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_DURATION_PART = re.compile(r"(\d+)([smhdw])")
+# [0-9], not \d: Python's \d takes full-width and Arabic-Indic digits, which int() reads.
+_DURATION_PART = re.compile(r"([0-9]+)([smhdw])")
 
 _SIZE_UNITS = {
     "": 1,
@@ -26,7 +27,7 @@ _SIZE_UNITS = {
     "TB": 1000**4,
     "TIB": 1024**4,
 }
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
+_SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*$")
 
 
 def parse_duration(text: str) -> int:
@@ -76,7 +77,7 @@ def parse_size(text: str) -> int:
 
 def parse_fraction(text: str) -> float:
     """Return the fraction in a percentage ("5%" -> 0.05); raise ValueError."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", text)
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*", text)
     if not match:
         raise ValueError(f"{text!r} is not a percentage")
     value = float(match.group(1)) / 100
@@ -119,38 +120,56 @@ _CRON_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
 )
 
 
+# The most days each month has (February in a leap year).
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def check_cron(expression: str) -> None:
-    """Raise ValueError unless `expression` is a valid 5-field cron expression."""
+    """Raise ValueError unless `expression` is a valid 5-field cron expression that fires."""
     fields = expression.split()
     if len(fields) != 5:
         raise ValueError(
             f"{expression!r} must have 5 fields (minute hour day month weekday), "
             f"it has {len(fields)}"
         )
-    for text, (name, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
-        for item in text.split(","):
-            _check_cron_item(item, name, low, high, names)
+    chosen = [
+        {value for item in text.split(",") for value in _cron_item(item, name, low, high, names)}
+        for text, (name, low, high, names) in zip(fields, _CRON_FIELDS, strict=True)
+    ]
+    days, months = chosen[2], chosen[3]
+    # The scheduler requires the day of the month and the weekday both (not either, as some
+    # crons do): a day no chosen month has never comes.
+    if not any(day <= _DAYS_IN_MONTH[month - 1] for day in days for month in months):
+        raise ValueError(f"{expression!r} never fires: no month it names has such a day")
 
 
-def _check_cron_item(item: str, name: str, low: int, high: int, names: dict[str, int]) -> None:
+def _digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() takes full-width and Arabic-Indic digits too."""
+    return text.isascii() and text.isdigit()
+
+
+def _cron_item(item: str, name: str, low: int, high: int, names: dict[str, int]) -> range:
+    """The values one item of a cron field chooses; ValueError saying why it is not one."""
     base, slash, step = item.partition("/")
-    if slash and (not step.isdigit() or int(step) == 0):
+    if slash and (not _digits(step) or int(step) == 0):
         raise ValueError(f"{name} step {step!r} must be a positive number")
     if base == "*":
-        span = high - low
+        first, last = low, high
     else:
         bounds = base.split("-")
         if len(bounds) > 2 or not all(bounds):
             raise ValueError(f"{name} {item!r} is not a value, range or '*'")
         values = []
         for bound in bounds:
-            value = names.get(bound.lower()) if not bound.isdigit() else int(bound)
+            value = names.get(bound.lower()) if not _digits(bound) else int(bound)
             if value is None or not low <= value <= high:
                 raise ValueError(f"{name} {bound!r} is outside {low}-{high}")
             values.append(value)
         if len(values) == 2 and values[0] > values[1]:
             raise ValueError(f"{name} range {base!r} runs backwards")
-        span = values[-1] - values[0] if len(values) == 2 else high - values[0]
+        first = values[0]
+        last = values[-1] if len(values) == 2 or not slash else high
     # As the scheduler (APScheduler) judges it: a step must fit in what it steps through.
-    if slash and int(step) > span:
+    if slash and int(step) > last - first:
         raise ValueError(f"{name} step {step} is larger than the range {base!r} it steps through")
+    return range(first, last + 1, int(step) if slash else 1)

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bdr.config.units import format_duration
-from bdr.store.outcomes import CHECK, DATA, ERROR, PASSED, RTO, UNPROVEN
+from bdr.store.outcomes import CHECK, DATA, ERROR, INTERRUPTED, PASSED, RTO, UNPROVEN
 
-__all__ = ["CHECK", "DATA", "ERROR", "PASSED", "RTO", "UNPROVEN", "Verdict", "judge"]
+__all__ = ["CHECK", "DATA", "ERROR", "INTERRUPTED", "PASSED", "RTO", "UNPROVEN", "Verdict", "judge"]
 
 
 @dataclass(frozen=True)

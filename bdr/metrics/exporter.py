@@ -4,12 +4,16 @@ atomically written textfile for node_exporter, and a push to a Pushgateway after
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import logging
+import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
@@ -116,39 +120,141 @@ def _basic_auth(app: WsgiApp, user: str, password: str) -> WsgiApp:
     return guarded
 
 
+# A client has this long, from connecting, to send its whole request head; a client that says
+# nothing (a scanner, a half-open connection) is closed then, and sooner when a new client needs
+# its slot.
+HEADER_TIMEOUT = 5.0
+# At most this many connections at once, and this many of one client address: more would take
+# the daemon's threads or file descriptors (backups need those).
+MAX_CONNECTIONS = 16
+PER_ADDRESS = 8
+
+
 class _QuietHandler(WSGIRequestHandler):
-    # A connection that says nothing for this long is closed: idle clients hold no thread.
-    timeout = 10
+    # Each read waits at most this long (the gate's reaper bounds the whole request head).
+    timeout = HEADER_TIMEOUT
+
+    def parse_request(self) -> bool:
+        parsed = super().parse_request()
+        gate = getattr(self.server, "gate", None)
+        if parsed and isinstance(gate, Gate):
+            gate.spoke(self.connection)
+        return parsed
 
     def log_message(self, format: str, *args: Any) -> None:
         return None
 
 
-# At most this many requests at once; more connections are closed at once, so a flood of them
-# cannot take the daemon's threads or file descriptors (backups need those).
-MAX_CONNECTIONS = 16
+@dataclass
+class _Held:
+    address: str
+    since: float
+    silent: bool = True  # has not sent its request head yet
+
+
+class Gate:
+    """Who holds the endpoint's connections. A new connection is let in while there is room
+    (MAX_CONNECTIONS, PER_ADDRESS of one address); when there is none, the oldest connection
+    that has not said anything yet is closed to make room. Idle connections, however many, so
+    never keep a scrape out; only as many requests in progress as there are slots can."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._held: dict[Any, _Held] = {}  # in the order they came: the oldest first
+
+    def admit(self, connection: Any, address: str) -> bool:
+        """Let `connection` in, closing an idle one if that makes room; False: no room."""
+        with self._lock:
+            self._reap_locked()
+            mine = [c for c, held in self._held.items() if held.address == address]
+            if len(mine) >= PER_ADDRESS and not self._evict_locked(mine):
+                return False
+            if len(self._held) >= MAX_CONNECTIONS and not self._evict_locked(list(self._held)):
+                return False
+            self._held[connection] = _Held(address, self._clock())
+            return True
+
+    def _evict_locked(self, among: list[Any]) -> bool:
+        silent = [c for c in among if self._held[c].silent]
+        if not silent:
+            return False
+        self._close_locked(silent[0])
+        return True
+
+    def spoke(self, connection: Any) -> None:
+        with self._lock:
+            held = self._held.get(connection)
+            if held is not None:
+                held.silent = False
+
+    def release(self, connection: Any) -> None:
+        with self._lock:
+            self._held.pop(connection, None)
+
+    def reap(self) -> None:
+        """Close the connections that have been silent for HEADER_TIMEOUT."""
+        with self._lock:
+            self._reap_locked()
+
+    def _reap_locked(self) -> None:
+        now = self._clock()
+        for connection, held in list(self._held.items()):
+            if held.silent and now - held.since >= HEADER_TIMEOUT:
+                self._close_locked(connection)
+
+    def _close_locked(self, connection: Any) -> None:
+        """Wake the thread reading `connection` (its read returns nothing, and it ends)."""
+        del self._held[connection]
+        with contextlib.suppress(OSError):
+            connection.shutdown(socket.SHUT_RDWR)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._held)
 
 
 class _BoundedServer(ThreadingWSGIServer):
+    # Connections the kernel queues before they are accepted (socketserver's default is 5: a
+    # burst of connections was refused before the gate could close idle ones).
+    request_queue_size = 128
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.gate = Gate()
         super().__init__(*args, **kwargs)
-        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        if not self._slots.acquire(blocking=False):
+        address = client_address[0] if isinstance(client_address, tuple) else str(client_address)
+        if not self.gate.admit(request, address):
             self.shutdown_request(request)
             return
         try:
             super().process_request(request, client_address)
         except BaseException:
-            self._slots.release()
+            self.gate.release(request)
             raise
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:
-            self._slots.release()
+            self.gate.release(request)
+
+    def service_actions(self) -> None:
+        # Called by serve_forever between polls (every half second at most).
+        self.gate.reap()
+
+
+def _server_for(host: str, port: int) -> type[_BoundedServer]:
+    """The server class for `host`: IPv6 for an IPv6 address or a name that has only one
+    (socketserver assumes IPv4, and `[::1]` failed with gaierror)."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except OSError:
+        return _BoundedServer  # binding says what is wrong, with the address
+    if family != socket.AF_INET6:
+        return _BoundedServer
+    return type("_BoundedServer6", (_BoundedServer,), {"address_family": socket.AF_INET6})
 
 
 class Exporter:
@@ -161,8 +267,9 @@ class Exporter:
         if settings.basic_auth_user and settings.basic_auth_password_file:
             password = settings.basic_auth_password_file.read_text().splitlines()[0]
             app = _basic_auth(app, settings.basic_auth_user, password)
+        host = host.strip("[]")
         self.server = make_server(
-            host.strip("[]"), int(port), app, _BoundedServer, handler_class=_QuietHandler
+            host, int(port), app, _server_for(host, int(port)), handler_class=_QuietHandler
         )
         if settings.tls_cert_file and settings.tls_key_file:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -21,6 +21,12 @@ from bdr.store.database import History
 LOOKBACK = 35 * 86400.0
 
 
+NO_CHAIN = (
+    "the evidence chain is missing: this report's figures come from the history alone, "
+    "which nothing confirms"
+)
+
+
 def setup_of(config: Config) -> Setup:
     reports = config.reports
     return Setup(
@@ -115,6 +121,9 @@ def inputs(
             window=(since, generated_at),
         )
         found = as_recorded(found, disagreements)
+    chain_findings = [Finding("failure", d.text, (d.run,)) for d in disagreements]
+    if not index.path.exists() and any(run.status != runs.RUNNING for run in found):
+        chain_findings.append(Finding("failure", NO_CHAIN))
     return Inputs(
         setup=setup_of(config),
         period=period,
@@ -125,5 +134,5 @@ def inputs(
         restic_version=restic_version,
         evidence=evidence_facts(config, period, index),
         gone=tuple(verified.gone(db)),
-        chain_findings=tuple(Finding("failure", d.text, (d.run,)) for d in disagreements),
+        chain_findings=tuple(chain_findings),
     )

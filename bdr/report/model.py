@@ -851,7 +851,7 @@ def _drill_row(run: Run, setup: Setup, all_runs: Sequence[Run]) -> DrillRow:
         projection_method=outcome.projection_method,
         rto=rto,
         headroom_seconds=rto - judged if rto is not None and judged is not None else None,
-        verdict=outcome.verdict if run.status != runs.INTERRUPTED else "error",
+        verdict=outcome.verdict if run.status != runs.INTERRUPTED else "interrupted",
         reason=outcome.reason or (run.error or ""),
     )
 
@@ -973,11 +973,12 @@ def _findings(
         else:
             measured = period.end - tier.measured_from
             before = tier.measured_from - service_start(inputs)
-            # The time before a new appliance's first snapshot on a tier is not measured.
-            # Time the tier held no snapshot yet is empty, not late.
+            # Time the tier held no snapshot yet is empty, not late; on a new appliance, the
+            # time before the tier's first snapshot is not measured at all.
             empty = tier.without_snapshot - max(0.0, before)
             late = (1 - (tier.rpo_compliance or 0.0)) * measured - empty
-            if tier.without_snapshot > 0:
+            # On a new appliance's first days, a first snapshot within the RPO is not news.
+            if tier.without_snapshot > (tier.rpo if before > 0 else 0):
                 found.append(
                     Finding(
                         "warning",

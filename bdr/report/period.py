@@ -27,6 +27,8 @@ def _first_of(month: str, zone: tzinfo) -> datetime:
         first = datetime.strptime(month, "%Y-%m")
     except ValueError:
         raise UsageError(f"--month {month!r} is not YYYY-MM") from None
+    if not 1970 <= first.year <= 9998:
+        raise UsageError(f"--month {month!r} is out of range: give a month from 1970 to 9998")
     return first.replace(tzinfo=zone)
 
 

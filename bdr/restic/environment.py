@@ -109,6 +109,21 @@ def build_env(
     )
 
 
+def every_secret(repositories: Iterable[Repository]) -> frozenset[str]:
+    """Every secret value of `repositories` (passwords, secret env_file values): what the output
+    of a hook or an application check is scrubbed of before it is kept or sent anywhere."""
+    found: set[str] = set()
+    for repository in repositories:
+        found |= _repository_variables("", repository)[1]
+        if repository.env_file is not None:
+            try:
+                values = read_env_file(repository.env_file)
+            except (OSError, ValueError):
+                continue
+            found |= {value for key, value in values.items() if _SECRET_KEY.search(key)}
+    return frozenset(found)
+
+
 def _options(*repositories: Repository | None) -> tuple[str, ...]:
     merged: dict[str, str] = {}
     for repository in repositories:

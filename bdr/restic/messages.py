@@ -129,6 +129,8 @@ def _int(data: dict[str, Any], key: str) -> int:
 
 def _error_text(error: Any) -> str:
     if isinstance(error, dict):
+        if not error:
+            return ""  # restic 0.14 on its own failures (a tree it cannot load): no reason
         if "message" in error:
             return str(error["message"])
         # restic 0.14 serialises Go's *os.PathError: {"Op": "open", "Path": ..., "Err": 13}.

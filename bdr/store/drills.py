@@ -6,17 +6,21 @@ from dataclasses import replace
 
 from bdr.store import runs
 from bdr.store.database import History
-from bdr.store.outcomes import DrillOutcome
+from bdr.store.outcomes import INTERRUPTED, DrillOutcome
 
 DrillRun = runs.RunOf[DrillOutcome]
 
 
 def _typed(run: runs.Run) -> DrillRun:
     found = runs.typed(run, DrillOutcome)
-    # A drill that died before recording its verdict did not finish: say why, from the run.
-    if not found.outcome.reason and run.error:
-        return runs.RunOf(run, replace(found.outcome, reason=run.error))
-    return found
+    outcome = found.outcome
+    # A drill that died before recording its verdict (kill -9, a power cut) was interrupted:
+    # say so, and why, from the run.
+    if run.status == runs.INTERRUPTED and outcome.verdict != INTERRUPTED:
+        outcome = replace(outcome, verdict=INTERRUPTED, reason=run.error or outcome.reason)
+    if not outcome.reason and run.error:
+        outcome = replace(outcome, reason=run.error)
+    return runs.RunOf(run, outcome)
 
 
 def history(

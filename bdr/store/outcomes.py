@@ -187,7 +187,9 @@ ERROR = "error"
 # The data was verified, but only an uncalibrated projection of the recovery time exists, and it
 # is over the RTO: not proven, not failed (a warning).
 UNPROVEN = "unproven"
-VERDICTS = (PASSED, DATA, RTO, CHECK, ERROR, UNPROVEN)
+# Stopped by a signal (Ctrl-C, SIGTERM) or a dying process before it could judge: no verdict.
+INTERRUPTED = "interrupted"
+VERDICTS = (PASSED, DATA, RTO, CHECK, ERROR, UNPROVEN, INTERRUPTED)
 
 
 @dataclass(frozen=True)

@@ -209,6 +209,32 @@ def lock_files(locks: Path) -> list[Path]:
     return [path for path in locks.iterdir() if re.fullmatch("[0-9a-f]{64}", path.name)]
 
 
+def start_restoring_drill(appliance: Appliance, drill: str) -> subprocess.Popen[str]:
+    """Start `bdr drill run DRILL` and return once its restic restore runs."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bdr",
+            "--config",
+            str(appliance.config_path),
+            "drill",
+            "run",
+            drill,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **appliance.env},
+    )
+    deadline = time.monotonic() + 60
+    pattern = f"restic --cache-dir {appliance.state_dir}/cache restore"
+    while subprocess.run(["pgrep", "-f", pattern], capture_output=True).returncode:
+        assert time.monotonic() < deadline, "the drill never started restoring"
+        time.sleep(0.05)
+    return process
+
+
 def damage_largest_pack(appliance: Appliance, repository: str = "local") -> Path:
     """Flip bytes in the repository's largest pack (which holds file contents); return it."""
     packs = sorted(

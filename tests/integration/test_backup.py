@@ -271,3 +271,25 @@ def test_a_full_repository_disk_is_a_failure_not_a_lock(appliance: Appliance, tm
         assert "locked" not in result.stdout
     finally:
         subprocess.run(["umount", str(repo)], check=True)
+
+
+def test_a_repository_without_its_index_is_named_not_the_clients_files(
+    appliance: Appliance, office
+):
+    repository = appliance.local_repository()
+    appliance.add_plan("office", [office])
+    appliance.bdr("init")
+    (first,) = appliance.bdr_json("backup")
+    for index in (repository / "index").iterdir():
+        index.chmod(0o600)
+        index.unlink()
+    (office / "documents" / "new.txt").write_text("new\n")
+    (run,) = appliance.bdr_json("backup", expect=6)
+    said = run["message"]
+    assert "the repository local may be damaged: restic could not read its own data" in said
+    assert said.endswith("run `bdr check local`")
+    assert "could not be read" not in said, "the client's readable files are not blamed"
+    run = appliance.runs()[-1]
+    assert (run["kind"], run["status"], run["exit_code"]) == ("backup", "failed", 6)
+    (tier,) = appliance.bdr_json("status")["plans"]
+    assert tier["snapshot_id"] == first["snapshot_id"], "a damaged backup is not the newest"

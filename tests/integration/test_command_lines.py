@@ -45,6 +45,11 @@ MORE: list[tuple[list[str], str]] = [
     (["report", "--month", "26-11"], "is not YYYY-MM"),
     (["report", "--month", "2999-01"], "has not begun yet"),
     (["report", "--month", ""], "is not YYYY-MM"),
+    (["report", "--month", "9999-12"], "--month '9999-12' is out of range"),
+    (["report", "--month", "0001-01"], "--month '0001-01' is out of range"),
+    (["evidence", "export", "--month", "9999-12"], "is out of range"),
+    (["restore", "office", *T, "--as-of", "0001-01-01T00:00+14:00"], "is out of range"),
+    (["restore", "office", *T, "--as-of", "9999-12-31T23:59-12:00"], "is out of range"),
     (["report", "--format", "docx"], "--format 'docx': choose from html, pdf, json"),
     (["report", "--format", ""], "--format"),
     (["report", "list", "extra"], "unexpected extra argument"),
@@ -90,7 +95,7 @@ def backed_up(tmp_path_factory: pytest.TempPathFactory) -> Appliance:
     [
         (["restore", "office", "--target", "/proc/self/x"], "/proc is a virtual file system"),
         (["restore", "office", "--target", "{root}/a-file/sub"], "is not a directory"),
-        (["restore", "office", "--target", "{root}/t", "--as-of", "0001-01-01"], "no snapshot"),
+        (["restore", "office", "--target", "{root}/t", "--as-of", "0001-01-01"], "out of range"),
         (
             ["restore", "office", "--target", "{root}/t", "--snapshot=--cache-dir=/tmp/x"],
             "not a snapshot id",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Appliance, make_tree
+from tests.integration.conftest import PASSWORD, Appliance, make_tree
 
 
 def _drill_json(appliance: Appliance, name: str, expect: int) -> dict:
@@ -251,3 +252,40 @@ def test_common_word_passwords_keep_every_outcome(appliance: Appliance, office, 
     check = appliance.bdr("config", "check").stderr
     if len(password) < 8:
         assert "repositories.local.password_file: the password is shorter than 8" in check
+
+
+def test_checks_run_without_the_services_capabilities_and_their_output_is_scrubbed(
+    appliance: Appliance, office: Path
+):
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to run bdr with an ambient capability, as systemd does")
+    appliance.local_repository()
+    password_file = appliance.repositories["local"]["password_file"]
+    appliance.add_plan("office", [office])
+    appliance.add(
+        "drills",
+        "onsite",
+        plan="office",
+        repository="local",
+        rto="1h",
+        checks=[
+            # Under systemd, bdr holds CAP_DAC_READ_SEARCH (every file readable); a check must
+            # not (CapAmb 4 would be that capability).
+            {
+                "run": ["/bin/grep", "^CapAmb:", "/proc/self/status"],
+                "expect": "CapAmb:\t0000000000000000",
+            },
+            # A check that prints a secret: what is kept of its output is masked.
+            {"run": ["/bin/sh", "-c", 'cat "$0"; exit 3', password_file]},
+        ],
+    )
+    appliance.bdr("init")
+    appliance.bdr("backup")
+    ambient = ["setpriv", "--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"]
+    result = appliance.bdr("--json", "drill", "run", "onsite", expect=4, prefix=ambient)
+    (drill,) = json.loads(result.stdout)
+    first, second = drill["checks"]
+    assert first["ok"], first["problem"]
+    assert not second["ok"] and second["problem"] == "exited with 3: ***"
+    history = appliance.bdr("--json", "drill", "history", "onsite").stdout
+    assert PASSWORD not in history and PASSWORD not in result.stdout + result.stderr

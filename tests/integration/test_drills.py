@@ -6,14 +6,18 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Appliance, damage_largest_pack, make_tree
+from tests.integration.conftest import (
+    Appliance,
+    damage_largest_pack,
+    make_tree,
+    start_restoring_drill,
+)
 from tests.integration.daemon import wait_for
 
 
@@ -310,26 +314,7 @@ def test_sigterm_during_a_drill_removes_scratch_and_records_interrupted(
     appliance.add("drills", "long", plan="big", repository="local", rto="1h")
     appliance.bdr("init")
     appliance.bdr("backup")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bdr",
-            "--config",
-            str(appliance.config_path),
-            "drill",
-            "run",
-            "long",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    pattern = f"restic --cache-dir {appliance.state_dir}/cache restore"
-    while subprocess.run(["pgrep", "-f", pattern], capture_output=True).returncode:
-        assert time.monotonic() < deadline, "the drill never started restoring"
-        time.sleep(0.05)
+    process = start_restoring_drill(appliance, "long")
     wait_for("the restore to write", lambda: any(appliance.scratch_dir.rglob("*.bin")), 60)
     process.send_signal(signal.SIGTERM)
     process.communicate(timeout=60)

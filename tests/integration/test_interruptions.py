@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Appliance, make_tree
+from tests.integration.conftest import Appliance, make_tree, start_restoring_drill
 
 
 @pytest.fixture
@@ -231,3 +231,22 @@ def test_a_backup_summary_without_a_snapshot_id_fails_the_run(appliance: Applian
     (run,) = [row for row in appliance.runs() if row["kind"] == "backup"]
     assert run["status"] == "failed" and run["snapshot_id"] is None
     assert appliance.bdr_json("status")["plans"][0]["snapshot_id"] is None
+
+
+def test_a_drill_stopped_by_a_signal_shows_as_interrupted_with_the_signal(big: Appliance):
+    big.add("drills", "onsite", plan="big", repository="local")
+    big.write()
+    big.bdr("backup")
+    for sent, code, said in (
+        (signal.SIGTERM, 143, "interrupted by SIGTERM"),
+        (signal.SIGINT, 130, "interrupted by Ctrl-C (SIGINT)"),
+    ):
+        process = start_restoring_drill(big, "onsite")
+        process.send_signal(sent)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == code, stderr
+        last = big.bdr_json("drill", "history", "onsite")[0]
+        assert (last["verdict"], last["reason"]) == ("interrupted", said)
+        table = big.bdr("drill", "history", "onsite").stdout
+        assert "interrupted" in table and "did not finish" not in table
+    assert big.scratch_emptied()

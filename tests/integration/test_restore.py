@@ -91,3 +91,42 @@ def test_include_matching_nothing_is_refused(backed_up: Appliance, tmp_path):
         "restore", "office", "--target", str(tmp_path / "t"), "--include", "/no/such/path", expect=2
     )
     assert "matches no file" in result.stderr
+
+
+# restic, except that `restore` writes nothing and exits 0 (a broken restorer), or `ls` adds a
+# node whose path climbs out of the target.
+RESTORES_NOTHING = """#!/bin/sh
+for word in "$@"; do
+    case "$word" in restore) exit 0;; ls) break;; esac
+done
+exec restic "$@"
+"""
+LISTS_AN_ESCAPE = """#!/bin/sh
+for word in "$@"; do
+    case "$word" in
+        ls) restic "$@" || exit $?
+            printf '%s%s\n' '{"name":"shadow","type":"file","path":"/srv/../../etc/shadow",' \
+                '"size":9,"mtime":"2026-11-01T00:00:00Z","struct_type":"node"}'
+            exit 0;;
+    esac
+done
+exec restic "$@"
+"""
+
+
+def test_a_restore_that_wrote_nothing_fails_naming_what_is_missing(backed_up: Appliance, tmp_path):
+    backed_up.use_restic(RESTORES_NOTHING)
+    target = tmp_path / "restore"
+    result = backed_up.bdr("restore", "office", "--target", str(target), expect=1)
+    assert "restic reported success, but 6 of 6 listed file(s) are not in" in result.stderr
+    assert "(first: /" in result.stderr
+    run = backed_up.runs()[-1]
+    assert (run["kind"], run["status"]) == ("restore", "failed")
+
+
+def test_a_listed_path_that_leaves_the_target_is_refused(backed_up: Appliance, tmp_path):
+    backed_up.use_restic(LISTS_AN_ESCAPE)
+    target = tmp_path / "restore"
+    result = backed_up.bdr("restore", "office", "--target", str(target), expect=1)
+    assert "'/srv/../../etc/shadow', a path that would leave the target: refused" in result.stderr
+    assert not target.exists()

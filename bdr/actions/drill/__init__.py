@@ -24,8 +24,9 @@ from bdr.actions.drill.restore import DataFinding, Job, outcome_of, restore_phas
 from bdr.actions.drill.verify import verify
 from bdr.config.model import Drill
 from bdr.drill.projection import Point, Projection, error_floor, project
-from bdr.drill.verdict import DATA, ERROR, PASSED, UNPROVEN, Verdict, judge
-from bdr.errors import BdrError, ExitCode, UsageError
+from bdr.drill.verdict import DATA, ERROR, INTERRUPTED, PASSED, UNPROVEN, Verdict, judge
+from bdr.errors import BdrError, ExitCode, Interrupted, UsageError, interrupted_by
+from bdr.restic.environment import every_secret
 from bdr.store import drills, runs
 from bdr.store.outcomes import DrillOutcome, Phases, to_details
 
@@ -113,6 +114,9 @@ def _recorded_drill(job: Job, snapshot_id: str | None) -> tuple[Verdict, bool]:
     except DataFinding as finding:
         verdict = Verdict(DATA, finding.message)
         finished = True
+    except (KeyboardInterrupt, Interrupted) as stop:
+        verdict = Verdict(INTERRUPTED, interrupted_by(stop))
+        raise
     except BdrError as error:
         verdict = Verdict(ERROR, error.message)
         record.fail(error.message, exit_code=int(error.exit_code))
@@ -133,6 +137,7 @@ def _recorded_drill(job: Job, snapshot_id: str | None) -> tuple[Verdict, bool]:
         # Not a pass (exit 4), but not a failure of the data or of the RTO either.
         record.status = runs.WARNING
         record.exit_code = int(ExitCode.DRILL_FAILED)
+        record.error = verdict.reason  # what its notification says
     elif verdict.kind not in (PASSED, ERROR):
         record.fail(verdict.reason, exit_code=int(ExitCode.DRILL_FAILED))
     record.message = verdict.reason
@@ -157,7 +162,12 @@ def _drill(job: Job, snapshot_id: str | None) -> Verdict:
     record.outcome = outcome
 
     checks_started = clock()
-    results = () if problems else run_checks(drill.checks, ctx.config.remote, scratch, plan.sources)
+    secrets = every_secret(ctx.config.repositories.values()) if drill.checks else frozenset()
+    results = (
+        ()
+        if problems
+        else run_checks(drill.checks, ctx.config.remote, scratch, plan.sources, secrets)
+    )
     checks_seconds = clock() - checks_started
     failed_checks = [f"{r.check}: {r.problem}" for r in results if not r.ok]
 

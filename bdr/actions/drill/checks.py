@@ -9,6 +9,7 @@ from bdr.actions.commands import CommandProblem, Completed, run_command
 from bdr.config.model import AppCheck, Remote
 from bdr.config.ownership import resolve_source
 from bdr.errors import BdrError
+from bdr.restic.environment import redact
 from bdr.store.outcomes import AppCheckResult
 
 OUTPUT_TAIL = 300
@@ -28,14 +29,20 @@ def expected_output(stdout: str, expect: str | None) -> bool:
 
 
 def run_checks(
-    checks: list[AppCheck], remotes: dict[str, Remote], scratch: Path, sources: list[str]
+    checks: list[AppCheck],
+    remotes: dict[str, Remote],
+    scratch: Path,
+    sources: list[str],
+    secrets: frozenset[str] = frozenset(),
 ) -> tuple[AppCheckResult, ...]:
-    """Run each check in order and return what each gave."""
+    """Run each check in order and return what each gave; what a check printed is kept as a
+    bounded tail with `secrets` masked (it goes to the history, reports and notifications)."""
     results = []
     for index, check in enumerate(checks):
         argv = [expand(argument, scratch, sources) for argument in check.run]
         started = time.monotonic()
         problem = _run_check(check, remotes, argv)
+        problem = None if problem is None else redact(problem, secrets)
         results.append(
             AppCheckResult(
                 check=f"checks.{index} ({' '.join(check.run)})",

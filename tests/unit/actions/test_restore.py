@@ -1,3 +1,5 @@
+import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -6,12 +8,13 @@ import pytest
 from bdr.actions.restore import (
     check_target,
     included,
+    missing_in,
     parse_as_of,
     select_snapshot,
-    selection_size,
+    selection,
 )
 from bdr.config.model import Appliance, Config, Plan, Repository
-from bdr.errors import UsageError
+from bdr.errors import BdrError, UsageError
 from bdr.restic.messages import Node, Snapshot
 
 
@@ -63,8 +66,32 @@ def test_include_matching_and_selection_size():
     assert included("/srv/docs/a.txt", ["/srv/docs"])
     assert not included("/srv/docs-old/b.txt", ["/srv/docs/"])
     assert not included("/srv/photos/c.jpg", ["*.jpg"]), "a path, not a pattern"
-    assert selection_size(nodes, ["/srv/docs"]) == (1, 10)
-    assert selection_size(nodes, []) == (3, 60)
+    assert selection(nodes, ["/srv/docs"]) == [("/srv/docs/a.txt", 10)]
+    assert [size for _, size in selection(nodes, [])] == [10, 20, 30]
+
+
+@pytest.mark.parametrize("path", ["/srv/../../etc/shadow", "srv/a.txt", "/srv/./a", "/srv/.."])
+def test_a_listed_path_that_would_leave_the_target_is_refused(path):
+    nodes = [Node("/srv/a.txt", "file", 1, datetime.min), Node(path, "file", 5, datetime.min)]
+    with pytest.raises(BdrError, match="a path that would leave the target: refused"):
+        selection(nodes, [])
+
+
+def test_what_the_listing_promised_is_looked_for_in_the_target(tmp_path):
+    (tmp_path / "srv").mkdir()
+    (tmp_path / "srv" / "a.txt").write_bytes(b"12345")
+    (tmp_path / "srv" / "short.txt").write_bytes(b"12")
+    (tmp_path / "srv" / "link").symlink_to("a.txt")
+    odd = os.fsdecode(b"caf\xe9.doc")
+    (tmp_path / "srv" / odd).write_bytes(b"abc")
+    listed = [
+        ("/srv/a.txt", 5),
+        ("/srv/short.txt", 5),
+        ("/srv/link", 5),
+        ("/srv/gone.txt", 1),
+        ("/srv/caf\ufffd.doc", 3),  # as restic's JSON spells a name that is not UTF-8
+    ]
+    assert missing_in(tmp_path, listed) == ["/srv/short.txt", "/srv/link", "/srv/gone.txt"]
 
 
 def test_include_of_names_that_look_like_patterns_or_are_not_utf8():
@@ -113,3 +140,11 @@ def test_target_guards(tmp_path: Path):
     check_target(full, plan, config, force=True, in_place=False)
     check_target(tmp_path / "new", plan, config, force=False, in_place=False)
     check_target(source, plan, config, force=True, in_place=True)
+
+
+@pytest.mark.parametrize(
+    "text", ["0001-01-01T00:00+14:00", "0001-01-01", "9999-12-31T23:59-12:00", "1969-07-20"]
+)
+def test_as_of_out_of_range_is_a_usage_error(text):
+    with pytest.raises(UsageError, match=re.escape(f"--as-of '{text}' is out of range")):
+        parse_as_of(text)

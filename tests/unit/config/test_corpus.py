@@ -70,7 +70,11 @@ accent = "#112233"
 
 # (key path, bad value): set, or removed when the value is DELETE.
 DELETE = object()
-BAD_DURATIONS = ["", "0", "-1h", "1x", "4 hours", "999999999w", 0, -5, 10**20, 1.5, True, []]
+FULL_WIDTH_ONE, ARABIC_THREE = "\uff11", "\u0663"  # digits that are not ASCII
+BAD_DURATIONS = [
+    "", "0", "-1h", "1x", "4 hours", "999999999w", 0, -5, 10**20, 1.5, True, [],
+    f"{FULL_WIDTH_ONE}h", f"{ARABIC_THREE}d",
+]  # fmt: skip
 BAD_CRONS = [
     "",
     "* * * *",
@@ -88,6 +92,12 @@ BAD_CRONS = [
     "1-2-3 * * * *",
     "@daily",
     0,
+    "0 0 31 2 *",  # never fires: February has no 31st
+    "0 0 30,31 2 *",
+    "0 0 31 4,6,9,11 *",
+    f"{FULL_WIDTH_ONE} * * * *",
+    f"0 {ARABIC_THREE} * * *",
+    f"*/{FULL_WIDTH_ONE}5 * * * *",
 ]
 BAD_NAMES = ["", "a/b", ".hidden", "-dash", "a b", "x" * 0]
 MUTATIONS: list[tuple[str, Any]] = [
@@ -96,7 +106,7 @@ MUTATIONS: list[tuple[str, Any]] = [
     *[("appliance.state_dir", value) for value in ["relative/state", "", 5, "/a\x00b"]],
     *[("appliance.scratch_dir", value) for value in ["scratch", 7, "{root}/state/scratch"]],
     *[("appliance.lock_timeout", value) for value in BAD_DURATIONS],
-    *[("appliance.max_parallel_runs", value) for value in [0, -1, "two", 1.5]],
+    *[("appliance.max_parallel_runs", value) for value in [0, -1, "two", 1.5, 65, 10**6]],
     ("appliance.max_run_time", {"backup": "0"}),
     ("appliance.max_run_time", {"demo": "1h"}),
     ("appliance.max_run_time", {"backup": "99999999w"}),
@@ -106,6 +116,9 @@ MUTATIONS: list[tuple[str, Any]] = [
     ("repositories.local.url", ""),
     ("repositories.local.url", 5),
     ("repositories.local.url", "{root}/state/repo"),
+    ("repositories.local.url", "relative/repo"),
+    ("repositories.local.url", "local:relative/repo"),
+    ("repositories.local.url", "./repo"),
     ("repositories.local.password_file", "relative.pass"),
     ("repositories.local.password_file", "{root}/secrets/missing.pass"),
     ("repositories.local.password_file", "{root}/secrets/open.pass"),
@@ -130,6 +143,7 @@ MUTATIONS: list[tuple[str, Any]] = [
     ("plans.office.repository", DELETE),
     ("plans.office.copy_to", ["offsite"]),
     ("plans.office.copy_to", "cloud"),
+    ("plans.office.copy_to", ["cloud", "cloud"]),
     *[("plans.office.schedule", value) for value in BAD_CRONS],
     *[("plans.office.rpo", value) for value in BAD_DURATIONS],
     ("plans.office.retention", {}),
@@ -168,6 +182,14 @@ MUTATIONS: list[tuple[str, Any]] = [
     ("metrics.listen", "nowhere"),
     ("metrics.listen", "127.0.0.1:99999"),
     ("metrics.listen", "127.0.0.1"),
+    ("metrics.listen", "not a host:9898"),
+    ("metrics.listen", "127.0.0.1:" + "\uff19\uff18\uff19\uff18"),
+    ("metrics.listen", "bad_host!:9898"),
+    ("metrics.listen", "[::1:9898"),
+    ("metrics.pushgateway", "not a url"),
+    ("metrics.pushgateway", "ftp://127.0.0.1:9091"),
+    ("metrics.pushgateway", "http://"),
+    ("metrics.pushgateway", "http://127.0.0.1:port"),
     ("metrics.textfile", "relative.prom"),
     ("metrics.basic_auth_password_file", "{root}/secrets/missing.pass"),
     ("metrics.tls_cert_file", "{root}/missing.pem"),
@@ -178,6 +200,7 @@ MUTATIONS: list[tuple[str, Any]] = [
     ("reports.logo", "{root}/secrets/local.pass"),
     ("reports.schedule", "monthly"),
     ("reports.output_dir", "{root}/scratch/reports"),
+    ("reports.output_dir", "reports"),
     ("reports.mail_to", ["not an address"]),
     ("reports.mail_to", ["someone@example.com"]),  # needs [notify] with a mailto URL
     ("notify", {"urls_file": "{root}/secrets/missing.urls"}),
@@ -265,6 +288,31 @@ def test_the_base_config_is_valid(tmp_path: Path):
     path = tmp_path / "bdr.toml"
     path.write_text(to_toml(base(tmp_path)))
     assert load_config(path).appliance.id == "acme-01"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("plans.office.schedule", "0 0 29 2 *"),  # a leap day: rare, but it comes
+        ("plans.office.schedule", "0 0 31 1-12 *"),
+        ("plans.office.schedule", "*/15 8-18 * * mon-fri"),
+        ("metrics.listen", "[::1]:9898"),
+        ("metrics.listen", "localhost:9898"),
+        ("metrics.listen", "metrics.acme.example:9898"),
+        ("metrics.listen", "0.0.0.0:9898"),
+        ("metrics.pushgateway", "http://127.0.0.1:9091"),
+        ("metrics.pushgateway", "https://push.msp.example/"),
+        ("repositories.local.url", "local:{root}/repo"),
+        ("repositories.cloud.url", "sftp:backup@nas.example:/srv/restic"),
+        ("repositories.cloud.url", "rest:https://backup.msp.example/acme-01/"),
+        ("appliance.max_parallel_runs", 64),
+    ],
+)
+def test_what_looks_odd_but_works_is_accepted(tmp_path: Path, key: str, value: Any):
+    layout(tmp_path)
+    path = tmp_path / "bdr.toml"
+    path.write_text(to_toml(mutated(tmp_path, key, value)))
+    load_config(path)
 
 
 def test_the_corpus_is_big_enough():

@@ -156,6 +156,38 @@ def test_an_rpo_breach_opens_without_a_run_and_clears(setup):
     assert [row["event"] for row in messages(db)] == ["opened"] * 2 + ["resolved"] * 2
 
 
+def test_the_verified_rpo_names_only_a_verified_snapshot_that_still_exists(setup):
+    from bdr.config.model import Drill
+    from bdr.store import verified
+    from bdr.store.outcomes import DrillOutcome
+
+    config, db, clock = setup
+    config = replace(
+        config,
+        drills={"onsite": Drill(plan="office", repository="local", rto=3600)},
+        notify=replace(config.notify, verified_max_age=2 * 86400),
+    )
+    notifier = Notifier(config, db, now=clock)
+    for snapshot, taken in (("aaaa1111", clock.now - 3 * 86400), ("bbbb2222", clock.now)):
+        run_id = runs.start_run(db, "drill", plan="office", repository="local", subject="onsite")
+        outcome = DrillOutcome(verdict="passed", snapshot_time=taken)
+        runs.finish_run(
+            db, run_id, runs.OK, snapshot_id=snapshot, snapshot_time=taken, outcome=outcome
+        )
+    notifier.evaluate()
+    assert problems.open_for(db, "acme-01:verified-rpo:office/local") is None
+    # The verified snapshot is forgotten by hand: the one verified before it is 3 days old.
+    verified.note_listing(db, "office", "local", ["aaaa1111" + "0" * 56])
+    notifier.evaluate()
+    problem = problems.open_for(db, "acme-01:verified-rpo:office/local")
+    assert problem is not None
+    assert problem.last_reason == "the newest snapshot that passed a drill is 3d 0h old (aaaa1111)"
+    verified.note_listing(db, "office", "local", [])
+    notifier.evaluate()
+    problem = problems.open_for(db, "acme-01:verified-rpo:office/local")
+    assert problem.last_reason == "no snapshot of this tier that still exists has passed a drill"
+
+
 def test_outbox_backs_off_and_gives_up_after_three_days(setup):
     config, db, clock = setup
     notifier = Notifier(config, db, now=clock)
