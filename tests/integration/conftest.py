@@ -20,13 +20,17 @@ import pytest
 from bdr.config.toml_writer import to_toml
 from tests.integration.servers import SeaweedS3, SftpServer
 
-pytestmark = pytest.mark.integration
-
 PASSWORD = "correct horse battery staple"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    if shutil.which("restic") is None:
+    # A conftest's `pytestmark` marks nothing: the marker is put on this folder's tests here,
+    # so that `-m "not integration"` runs the unit suite alone.
+    here = Path(__file__).parent
+    mine = [item for item in items if here in Path(str(item.fspath)).parents]
+    for item in mine:
+        item.add_marker(pytest.mark.integration)
+    if mine and shutil.which("restic") is None:
         # Integration tests are the proof that features work: never skip them silently.
         raise pytest.UsageError("restic is not installed; run `make test`, which installs it")
 
