@@ -87,6 +87,12 @@ class App:
                     ", ".join(map(str, recovered)),
                 )
                 clean_up_dead(self.config, self._history)
+                # Their ends go into the evidence chain too: a run the history holds and the
+                # chain lacks is a disagreement (bdr evidence verify).
+                from bdr.evidence import journal
+
+                for run_id in recovered:
+                    journal.record_run(self.config, self._history, run_id)
             self._write_spooled()
         return self._history
 

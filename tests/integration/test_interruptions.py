@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -123,6 +124,10 @@ def test_killed_bdr_leaves_a_run_that_becomes_interrupted(big: Appliance):
     status = big.bdr_json("status")
     assert status["plans"][0]["last_run"]["status"] == "interrupted"
     assert run_status(big) == "interrupted"
+    # Its end is in the evidence chain too: the history and the chain agree.
+    chain = (big.state_dir / "evidence" / "chain.jsonl").read_text().splitlines()
+    assert json.loads(chain[-1])["status"] == "interrupted"
+    big.bdr("evidence", "verify")
     big.bdr("backup")  # the stale restic lock of the killed run is cleared by unlock-and-retry
 
 
