@@ -46,3 +46,4 @@ lint: $(FULL)
 	$(BIN)/ruff format --check bdr tests bench dashboards
 	$(BIN)/ruff check bdr tests bench dashboards
 	$(BIN)/mypy
+	$(BIN)/lint-imports

@@ -448,10 +448,10 @@ def _stop_starting(signum: int, frame: FrameType | None) -> None:
 
 def checked_config(config_path: Path) -> Config:
     """The config, as `bdr config check` judges it: the daemon never runs one it refuses."""
-    from bdr.notify.urls import config_problems
+    from bdr.config.load import apprise_problems
 
     config = load_config(config_path)
-    problems = config_problems(config)
+    problems = apprise_problems(config)
     if problems:
         raise ConfigError(problems, source=str(config_path))
     return config

@@ -19,7 +19,7 @@ from bdr.config.model import Reports
 from bdr.config.ownership import report_dir
 from bdr.errors import BdrError, UsageError
 from bdr.localtime import zone
-from bdr.report.period import Period, last_full_month, period
+from bdr.period import Period, last_full_month, period
 from bdr.store.outcomes import ReportOutcome
 
 log = logging.getLogger(__name__)
@@ -109,8 +109,8 @@ def _write(
     formats: tuple[str, ...],
 ) -> _Written:
     from bdr.evidence.keys import ensure_key
+    from bdr.logo import data_uri
     from bdr.report import load
-    from bdr.report.logo import data_uri
     from bdr.report.model import build
     from bdr.report.render import Branding, to_html, to_json, to_pdf
 

@@ -24,9 +24,9 @@ def check(app: App) -> None:
     cfg = app.config
     found = warnings(cfg)
     if cfg.notify is not None:
-        from bdr.notify.urls import config_problems
+        from bdr.config.load import apprise_problems
 
-        bad = config_problems(cfg)
+        bad = apprise_problems(cfg)
         if bad:
             from bdr.errors import ConfigError
 

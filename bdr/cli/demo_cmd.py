@@ -106,7 +106,7 @@ def demo(click_ctx: click.Context, directory: Path) -> None:
     out.rule("7. report: this month's restore-test report for the client")
     from bdr.actions.report import Request, make_report
     from bdr.localtime import zone
-    from bdr.report.period import month_of
+    from bdr.period import month_of
     from bdr.store.outcomes import ReportOutcome
 
     report = make_report(ctx, Request(month=month_of(ctx.now(), zone())))

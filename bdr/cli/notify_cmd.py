@@ -19,8 +19,8 @@ def status(app: App) -> None:
     import time
     from datetime import datetime
 
+    from bdr.apprise_urls import masked, read_urls, target_id
     from bdr.config.units import format_duration
-    from bdr.notify.urls import masked, read_urls, target_id
     from bdr.store import outbox, problems
 
     db = app.history()

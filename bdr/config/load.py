@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bdr.config import cache
-from bdr.config.envfile import parse_env, refusal, refused_variables
 from bdr.config.model import Config
 from bdr.errors import ConfigError, UsageError
+from bdr.restic.envfile import parse_env, refusal, refused_variables
 
 if TYPE_CHECKING:
     from bdr.config import schema
@@ -297,7 +297,7 @@ def _check_file(where: str, path: Path, *, secret: bool) -> Iterator[str]:
         for key in refused_variables(variables):
             yield f"{where}: {refusal(path, key)}"
     if where.endswith(".urls_file"):
-        from bdr.notify.urls import url_problems
+        from bdr.apprise_urls import url_problems
 
         try:
             text = path.read_text(encoding="utf-8")
@@ -315,7 +315,7 @@ def _mail_problems(config: Config) -> Iterator[str]:
     if config.notify is None:
         yield "reports.mail_to: needs [notify] urls_file with a mailto:// or mailtos:// URL"
         return
-    from bdr.notify.urls import MAIL_SCHEMES, read_urls, scheme
+    from bdr.apprise_urls import MAIL_SCHEMES, read_urls, scheme
 
     try:
         urls = read_urls(config.notify.urls_file)
@@ -333,7 +333,7 @@ def _logo_problems(raw: dict[str, Any]) -> Iterator[str]:
     logo = _table(raw, "reports").get("logo")
     if not isinstance(logo, str):
         return  # absent, or not a path: said by the schema
-    from bdr.report.logo import image_type
+    from bdr.logo import image_type
 
     try:
         image_type(Path(logo))
@@ -402,3 +402,18 @@ def warnings(config: Config) -> list[str]:
                 "restic's messages without garbling them"
             )
     return found
+
+
+def apprise_problems(config: Config) -> list[str]:
+    """What `bdr config check` refuses beyond the config's own checks: urls_file lines that
+    Apprise does not accept. The daemon refuses the same at its start and at a reload."""
+    if config.notify is None:
+        return []
+    urls_file = config.notify.urls_file
+    try:
+        text = urls_file.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        return [f"notify.urls_file: {urls_file} cannot be read: {error}"]
+    from bdr.apprise_urls import rejected
+
+    return [f"notify.urls_file: {urls_file} {problem}" for problem in rejected(text)]

@@ -17,7 +17,7 @@ from bdr.evidence.chain import CHAIN, CHECKPOINTS
 from bdr.evidence.keys import ALLOWED_SIGNERS, PUBLIC_FILE, evidence_dir
 from bdr.evidence.records import from_rfc3339
 from bdr.localtime import zone
-from bdr.report.period import month_bounds
+from bdr.period import month_bounds
 
 VERIFY_SH = r"""#!/bin/sh
 # Checks this bdr evidence bundle with OpenSSH's ssh-keygen and coreutils only.

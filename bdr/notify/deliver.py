@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from bdr.apprise_urls import MAIL_SCHEMES, read_urls, scheme, scrub, target_id
 from bdr.config.model import Config
-from bdr.notify.urls import MAIL_SCHEMES, read_urls, scheme, scrub, target_id
 from bdr.store import outbox
 from bdr.store.database import History
 
@@ -146,7 +146,7 @@ def deliver_due(
 
 def test_all(config: Config, subject: str, body: str) -> list[tuple[str, str | None]]:
     """Send a test message to every URL directly; return (masked URL, error or None)."""
-    from bdr.notify.urls import masked
+    from bdr.apprise_urls import masked
 
     assert config.notify is not None
     results = []

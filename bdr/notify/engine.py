@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 
+from bdr.apprise_urls import MAIL_SCHEMES, read_urls, scheme, target_id
 from bdr.config.model import Config
 from bdr.config.ownership import local_path
 from bdr.config.units import format_duration, parse_fraction, parse_size
 from bdr.localtime import zone as local_zone
 from bdr.notify import messages
-from bdr.notify.urls import MAIL_SCHEMES, read_urls, scheme, target_id
 from bdr.store import outbox, problems, runs, verified
 from bdr.store.database import History
 from bdr.store.problems import FAILURE, INFO, SEVERITIES, WARNING, Problem

@@ -11,8 +11,8 @@ from bdr.errors import BdrError
 from bdr.evidence.agreement import ChainIndex, Disagreement, as_recorded, check
 from bdr.evidence.chain import CHAIN, head, line_hash
 from bdr.evidence.keys import evidence_dir, load_key
+from bdr.period import Period
 from bdr.report.model import DrillSpec, EvidenceFacts, Finding, Inputs, PlanSpec, Setup
-from bdr.report.period import Period
 from bdr.store import runs, verified
 from bdr.store.database import History
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from bdr.report.period import Period
+from bdr.period import Period
 from bdr.store import runs
 from bdr.store.outcomes import CheckOutcome, CopyOutcome, DrillOutcome
 from bdr.store.runs import Run

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from bdr.config.units import format_duration, format_size
+from bdr.period import Period
 from bdr.report import charts
 from bdr.report.model import Report, as_json, days_of, spoken
-from bdr.report.period import Period
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,25 @@ here: they reach restic through the environment (see `restic/environment.py`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
-from bdr.config.model import Retention
+
+class Retention(Protocol):
+    """A retention policy as restic's `--keep-*` flags take it (the config's `retention`)."""
+
+    @property
+    def last(self) -> int | None: ...
+    @property
+    def hourly(self) -> int | None: ...
+    @property
+    def daily(self) -> int | None: ...
+    @property
+    def weekly(self) -> int | None: ...
+    @property
+    def monthly(self) -> int | None: ...
+    @property
+    def yearly(self) -> int | None: ...
+
 
 Argv = tuple[str, ...]
 

@@ -11,9 +11,27 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-from bdr.config.envfile import read_env_file
-from bdr.config.model import Repository
+from bdr.restic.envfile import read_env_file
+
+
+class RepositoryAccess(Protocol):
+    """What restic needs to reach a repository: where it is, how its password and backend
+    credentials are read, its extended options. The config's repositories are such values;
+    restic/ knows nothing else of the config."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def password_file(self) -> Path | None: ...
+    @property
+    def password_command(self) -> str | None: ...
+    @property
+    def env_file(self) -> Path | None: ...
+    @property
+    def options(self) -> Mapping[str, str]: ...
+
 
 # Inherited variables that would change which repository or key restic uses.
 _FOREIGN_PREFIXES = ("RESTIC_", "AWS_", "B2_", "AZURE_", "GOOGLE_", "OS_", "ST_")
@@ -47,7 +65,9 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def _repository_variables(prefix: str, repository: Repository) -> tuple[dict[str, str], set[str]]:
+def _repository_variables(
+    prefix: str, repository: RepositoryAccess
+) -> tuple[dict[str, str], set[str]]:
     variables = {f"{prefix}REPOSITORY": repository.url}
     secrets: set[str] = set()
     if repository.password_file is not None:
@@ -69,9 +89,9 @@ def _password_values(path: Path) -> set[str]:
 
 
 def build_env(
-    repository: Repository,
+    repository: RepositoryAccess,
     *,
-    from_repository: Repository | None = None,
+    from_repository: RepositoryAccess | None = None,
     base: Mapping[str, str] | None = None,
 ) -> ResticEnv:
     """Return the environment for a command on `repository` (and a copy source, if given).
@@ -109,7 +129,7 @@ def build_env(
     )
 
 
-def every_secret(repositories: Iterable[Repository]) -> frozenset[str]:
+def every_secret(repositories: Iterable[RepositoryAccess]) -> frozenset[str]:
     """Every secret value of `repositories` (passwords, secret env_file values): what the output
     of a hook or an application check is scrubbed of before it is kept or sent anywhere."""
     found: set[str] = set()
@@ -124,7 +144,7 @@ def every_secret(repositories: Iterable[Repository]) -> frozenset[str]:
     return frozenset(found)
 
 
-def _options(*repositories: Repository | None) -> tuple[str, ...]:
+def _options(*repositories: RepositoryAccess | None) -> tuple[str, ...]:
     merged: dict[str, str] = {}
     for repository in repositories:
         for key, value in (repository.options if repository else {}).items():

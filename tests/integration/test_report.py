@@ -175,9 +175,9 @@ from pathlib import Path
 from bdr.config.load import load_config
 from bdr.localtime import zone
 from bdr.report import load
-from bdr.report.logo import data_uri
+from bdr.logo import data_uri
 from bdr.report.model import build
-from bdr.report.period import period
+from bdr.period import period
 from bdr.report.render import Branding, to_html, to_pdf
 from bdr.store.database import reader
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from bdr.apprise_urls import masked, scrub, secrets_of, url_problems
 from bdr.notify.messages import SUBJECT, Appliance, Context, compose, one_line
-from bdr.notify.urls import masked, scrub, secrets_of, url_problems
 from bdr.store.problems import Problem
 
 URL = "mailtos://bdr-mailer:S3cret-Pass@smtp.example.com:587?to=tickets@psa.test&from=a@b.test"
@@ -69,7 +69,7 @@ def test_subjects_are_one_line_and_parse():
 
 
 def test_urls_apprise_does_not_accept_are_named_by_line():
-    from bdr.notify.urls import rejected
+    from bdr.apprise_urls import rejected
 
     text = "json://127.0.0.1:9/hook\nnosuchservice://host/token-abcdef\n"
     assert list(rejected(text)) == ["line 2: Apprise does not accept this nosuchservice:// URL"]

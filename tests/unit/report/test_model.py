@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bdr.period import month_bounds, period
 from bdr.report.load import LOOKBACK
 from bdr.report.model import (
     AMBER,
@@ -26,7 +27,6 @@ from bdr.report.model import (
     build,
     days_of,
 )
-from bdr.report.period import month_bounds, period
 from bdr.store import runs
 from bdr.store.database import connect
 from bdr.store.outcomes import CheckOutcome, CopyOutcome, DrillOutcome

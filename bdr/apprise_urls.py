@@ -10,11 +10,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote, urlsplit
-
-if TYPE_CHECKING:
-    from bdr.config.model import Config
 
 MAIL_SCHEMES = ("mailto", "mailtos")
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$", re.IGNORECASE)
@@ -98,16 +94,3 @@ def rejected(text: str) -> Iterator[str]:
         stripped = line.strip()
         if stripped and not stripped.startswith("#") and not apprise.Apprise().add(stripped):
             yield f"line {number}: Apprise does not accept this {scheme(stripped)}:// URL"
-
-
-def config_problems(config: Config) -> list[str]:
-    """What `bdr config check` refuses beyond the config's own checks: urls_file lines that
-    Apprise does not accept. The daemon refuses the same at its start and at a reload."""
-    if config.notify is None:
-        return []
-    urls_file = config.notify.urls_file
-    try:
-        text = urls_file.read_text()
-    except (OSError, UnicodeDecodeError) as error:
-        return [f"notify.urls_file: {urls_file} cannot be read: {error}"]
-    return [f"notify.urls_file: {urls_file} {problem}" for problem in rejected(text)]

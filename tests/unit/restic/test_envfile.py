@@ -1,6 +1,6 @@
 import pytest
 
-from bdr.config.envfile import parse_env
+from bdr.restic.envfile import parse_env
 
 
 def test_parses_comments_export_and_quotes():
@@ -19,7 +19,7 @@ def test_bad_line_is_named_without_its_value():
 
 
 def test_only_backend_credentials_may_be_set(tmp_path):
-    from bdr.config.envfile import read_env_file, refused_variables
+    from bdr.restic.envfile import read_env_file, refused_variables
 
     variables = parse_env(
         "AWS_ACCESS_KEY_ID=a\nB2_ACCOUNT_KEY=b\nHTTPS_PROXY=http://proxy:3128\n"
