@@ -8,9 +8,9 @@ One table, shared by the CLI and the daemon, so that scripts and monitoring can 
 | 1    | failed                                             |
 | 2    | usage or configuration error                       |
 | 3    | partial: done, with a warning (unreadable files)   |
-| 4    | drill failed (data, RTO or application check)      |
+| 4    | drill failed (data, RTO, check) or RTO not proven  |
 | 5    | repository locked or busy                          |
-| 6    | repository missing or wrong password               |
+| 6    | repository missing, wrong password, or damaged     |
 | 130  | interrupted by Ctrl-C (SIGINT)                     |
 | 143  | stopped by SIGTERM                                 |
 """
