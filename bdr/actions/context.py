@@ -244,8 +244,7 @@ def _defer(ctx: Context, record: RunRecord, subject: str | None, started_at: flo
 def write_deferred(config: Config, db: History) -> list[int]:
     """Write the records of runs that ran while state_dir was full (those of this process, and
     those a command line spooled), with their evidence."""
-    if deferred.spooled(config.appliance.state_dir):
-        deferred.unspool(config.appliance.state_dir)
+    deferred.unspool(config.appliance.state_dir)
     if not deferred.pending():
         return []
     written = deferred.write(db)

@@ -68,10 +68,14 @@ def _forget_keeping_verified(
     # before it, if it still exists, is the one to keep now.
     verified.note_listing(ctx.db, plan, repository, listed, now=ctx.now)
     keep = verified.kept(ctx.db, plan, repository)
-    removing = [group.remove for group in groups]
-    doomed = [sid for ids in removing for sid in ids if not any(sid.startswith(k) for k in keep)]
-    held = tuple(sid[:8] for ids in removing for sid in ids if any(sid.startswith(k) for k in keep))
+    doomed: list[str] = []
+    held: list[str] = []
+    for snapshot_id in (sid for group in groups for sid in group.remove):
+        if verified.holds(keep, snapshot_id):
+            held.append(snapshot_id[:8])
+        else:
+            doomed.append(snapshot_id)
     for start in range(0, len(doomed), IDS_PER_FORGET):
         batch = doomed[start : start + IDS_PER_FORGET]
         require_ok(ctx.restic.run(ctx.restic.args(build.forget_ids, batch), env), what)
-    return len(doomed), held
+    return len(doomed), tuple(held)

@@ -95,8 +95,10 @@ class ChainIndex:
         self.path = path
         self.by_run: dict[int, list[Entry]] = {}
         self.records = 0  # whole lines
+        self.found = False  # whether there is a chain at all
         offset = 0
         with contextlib.suppress(FileNotFoundError), open(path, "rb") as lines:
+            self.found = True
             for line in lines:
                 if line.endswith(b"\n"):
                     self.records += 1

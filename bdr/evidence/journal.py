@@ -87,13 +87,13 @@ def history_disagreements(config: Config, db: History, *, now: float) -> list[Di
     chain (nothing recorded yet)."""
     from bdr.evidence.agreement import ChainIndex, check
 
-    path = evidence_dir(config.appliance.state_dir) / chain.CHAIN
-    if not path.exists():
+    index = ChainIndex(evidence_dir(config.appliance.state_dir) / chain.CHAIN)
+    if not index.found:
         return []
     since = runs.first_started(db)
     if since is None:
         since = now
-    return check(runs.every_run(db), ChainIndex(path), config.appliance.id, now=now, since=since)
+    return check(runs.every_run(db), index, config.appliance.id, now=now, since=since)
 
 
 def _month(record: dict[str, Any]) -> object:

@@ -73,7 +73,7 @@ def evidence_facts(config: Config, period: Period, index: ChainIndex) -> Evidenc
         key = load_key(config.appliance.state_dir, config.appliance.id)
     except (OSError, BdrError):
         return None
-    if not index.path.exists():
+    if not index.found:
         return None
     inside = [
         entry
@@ -110,7 +110,7 @@ def inputs(
     index = ChainIndex(evidence_dir(config.appliance.state_dir) / CHAIN)
     found = list(runs.runs_for_period(db, since, generated_at))
     disagreements: list[Disagreement] = []
-    if index.path.exists():
+    if index.found:
         first = runs.first_started(db)
         disagreements = check(
             found,
@@ -122,7 +122,7 @@ def inputs(
         )
         found = as_recorded(found, disagreements)
     chain_findings = [Finding("failure", d.text, (d.run,)) for d in disagreements]
-    if not index.path.exists() and any(run.status != runs.RUNNING for run in found):
+    if not index.found and any(run.status != runs.RUNNING for run in found):
         chain_findings.append(Finding("failure", NO_CHAIN))
     return Inputs(
         setup=setup_of(config),

@@ -18,8 +18,8 @@ from tests.integration.conftest import Appliance, damage_largest_pack
 from tests.integration.daemon import RunningDaemon, wait_for
 
 
-@pytest.fixture
-def proven(appliance: Appliance, office) -> Appliance:
+def prove(appliance: Appliance, office: Path) -> Appliance:
+    """A backup, a passed drill and a check of `office`: three records in the chain."""
     appliance.local_repository()
     appliance.add_plan("office", [office])
     appliance.add("drills", "onsite", plan="office", repository="local", rto="1h")
@@ -29,6 +29,11 @@ def proven(appliance: Appliance, office) -> Appliance:
     appliance.bdr("drill", "run", "onsite")
     appliance.bdr("check")
     return appliance
+
+
+@pytest.fixture
+def proven(appliance: Appliance, office) -> Appliance:
+    return prove(appliance, office)
 
 
 def evidence(appliance: Appliance) -> Path:
@@ -407,15 +412,7 @@ def proven_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]
     office = root / "office"
     office.mkdir()
     (office / "letter.txt").write_text("Dear client,\n")
-    appliance = Appliance(root / "appliance")
-    appliance.local_repository()
-    appliance.add_plan("office", [office])
-    appliance.add("drills", "onsite", plan="office", repository="local", rto="1h")
-    appliance.add("checks", "local", repository="local", read_data_cycle=2)
-    appliance.bdr("init")
-    appliance.bdr("backup")
-    appliance.bdr("drill", "run", "onsite")
-    appliance.bdr("check")
+    appliance = prove(Appliance(root / "appliance"), office)
     assert verify(appliance)["ok"]
     yield appliance
 
