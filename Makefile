@@ -46,4 +46,5 @@ lint: $(FULL)
 	$(BIN)/ruff format --check bdr tests bench dashboards
 	$(BIN)/ruff check bdr tests bench dashboards
 	$(BIN)/mypy
+	$(BIN)/mypy tests/unit/fake_restic.py  # the typed fake is a gateway
 	$(BIN)/lint-imports

@@ -31,7 +31,7 @@ from bdr.restic import argv as build
 from bdr.restic.environment import every_secret
 from bdr.restic.messages import BackupSummary, ItemError, backup_messages
 from bdr.restic.outcome import Outcome
-from bdr.restic.runner import require_ok
+from bdr.restic.result import require_ok
 from bdr.store import runs
 from bdr.store.outcomes import BackupOutcome, SourcePath
 

@@ -14,7 +14,7 @@ from bdr.errors import BdrError
 from bdr.restic import argv as build
 from bdr.restic.messages import check_errors, stats_total_size
 from bdr.restic.outcome import Outcome
-from bdr.restic.runner import require_ok
+from bdr.restic.result import require_ok
 from bdr.store import checks
 from bdr.store.outcomes import CheckOutcome
 

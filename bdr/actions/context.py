@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bdr.config.model import Config, Repository
 from bdr.config.units import format_duration
+from bdr.drill.strategy import Tuning
 from bdr.errors import BdrError, ExitCode, Interrupted, UsageError, interrupted_by
 from bdr.restic.environment import ResticEnv, build_env
+from bdr.restic.gateway import ResticGateway
 from bdr.restic.lock import repository_locks
-from bdr.restic.runner import Restic
+from bdr.restic.runner import deadline
+from bdr.restic.supervisor import Supervisor
 from bdr.store import deferred, runs
-from bdr.store.database import History, full_message, is_full
+from bdr.store.database import History
+from bdr.store.errors import StoreFull
 from bdr.store.outcomes import DrillOutcome, Outcome
 
 log = logging.getLogger("bdr")
@@ -42,12 +45,21 @@ def _silent(_: str) -> None:
 class Context:
     config: Config
     db: History
-    restic: Restic
+    restic: ResticGateway
     now: Callable[[], float] = time.time
     # For durations (drill phases): never jumps when the wall clock is set.
     monotonic: Callable[[], float] = time.monotonic
     say: Callable[[str], None] = _silent
     lock_timeout: float | None = None
+    # The thresholds the drill's ways of restoring turn on.
+    tuning: Tuning = field(default_factory=Tuning)
+    # The runs of this process that wait for their record (state_dir full): the owner's.
+    waiting: deferred.Waiting = field(default_factory=deferred.Waiting)
+
+    @property
+    def supervisor(self) -> Supervisor:
+        """The owner's supervisor, which also holds every restic of `restic`."""
+        return self.restic.supervisor
 
     def repository(self, name: str) -> Repository:
         try:
@@ -59,9 +71,7 @@ class Context:
     def time_limit(self, kind: str) -> contextlib.AbstractContextManager[None]:
         """Within the block, restic is stopped once `appliance.max_run_time` of `kind` passes."""
         limit = self.config.appliance.run_time_limit(kind)
-        return Restic.deadline(
-            limit, f"{format_duration(limit or 0)} (appliance.max_run_time.{kind})"
-        )
+        return deadline(limit, f"{format_duration(limit or 0)} (appliance.max_run_time.{kind})")
 
     def env(self, name: str, *, from_repository: str | None = None) -> ResticEnv:
         """Return the restic environment for repository `name` (and a copy source)."""
@@ -82,6 +92,7 @@ class Context:
             list(repositories),
             timeout=timeout,
             purpose=purpose,
+            supervisor=self.supervisor,
             on_wait=self.say,
         )
 
@@ -158,13 +169,13 @@ def recorded_run(
         run_id = runs.start_run(
             ctx.db, kind, plan=plan, repository=repository, subject=subject, now=lambda: started_at
         )
-    except sqlite3.OperationalError as error:
-        if not (is_full(error) and kind in deferred.KINDS):
+    except StoreFull as error:
+        if kind not in deferred.KINDS:
             raise
         # The data matters more than its record: run, and record it once there is space.
         log.error(
             "%s; the %s runs all the same and is recorded once there is space",
-            full_message(ctx.config.appliance.state_dir),
+            error.message,
             kind,
         )
         run_id = DEFERRED
@@ -224,7 +235,7 @@ def load_run_end(_pid: int) -> None:
 def _defer(ctx: Context, record: RunRecord, subject: str | None, started_at: float) -> None:
     """Keep the record of a run that ran while state_dir was full, and write it (and any
     kept before it) if there is space now."""
-    deferred.keep(
+    ctx.waiting.keep(
         deferred.DeferredRun(
             kind=record.kind,
             plan=record.plan,
@@ -238,16 +249,16 @@ def _defer(ctx: Context, record: RunRecord, subject: str | None, started_at: flo
         )
     )
     log.info("run (not yet recorded) %s %s", record.kind, record.said())
-    write_deferred(ctx.config, ctx.db)
+    write_deferred(ctx.config, ctx.db, ctx.waiting)
 
 
-def write_deferred(config: Config, db: History) -> list[int]:
-    """Write the records of runs that ran while state_dir was full (those of this process, and
-    those a command line spooled), with their evidence."""
-    deferred.unspool(config.appliance.state_dir)
-    if not deferred.pending():
+def write_deferred(config: Config, db: History, waiting: deferred.Waiting) -> list[int]:
+    """Write the records of runs that ran while state_dir was full (those `waiting` in this
+    process, and those a command line spooled), with their evidence."""
+    waiting.unspool(config.appliance.state_dir)
+    if not waiting.pending():
         return []
-    written = deferred.write(db)
+    written = waiting.write(db)
     if written:
         from bdr.evidence import journal
         from bdr.notify import engine as notify

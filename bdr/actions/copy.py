@@ -6,7 +6,7 @@ from bdr.actions.context import Context, RunRecord, record_latest_snapshot, reco
 from bdr.actions.summary import RunSummary
 from bdr.restic import argv as build
 from bdr.restic.messages import copied_count, snapshot_list
-from bdr.restic.runner import require_ok
+from bdr.restic.result import require_ok
 from bdr.store import verified
 from bdr.store.outcomes import CopyOutcome
 

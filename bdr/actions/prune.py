@@ -12,7 +12,7 @@ from bdr.actions.summary import RunSummary
 from bdr.config.units import format_size
 from bdr.restic import argv as build
 from bdr.restic.messages import pruned_bytes
-from bdr.restic.runner import require_ok
+from bdr.restic.result import require_ok
 from bdr.store.outcomes import PruneOutcome
 
 

@@ -111,7 +111,7 @@ def _write(
     from bdr.evidence.keys import ensure_key
     from bdr.logo import data_uri
     from bdr.report import load
-    from bdr.report.model import build
+    from bdr.report.build import build
     from bdr.report.render import Branding, to_html, to_json, to_pdf
 
     tz = zone()

@@ -27,7 +27,7 @@ from bdr.localtime import in_range, localise, with_offset
 from bdr.restic import argv as build
 from bdr.restic.messages import Node, Snapshot, ls_nodes, restore_status, snapshot_list
 from bdr.restic.patterns import escape
-from bdr.restic.runner import require_ok
+from bdr.restic.result import require_ok
 from bdr.store.outcomes import RestoreOutcome
 
 Progress = Callable[[int, int], None]

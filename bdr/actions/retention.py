@@ -19,7 +19,7 @@ from bdr.config.model import Retention
 from bdr.restic import argv as build
 from bdr.restic.environment import ResticEnv
 from bdr.restic.messages import forget_groups
-from bdr.restic.runner import require_ok
+from bdr.restic.result import require_ok
 from bdr.store import verified
 from bdr.store.outcomes import RetentionOutcome
 

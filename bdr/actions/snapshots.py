@@ -8,8 +8,9 @@ from bdr.actions.context import Context
 from bdr.errors import BdrError, ExitCode, worst
 from bdr.restic import argv as build
 from bdr.restic.environment import ResticEnv
+from bdr.restic.gateway import Running
 from bdr.restic.messages import Snapshot, snapshot_list
-from bdr.restic.runner import Beside, Result, require_ok
+from bdr.restic.result import Result, require_ok
 from bdr.store import verified
 
 TAG_PREFIX = "bdr-plan="
@@ -51,7 +52,7 @@ def list_snapshots(ctx: Context, *, plan: str | None, repository: str | None) ->
     with ctx.time_limit("snapshots"):
         # Every repository is listed at once: each restic derives its key and reads its index
         # on its own, so a technician waits for the slowest tier, not for the sum of them.
-        listings: dict[str, tuple[ResticEnv, Beside]] = {}
+        listings: dict[str, tuple[ResticEnv, Running]] = {}
         try:
             for name in names:
                 try:
@@ -97,7 +98,7 @@ def _note(ctx: Context, repository: str, plan: str | None, rows: list[SnapshotRo
 
 
 def _listed(
-    ctx: Context, name: str, args: tuple[str, ...], env: ResticEnv, listing: Beside
+    ctx: Context, name: str, args: tuple[str, ...], env: ResticEnv, listing: Running
 ) -> Result | BdrError:
     """The listing of repository `name`, or the error that says why there is none. A listing
     refused by a lock runs again after `restic unlock`, as any restic of bdr's."""

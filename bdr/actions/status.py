@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bdr.config.model import Config
-from bdr.store import runs, tiers
+from bdr.store import daemon_state, runs, tiers
 from bdr.store.database import History
 
 NEVER = "never backed up"
@@ -113,7 +113,7 @@ class DaemonStatus:
     alive: bool
     heartbeat_age: float | None
     pid: int | None
-    jobs: list[runs.ScheduledJob]
+    jobs: list[daemon_state.ScheduledJob]
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -136,10 +136,10 @@ class DaemonStatus:
 
 def daemon_status(db: History, now: float) -> DaemonStatus:
     """Return whether the daemon is alive (its heartbeat is recent) and its schedule."""
-    values = runs.daemon_values(db)
+    values = daemon_state.daemon_values(db)
     beat = float(values["heartbeat"]) if "heartbeat" in values else None
     stopped = float(values.get("stopped_at", "0"))
     age = None if beat is None else max(0.0, now - beat)
     alive = age is not None and age <= HEARTBEAT_STALE_SECONDS and stopped < (beat or 0)
     pid = int(values["pid"]) if "pid" in values else None
-    return DaemonStatus(alive, age, pid, runs.scheduled_jobs(db))
+    return DaemonStatus(alive, age, pid, daemon_state.scheduled_jobs(db))

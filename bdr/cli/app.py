@@ -9,7 +9,6 @@ import contextlib
 import json
 import logging
 import os
-import sqlite3
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
     from bdr.actions.context import Context
     from bdr.config.model import Config
     from bdr.store.database import History
+    from bdr.store.deferred import Waiting
 
 
 class Finished(Protocol):
@@ -53,6 +53,16 @@ class App:
     _config: Config | None = field(default=None, repr=False)
     _context: Context | None = field(default=None, repr=False)
     _history: History | None = field(default=None, repr=False)
+    _waiting: Waiting | None = field(default=None, repr=False)
+
+    @property
+    def waiting(self) -> Waiting:
+        """The runs of this command that wait for their record (state_dir full)."""
+        if self._waiting is None:
+            from bdr.store.deferred import Waiting
+
+            self._waiting = Waiting()
+        return self._waiting
 
     @property
     def config_path(self) -> Path:
@@ -100,16 +110,17 @@ class App:
         """Write the runs an earlier command spooled while state_dir was full (if it has room
         now; else they go on waiting)."""
         from bdr.store import deferred
+        from bdr.store.errors import StoreError
 
         assert self._history is not None
         if deferred.spooled(self.config.appliance.state_dir):
             from bdr.actions.context import write_deferred
 
-            with contextlib.suppress(sqlite3.OperationalError):
-                write_deferred(self.config, self._history)
+            with contextlib.suppress(StoreError):
+                write_deferred(self.config, self._history, self.waiting)
             # Still no room: back to the spool, not lost when this command exits.
-            if deferred.pending():
-                deferred.spool(self.config.appliance.state_dir)
+            if self.waiting.pending():
+                self.waiting.spool(self.config.appliance.state_dir)
 
     def _refuse_other_users(self) -> None:
         """Run as the owner of state_dir only: files root makes in the history, the caches or a
@@ -148,14 +159,20 @@ class App:
                 os.environ.get("BDR_RESTIC", "restic"),
                 cache_dir=config.appliance.state_dir / "cache",
             )
-            from bdr.store.runs import set_daemon_value
+            from bdr.store.daemon_state import set_daemon_value
+            from bdr.store.errors import StoreError
 
             # For bdr_appliance_info: the collector reads versions, it never runs restic.
             # Not worth stopping a command over when state_dir is full.
-            with contextlib.suppress(sqlite3.OperationalError):
+            with contextlib.suppress(StoreError):
                 set_daemon_value(db, "restic_version", restic.features.version_text)
             self._context = Context(
-                config=config, db=db, restic=restic, say=self.say, lock_timeout=lock_timeout
+                config=config,
+                db=db,
+                restic=restic,
+                say=self.say,
+                lock_timeout=lock_timeout,
+                waiting=self.waiting,
             )
         return self._context
 
@@ -190,14 +207,13 @@ class App:
     def _unrecorded(self) -> str | None:
         """Name the runs that ran while state_dir was full and still wait for their record."""
         from bdr.actions.context import write_deferred
-        from bdr.store import deferred
 
         if self._context is not None:
-            write_deferred(self._context.config, self._context.db)
-        waiting = deferred.pending()
+            write_deferred(self._context.config, self._context.db, self.waiting)
+        waiting = self.waiting.pending()
         if not waiting:
             return None
-        from bdr.store.database import full_message
+        from bdr.store.errors import full_message
 
         ran = ", ".join(
             f"{run.kind} of {run.plan or run.repository} ({run.status}"
@@ -205,7 +221,7 @@ class App:
             for run in waiting
         )
         state_dir = self.config.appliance.state_dir
-        spooled = deferred.spool(state_dir)
+        spooled = self.waiting.spool(state_dir)
         kept = (
             f"; their records wait in {spooled} and are written by the next bdr command"
             if spooled is not None

@@ -19,18 +19,10 @@ def config() -> None:
 @click.pass_obj
 def check(app: App) -> None:
     """Validate the config file and every file it refers to; exit 2 listing every problem."""
-    from bdr.config.load import warnings
+    from bdr.config.load import load_checked, warnings
 
-    cfg = app.config
+    cfg = load_checked(app.config_path)
     found = warnings(cfg)
-    if cfg.notify is not None:
-        from bdr.config.load import apprise_problems
-
-        bad = apprise_problems(cfg)
-        if bad:
-            from bdr.errors import ConfigError
-
-            raise ConfigError(bad, source=str(app.config_path))
     if app.json_output:
         app.print_json({"config": str(app.config_path), "valid": True, "warnings": found})
         return

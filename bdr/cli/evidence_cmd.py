@@ -1,4 +1,4 @@
-"""`bdr evidence key|verify`."""
+"""`bdr evidence key|verify|export|upkeep`."""
 
 from __future__ import annotations
 
@@ -143,3 +143,35 @@ def export(app: App, month: str, out: Path) -> None:
         app.print_json({"bundle": str(bundle)})
     else:
         click.echo(f"{bundle}: check it with  sh {bundle}/verify.sh")
+
+
+@evidence.command()
+@click.option(
+    "--catch-up-before",
+    type=float,
+    metavar="TIMESTAMP",
+    help="First record the finished runs that started before TIMESTAMP (the daemon's start) "
+    "and that the chain lacks.",
+)
+@click.pass_obj
+def upkeep(app: App, catch_up_before: float | None) -> None:
+    """The daemon's upkeep of the chain: catch up, then verify the chain and the history
+    against it, for bdr_evidence_chain_ok. The daemon runs it at its start and daily.
+
+    Exit 0 intact, 1 broken.
+    """
+    import logging
+    import sys
+
+    from bdr.evidence.journal import upkeep as keep_up
+
+    # Its lines go where the daemon's go, in the daemon's format.
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stdout,
+        force=True,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    result = keep_up(app.config, app.history(), catch_up_before=catch_up_before)
+    if not result.ok:
+        raise SystemExit(1)

@@ -32,7 +32,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "prune": ("bdr.cli.prune_cmd", "prune", "Free forgotten snapshots' data (as scheduled)."),
     "daemon": ("bdr.cli.daemon_cmd", "daemon", "Run the appliance service (for systemd)."),
     "metrics": ("bdr.cli.metrics_cmd", "metrics", "Print the Prometheus metrics once."),
-    "evidence": ("bdr.cli.evidence_cmd", "evidence", "The signed chain of every run: key, verify."),
+    "evidence": (
+        "bdr.cli.evidence_cmd",
+        "evidence",
+        "The signed chain of every run: key, verify, export.",
+    ),
     "report": ("bdr.cli.report_cmd", "report", "Write the monthly restore-test report; list them."),
     "notify": ("bdr.cli.notify_cmd", "notify", "Notifications: open problems, outbox, a test."),
 }
@@ -80,11 +84,6 @@ def cli(
     ctx.obj = App(
         config_option=config_option, json_output=json_output, debug=debug, verbose=verbose
     )
-    _current.append(ctx.obj)
-
-
-# The App of this invocation, for the error printer (a full state_dir is named with its path).
-_current: list[App] = []
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -123,11 +122,6 @@ def main(argv: list[str] | None = None) -> Any:
         print("bdr: interrupted", file=sys.stderr)
         sys.exit(ExitCode.INTERRUPTED)
     except BaseException as error:
-        from bdr.store.database import full_message, is_full
-
-        if is_full(error) and _current and not debug:
-            _error(full_message(_current[-1].config.appliance.state_dir), None)
-            sys.exit(ExitCode.FAILED)
         if isinstance(error, Interrupted):
             print("bdr: stopped by SIGTERM", file=sys.stderr)
             sys.exit(ExitCode.TERMINATED)

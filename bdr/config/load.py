@@ -417,3 +417,12 @@ def apprise_problems(config: Config) -> list[str]:
     from bdr.apprise_urls import rejected
 
     return [f"notify.urls_file: {urls_file} {problem}" for problem in rejected(text)]
+
+
+def load_checked(path: Path) -> Config:
+    """The config, as `bdr config check` judges it: the daemon never runs one it refuses."""
+    config = load_config(path)
+    problems = apprise_problems(config)
+    if problems:
+        raise ConfigError(problems, source=str(path))
+    return config

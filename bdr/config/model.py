@@ -50,7 +50,9 @@ def to_seconds_or_never(value: Any) -> Any:
 
 def check_cron(value: Any) -> Any:
     if isinstance(value, str):
-        units.check_cron(value)
+        from bdr import cron
+
+        cron.check(value)
     return value
 
 

@@ -7,10 +7,8 @@ daemon's next start appends what the history holds and the chain lacks.
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bdr.config.model import Config
@@ -19,7 +17,7 @@ from bdr.evidence import chain
 from bdr.evidence.keys import ensure_key, evidence_dir
 from bdr.evidence.records import figures, from_rfc3339, rfc3339
 from bdr.localtime import zone
-from bdr.store import runs
+from bdr.store import daemon_state, runs
 from bdr.store.database import History
 
 if TYPE_CHECKING:
@@ -113,7 +111,7 @@ def prepare(config: Config, db: History) -> None:
     except BdrError as error:
         log.error("evidence: %s", error.message)
         return
-    runs.set_daemon_value(db, "evidence_fingerprint", key.fingerprint)
+    daemon_state.set_daemon_value(db, "evidence_fingerprint", key.fingerprint)
 
 
 def self_verify(config: Config, db: History) -> Verification:
@@ -142,37 +140,15 @@ def self_verify(config: Config, db: History) -> Verification:
 def note_verified(db: History, problem: str | None) -> None:
     """Note a verification of the chain (and of the history against it) for the metrics and
     the `evidence` problem: `problem`, the first thing found wrong, or None."""
-    runs.set_daemon_value(db, "evidence_chain_ok", "0" if problem else "1")
-    runs.set_daemon_value(db, "evidence_problem", problem or "")
-    runs.set_daemon_value(db, "evidence_verified_at", str(time.time()))
+    daemon_state.set_daemon_value(db, "evidence_chain_ok", "0" if problem else "1")
+    daemon_state.set_daemon_value(db, "evidence_problem", problem or "")
+    daemon_state.set_daemon_value(db, "evidence_verified_at", str(time.time()))
 
 
-def _upkeep_process(config_path: Path, catch_up_before: float | None) -> int:
-    """The daemon's upkeep of its chain in a process of its own (`python -m
-    bdr.evidence.journal CONFIG [BEFORE]`): with BEFORE (the daemon's start), the catch-up of
-    the runs the chain lacks, then the verification of the whole chain. Both read the chain or
-    the history through, and the memory that takes would stay with the daemon for good."""
-    from bdr.config.load import load_config
-    from bdr.store.database import connect
-
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stdout, format="%(levelname)s %(name)s: %(message)s"
-    )
-    try:
-        config = load_config(config_path)
-        db = connect(config.appliance.state_dir)
-        try:
-            if catch_up_before is not None:
-                catch_up(config, db, before=catch_up_before)
-            self_verify(config, db)
-        finally:
-            db.close()
-    except Exception as error:  # the chain's own errors are logged; this is a last resort
-        log.error("evidence upkeep failed: %s", error)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    log = logging.getLogger("bdr.evidence.journal")  # its lines in the daemon's log, by name
-    sys.exit(_upkeep_process(Path(sys.argv[1]), float(sys.argv[2]) if sys.argv[2:] else None))
+def upkeep(config: Config, db: History, *, catch_up_before: float | None) -> Verification:
+    """The daemon's upkeep of its chain (`bdr evidence upkeep`, in a process of its own): with
+    `catch_up_before` (the daemon's start), the catch-up of the runs the chain lacks, then the
+    verification of the whole chain."""
+    if catch_up_before is not None:
+        catch_up(config, db, before=catch_up_before)
+    return self_verify(config, db)

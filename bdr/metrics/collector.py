@@ -8,7 +8,6 @@ scrape, which keeps it safe in any thread; the per-tier facts are the ones `bdr 
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable, Iterator
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -17,8 +16,9 @@ from prometheus_client.registry import Collector
 from bdr import __version__
 from bdr.config.model import Config
 from bdr.evidence import chain
-from bdr.store import checks, drills, outbox, problems, runs, tiers
+from bdr.store import checks, daemon_state, drills, outbox, problems, runs, tiers
 from bdr.store.database import History, reader
+from bdr.store.errors import StoreError
 from bdr.store.outcomes import PruneOutcome
 
 _STATUS = {runs.OK: 2, runs.WARNING: 1}
@@ -41,7 +41,7 @@ class BdrCollector(Collector):
                 return
             try:
                 families = list(_collect(config, db))
-            except sqlite3.DatabaseError as error:
+            except StoreError as error:
                 # A damaged history is salvaged by the next bdr process that opens it; until
                 # then the scrape says who the appliance is, and the log says why no more.
                 log.error("metrics: the history cannot be read: %s", error)
@@ -75,7 +75,7 @@ def _info(config: Config, daemon: dict[str, str]) -> Iterator[Metric]:
 
 
 def _collect(config: Config, db: History) -> Iterator[Metric]:
-    daemon = runs.daemon_values(db)
+    daemon = daemon_state.daemon_values(db)
     yield from _info(config, daemon)
     yield from _backups(config, db)
     yield from _drills(config, db)
@@ -93,7 +93,7 @@ def _collect(config: Config, db: History) -> Iterator[Metric]:
     next_run = _gauge(
         "bdr_scheduler_next_run_timestamp_seconds", "When the daemon runs each job next.", ["job"]
     )
-    for job in runs.scheduled_jobs(db):
+    for job in daemon_state.scheduled_jobs(db):
         if job.next_run is not None:
             next_run.add_metric([job.job_id], job.next_run)
     yield next_run

@@ -23,7 +23,7 @@ from bdr.config.ownership import local_path
 from bdr.config.units import format_duration, parse_fraction, parse_size
 from bdr.localtime import zone as local_zone
 from bdr.notify import messages
-from bdr.store import outbox, problems, runs, verified
+from bdr.store import daemon_state, outbox, problems, runs, verified
 from bdr.store.database import History
 from bdr.store.problems import FAILURE, INFO, SEVERITIES, WARNING, Problem
 
@@ -178,7 +178,7 @@ class Notifier:
             run = runs.get_run(self.db, problem.last_run)
         plan, _, tier = problem.scope.partition("/")
         job, command = _job_and_command(self.config, problem)
-        next_runs = {s.job_id: s.next_run for s in runs.scheduled_jobs(self.db)}
+        next_runs = {s.job_id: s.next_run for s in daemon_state.scheduled_jobs(self.db)}
         return messages.Context(
             run_id=run.id if run else None,
             run_started_at=run.started_at if run else None,
@@ -250,7 +250,7 @@ class Notifier:
                         )
                     )
         found += self._disks()
-        values = runs.daemon_values(self.db)
+        values = daemon_state.daemon_values(self.db)
         chain_ok = values.get("evidence_chain_ok")
         if chain_ok is not None:
             found.append(
@@ -376,7 +376,7 @@ def _job_and_command(config: Config, problem: Problem) -> tuple[str | None, str]
 def _service_start(db: History, now: float) -> float:
     """When bdr began to run here: its first run, or the daemon's start."""
     row = db.execute("SELECT MIN(started_at) FROM runs").fetchone()
-    values = runs.daemon_values(db)
+    values = daemon_state.daemon_values(db)
     candidates = [row[0]] if row and row[0] is not None else []
     if "started_at" in values:
         candidates.append(float(values["started_at"]))

@@ -14,7 +14,9 @@ from typing import Any
 from bdr.config.units import format_duration, format_size
 from bdr.period import Period
 from bdr.report import charts
-from bdr.report.model import Report, as_json, days_of, spoken
+from bdr.report.model import Report, as_json
+from bdr.report.tiers import days_of
+from bdr.report.wording import spoken
 
 
 @dataclass(frozen=True)

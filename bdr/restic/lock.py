@@ -11,25 +11,18 @@ import contextlib
 import fcntl
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from bdr.errors import Interrupted, RepositoryBusyError
+from bdr.restic.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
+# flock offers no wait with a timeout: the lock is tried again this often. The supervisor's
+# drain ends the wait at once.
 POLL_SECONDS = 0.2
-
-# Set when the daemon stops: a run still waiting for a repository has not started anything,
-# so it gives up at once (interrupted) instead of holding the stop until its lock_timeout.
-_stopping = threading.Event()
-
-
-def stop_waiting() -> None:
-    """Make every wait for a repository lock in this process end, interrupted."""
-    _stopping.set()
 
 
 @contextlib.contextmanager
@@ -39,13 +32,16 @@ def repository_lock(
     *,
     timeout: float,
     purpose: str,
+    supervisor: Supervisor,
     on_wait: Callable[[str], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[None]:
     """Hold the bdr lock of `repository` for the duration of the block.
 
     Waits up to `timeout` seconds for another bdr process; calls `on_wait` once with a message
-    naming the holder when it has to wait. Raises RepositoryBusyError after the timeout.
+    naming the holder when it has to wait. Raises RepositoryBusyError after the timeout, and
+    Interrupted when `supervisor` drains meanwhile: a run still waiting has started nothing, so
+    it gives up at once instead of holding a daemon's stop until its lock_timeout.
     """
     directory = state_dir / "locks"
     directory.mkdir(parents=True, exist_ok=True)
@@ -60,7 +56,7 @@ def repository_lock(
                 break
             except BlockingIOError:
                 holder = _read_holder(descriptor)
-                if _stopping.is_set():
+                if supervisor.draining:
                     raise Interrupted(
                         f"stopped while waiting for repository {repository!r}: {holder}"
                     ) from None
@@ -76,7 +72,7 @@ def repository_lock(
                     if on_wait is not None:
                         on_wait(message)
                     told = True
-                time.sleep(POLL_SECONDS)
+                supervisor.wait(POLL_SECONDS)
         # Who holds it, for whoever waits: not worth failing a run over (a full state_dir).
         with contextlib.suppress(OSError):
             os.ftruncate(descriptor, 0)
@@ -98,12 +94,20 @@ def repository_locks(
     *,
     timeout: float,
     purpose: str,
+    supervisor: Supervisor,
     on_wait: Callable[[str], None] | None = None,
 ) -> Iterator[None]:
     """Hold the locks of several repositories, in name order so that two callers cannot deadlock."""
     with contextlib.ExitStack() as stack:
         for name in sorted(set(repositories)):
             stack.enter_context(
-                repository_lock(state_dir, name, timeout=timeout, purpose=purpose, on_wait=on_wait)
+                repository_lock(
+                    state_dir,
+                    name,
+                    timeout=timeout,
+                    purpose=purpose,
+                    supervisor=supervisor,
+                    on_wait=on_wait,
+                )
             )
         yield

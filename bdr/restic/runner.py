@@ -18,32 +18,23 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from bdr import spawn
-from bdr.errors import (
-    BdrError,
-    Interrupted,
-    RepositoryAccessError,
-    RepositoryBusyError,
-    RunTimedOut,
-    UsageError,
-)
+from bdr.errors import Interrupted, RunTimedOut, UsageError
 from bdr.restic import argv as build
 from bdr.restic import version_cache
 from bdr.restic.environment import ResticEnv
-from bdr.restic.outcome import Outcome, classify, lock_holder, telling_line
+from bdr.restic.outcome import Outcome, classify
+from bdr.restic.result import Result
+from bdr.restic.supervisor import Supervisor
 from bdr.restic.version import Features, features_for, parse_version
 
 log = logging.getLogger(__name__)
 
-# Every restic this process has running, so that a shutting-down daemon can stop them all.
-_live: set[subprocess.Popen[str]] = set()
-_signalled: set[int] = set()
-_live_lock = threading.Lock()
-_stopping = threading.Event()
 # The run's deadline (monotonic, the limit's text), set by the run around all of its restic.
+# State of one context (a run's thread, and the threads it starts with its context), never
+# shared between runs: the one module-level variable bdr writes.
 _deadline: contextvars.ContextVar[tuple[float, str] | None] = contextvars.ContextVar(
     "bdr_run_deadline", default=None
 )
@@ -53,45 +44,33 @@ MAX_JSON_ERRORS = 1000
 INTERRUPT_GRACE_SECONDS = 30.0
 
 
-@dataclass(frozen=True)
-class Result:
-    """A finished restic command."""
-
-    argv: tuple[str, ...]
-    exit_code: int
-    outcome: Outcome
-    stdout: list[str]
-    stderr_tail: str
-    stderr_json: list[str] = field(default_factory=list)
-    # The first lines of stderr: where restic states a cause (no space) before thousands of
-    # consequences (every file's timestamps) push it out of the tail.
-    stderr_head: str = ""
-    duration: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome is Outcome.OK
-
-    def error_text(self) -> str:
-        """Return restic's error line, for one-line error messages (never a Go stack frame)."""
-        telling = telling_line(self.outcome, self.stderr_head + "\n" + self.stderr_tail)
-        return telling or error_line(self.stderr_tail, self.exit_code)
-
-
 class ResticNotFound(UsageError):
     pass
 
 
 class Restic:
-    """A restic binary of known version, with its cache directory."""
+    """A restic binary of known version, with its cache directory; its processes are held by
+    `supervisor` (the daemon's, or the command line's)."""
 
-    def __init__(self, binary: str, features: Features, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        binary: str,
+        features: Features,
+        cache_dir: Path | None = None,
+        supervisor: Supervisor | None = None,
+    ) -> None:
         self.binary = binary
         self.features = features
         self.cache_dir = str(cache_dir) if cache_dir else None
+        self.supervisor = supervisor or Supervisor()
 
     @classmethod
-    def detect(cls, binary: str = "restic", cache_dir: Path | None = None) -> Restic:
+    def detect(
+        cls,
+        binary: str = "restic",
+        cache_dir: Path | None = None,
+        supervisor: Supervisor | None = None,
+    ) -> Restic:
         """Return the installed restic; raise ResticNotFound when it is missing or unsupported.
 
         The version is asked once per binary and remembered in `cache_dir`."""
@@ -120,22 +99,7 @@ class Restic:
                 "restic %s is newer than bdr knows (0.19.x); running with 0.19 behaviour",
                 features.version_text,
             )
-        return cls(binary, features, cache_dir)
-
-    @staticmethod
-    @contextlib.contextmanager
-    def deadline(seconds: float | None, what: str) -> Iterator[None]:
-        """Within the block, every restic is stopped (SIGINT, then SIGKILL) when `seconds` have
-        passed since the block began, and RunTimedOut is raised: a hung restic must not hold
-        the run slot and the repository lock for ever."""
-        if seconds is None:
-            yield
-            return
-        token = _deadline.set((time.monotonic() + seconds, what))
-        try:
-            yield
-        finally:
-            _deadline.reset(token)
+        return cls(binary, features, cache_dir, supervisor)
 
     def run(
         self,
@@ -202,8 +166,7 @@ class Restic:
         keep_stdout: bool,
     ) -> Result:
         argv = (argv[0], *env.options, *argv[1:])
-        if _stopping.is_set():
-            raise Interrupted("bdr is shutting down; no new restic is started")
+        self.supervisor.refuse_if_stopping("no new restic is started")
         limit = _deadline.get()
         if limit is not None and time.monotonic() >= limit[0]:
             raise RunTimedOut(f"timed out after {limit[1]}: restic was not started")
@@ -223,11 +186,8 @@ class Restic:
             # one): they wait until restic is held, and then stop it as any interrupt does.
             with spawn.interrupts_held():
                 process = _spawn(argv, env)
-                with _live_lock:
-                    _live.add(process)
-                    if _stopping.is_set():  # stop_all ran between the check above and here
-                        _signalled.add(process.pid)
-                        process.send_signal(signal.SIGINT)
+                # A stop between the check above and here interrupts it at once.
+                self.supervisor.hold(process)
                 if limit is not None:
                     timer = _timer(process, limit, timed_out)
                 reader = threading.Thread(
@@ -252,10 +212,7 @@ class Restic:
                 timer.cancel()
             if reader is not None:
                 reader.join(timeout=5)
-            with _live_lock:
-                if process is not None:
-                    _live.discard(process)
-                stopped = process is not None and process.pid in _signalled
+            stopped = process is not None and self.supervisor.release(process)
         assert process is not None  # a failed start has raised
         if stopped:
             raise Interrupted("bdr is shutting down; restic was stopped")
@@ -293,6 +250,7 @@ class Beside:
         on_line: Callable[[str], None] | None = None,
     ) -> None:
         self._pid: int | None = None
+        self._supervisor = restic.supervisor
         self._stop_asked = False
         self._result: Result | None = None
         self._error: BaseException | None = None
@@ -330,10 +288,9 @@ class Beside:
     def stop(self) -> None:
         """Stop the command as Ctrl-C would, if it still runs, and wait for it."""
         self._stop_asked = True
-        with _live_lock:
-            # Found among the live processes only: a pid that has been waited for may be reused.
-            process = next((p for p in _live if p.pid == self._pid), None)
+        process = self._supervisor.live(self._pid)
         if process is not None:
+            assert isinstance(process, subprocess.Popen)
             _stop(process)
         self._thread.join()
 
@@ -359,50 +316,6 @@ def _timer(
     timer.daemon = True
     timer.start()
     return timer
-
-
-def _stack_frames(lines: list[str]) -> set[int]:
-    """Return the indexes of lines that belong to a Go stack trace (a function, then its file)."""
-    frames: set[int] = set()
-    for index, line in enumerate(lines):
-        if (line.startswith("\t") and ".go:" in line) or line.startswith("\truntime/"):
-            frames.add(index)
-            if index > 0:
-                frames.add(index - 1)
-        elif line.startswith("goroutine ") or line.startswith("panic: "):
-            frames.add(index)
-    return frames
-
-
-def error_line(stderr: str, exit_code: int) -> str:
-    """Return the line of restic's stderr that says what went wrong.
-
-    restic's `Fatal:` line when there is one; else the last line that is not part of a Go stack
-    trace (restic 0.14 prints the error, then the trace of where it happened).
-    """
-    lines = [line.rstrip() for line in stderr.splitlines() if line.strip()]
-    frames = _stack_frames(lines)
-    lines = [line for index, line in enumerate(lines) if index not in frames]
-    fatal = [line for line in lines if line.startswith("Fatal:")]
-    chosen = fatal[-1] if fatal else (lines[-1] if lines else f"exit code {exit_code}")
-    return chosen.removeprefix("Fatal: ").strip()
-
-
-def stop_all() -> int:
-    """Stop every running restic of this process as Ctrl-C would; return how many there were.
-
-    Their runs end as interrupted: each runner raises Interrupted once its restic has exited.
-    Used by the daemon after its shutdown grace period.
-    """
-    _stopping.set()
-    with _live_lock:
-        processes = list(_live)
-    for process in processes:
-        if process.poll() is None:
-            with _live_lock:
-                _signalled.add(process.pid)
-            process.send_signal(signal.SIGINT)
-    return len(processes)
 
 
 def _read_stderr(
@@ -445,25 +358,16 @@ def _stop(process: subprocess.Popen[str]) -> None:
         raise
 
 
-def require_ok(result: Result, what: str) -> Result:
-    """Return `result` when restic succeeded; otherwise raise the BdrError its outcome maps to."""
-    if result.ok:
-        return result
-    text = result.error_text()
-    # Missing, a wrong password, refused credentials: one map says which (outcome.py).
-    if result.outcome.exit_code is RepositoryAccessError.exit_code:
-        raise RepositoryAccessError(f"{what}: {result.outcome.value}: {text}")
-    if result.outcome is Outcome.LOCKED:
-        holder = lock_holder(result.stderr_head + "\n" + result.stderr_tail)
-        if holder is None:
-            raise RepositoryBusyError(f"{what}: repository locked by another restic: {text}")
-        # bdr has already removed stale locks (restic unlock) and retried: this one is live.
-        raise RepositoryBusyError(
-            f"{what}: repository locked by a live restic: {holder}",
-            hint="wait for it to finish (bdr tries again at the next run); `restic unlock` "
-            "removes only stale locks, never a live one",
-        )
-    if result.outcome is Outcome.NO_SPACE:
-        # Where restic writes: the repository (backup, copy, prune) or a restore's target.
-        raise BdrError(f"{what}: storage is full: {text}", hint="free space where restic writes")
-    raise BdrError(f"{what}: {text}")
+@contextlib.contextmanager
+def deadline(seconds: float | None, what: str) -> Iterator[None]:
+    """Within the block, every restic is stopped (SIGINT, then SIGKILL) when `seconds` have
+    passed since the block began, and RunTimedOut is raised: a hung restic must not hold the
+    run slot and the repository lock for ever."""
+    if seconds is None:
+        yield
+        return
+    token = _deadline.set((time.monotonic() + seconds, what))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)

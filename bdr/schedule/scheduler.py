@@ -12,8 +12,9 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from bdr import cron as crontab
 from bdr.schedule.clock import REAL, Clock
-from bdr.schedule.jobs import JobSpec, cron_day_of_week
+from bdr.schedule.jobs import JobSpec
 
 log = logging.getLogger(__name__)
 
@@ -26,24 +27,9 @@ def local_timezone() -> tzinfo:
     return zone()
 
 
-def cron_trigger(cron: str, timezone: tzinfo) -> Any:
-    """Return the APScheduler trigger of a 5-field cron expression."""
-    from apscheduler.triggers.cron import CronTrigger
-
-    minute, hour, day, month, day_of_week = cron.split()
-    return CronTrigger(
-        minute=minute,
-        hour=hour,
-        day=day,
-        month=month,
-        day_of_week=cron_day_of_week(day_of_week),
-        timezone=timezone,
-    )
-
-
 def trigger_for(cron: str, timezone: tzinfo, clock: Clock = REAL) -> Any:
     """Return the trigger of `cron` on `clock` (APScheduler's own trigger on real time)."""
-    trigger = cron_trigger(cron, timezone)
+    trigger = crontab.trigger(cron, timezone)
     if clock.real:
         return trigger
     from apscheduler.triggers.base import BaseTrigger
@@ -74,7 +60,7 @@ def trigger_for(cron: str, timezone: tzinfo, clock: Clock = REAL) -> Any:
 
 def next_fire(cron: str, after: datetime, timezone: tzinfo) -> datetime | None:
     """Return the first time `cron` fires strictly after `after` (both on one clock)."""
-    trigger = cron_trigger(cron, timezone)
+    trigger = crontab.trigger(cron, timezone)
     fire: datetime | None = trigger.get_next_fire_time(None, after)
     if fire is not None and fire <= after:
         # APScheduler's "next" includes `after` itself when it matches exactly.

@@ -15,14 +15,26 @@ def _typed(run: runs.Run) -> BackupRun:
 
 def for_snapshot(db: History, plan: str, snapshot_ids: list[str]) -> BackupRun | None:
     """Return the backup run that made one of `snapshot_ids` (full or short ids match)."""
-    run = runs.backup_run_for_snapshot(db, plan, snapshot_ids)
-    return _typed(run) if run else None
+    rows = db.execute(
+        "SELECT * FROM runs WHERE kind = 'backup' AND plan = ? AND snapshot_id IS NOT NULL "
+        "ORDER BY id DESC",
+        (plan,),
+    ).fetchall()
+    for row in rows:
+        recorded = row["snapshot_id"]
+        if any(sid.startswith(recorded) or recorded.startswith(sid) for sid in snapshot_ids if sid):
+            return _typed(runs.run_from(row))
+    return None
 
 
 def newest(db: History, plan: str) -> BackupRun | None:
     """Return the newest backup run of `plan` that made a snapshot."""
-    run = runs.newest_backup_run(db, plan)
-    return _typed(run) if run else None
+    row = db.execute(
+        "SELECT * FROM runs WHERE kind = 'backup' AND plan = ? AND snapshot_id IS NOT NULL "
+        "ORDER BY id DESC LIMIT 1",
+        (plan,),
+    ).fetchone()
+    return _typed(runs.run_from(row)) if row else None
 
 
 def for_period(db: History, start: float, end: float) -> list[BackupRun]:

@@ -37,5 +37,21 @@ def for_period(db: History, start: float, end: float) -> list[CheckRun]:
     return [_typed(run) for run in runs.runs_between(db, "check", start, end)]
 
 
-next_subset = runs.next_check_subset
-advance_subset = runs.advance_check_subset
+def next_subset(connection: History, repository: str, cycle: int) -> int:
+    """Return the subset (1..cycle) the next read check of `repository` should read."""
+    row = connection.execute(
+        "SELECT next_subset, cycle FROM check_state WHERE repository = ?", (repository,)
+    ).fetchone()
+    if row is None or row["cycle"] != cycle:
+        return 1
+    return int(row["next_subset"])
+
+
+def advance_subset(connection: History, repository: str, done: int, cycle: int) -> None:
+    """Note that a check read subset `done` of `cycle`: the next one reads the one after."""
+    connection.execute(
+        "INSERT INTO check_state (repository, next_subset, cycle) VALUES (?, ?, ?) "
+        "ON CONFLICT (repository) DO UPDATE SET next_subset = excluded.next_subset, "
+        "cycle = excluded.cycle",
+        (repository, done % cycle + 1, cycle),
+    )

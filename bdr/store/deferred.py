@@ -1,5 +1,6 @@
 """Runs that ran while the history could not be written (appliance.state_dir full): kept in
-this process's memory and written to the history once there is space again.
+the memory of the process that ran them (`Waiting`) and written to the history once there is
+space again.
 
 A backup matters more than its record: when state_dir is full, the jobs that protect data
 (backup, copy, retention) still run, and their records wait here. The daemon writes them
@@ -16,7 +17,6 @@ import hashlib
 import json
 import logging
 import os
-import sqlite3
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,7 +24,8 @@ from typing import Any
 
 from bdr.atomic import write_atomic
 from bdr.store import runs
-from bdr.store.database import is_full
+from bdr.store.database import History
+from bdr.store.errors import StoreFull
 from bdr.store.outcomes import from_details, to_details
 
 log = logging.getLogger(__name__)
@@ -58,40 +59,81 @@ class DeferredRun:
         return self.ending.get("snapshot_id")
 
 
-_pending: list[DeferredRun] = []
-_lock = threading.Lock()
+class Waiting:
+    """The runs of one process (a daemon, a command line) that wait for their record: each
+    owner holds one and hands it to the contexts of its runs."""
 
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs: list[DeferredRun] = []
 
-def keep(run: DeferredRun) -> None:
-    with _lock:
-        _pending.append(run)
+    def keep(self, run: DeferredRun) -> None:
+        with self._lock:
+            self._runs.append(run)
 
+    def pending(self) -> list[DeferredRun]:
+        with self._lock:
+            return list(self._runs)
 
-def pending() -> list[DeferredRun]:
-    with _lock:
-        return list(_pending)
+    def write(self, db: History) -> list[int]:
+        """Write the waiting runs to the history, oldest first; return their new ids. Stops at
+        the first that does not fit: the rest wait for the next call."""
+        written: list[int] = []
+        with self._lock:
+            while self._runs:
+                try:
+                    written.append(_insert(db, self._runs[0]))
+                except StoreFull:
+                    break
+                self._runs.pop(0)
+        for run_id in written:
+            log.warning("run=%d recorded now: it ran while appliance.state_dir was full", run_id)
+        return written
 
+    def spool(self, state_dir: Path) -> Path | None:
+        """Write the waiting runs to the spool (one file each, atomically) and forget them
+        here; return the spool, or None (they stay waiting in memory) when there is none."""
+        folder = spool_dir(state_dir)
+        if folder is None:
+            return None
+        with self._lock:
+            while self._runs:
+                run = self._runs[0]
+                data = {**asdict(run), "ending": _plain_ending(run.ending)}
+                name = f"{run.started_at:.6f}-{os.getpid()}-{id(run)}.json"
+                try:
+                    write_atomic(folder / name, json.dumps(data).encode(), mode=0o600)
+                except OSError as error:
+                    log.error("the record of a run could not be spooled to %s: %s", folder, error)
+                    return None
+                self._runs.pop(0)
+        return folder
 
-def write(db: sqlite3.Connection) -> list[int]:
-    """Write the waiting runs to the history, oldest first; return their new ids. Stops at the
-    first that does not fit: the rest wait for the next call."""
-    written: list[int] = []
-    with _lock:
-        while _pending:
-            run = _pending[0]
+    def unspool(self, state_dir: Path) -> int:
+        """Take the runs spooled for `state_dir` back to wait here (oldest first), removing
+        their files; return how many."""
+        taken = []
+        paths = [
+            path
+            for folder in _spool_dirs(state_dir)
+            if folder.is_dir()
+            for path in folder.glob("*.json")
+        ]
+        for path in sorted(paths, key=lambda path: path.name):
             try:
-                written.append(_insert(db, run))
-            except sqlite3.OperationalError as error:
-                if not is_full(error):
-                    raise
-                break
-            _pending.pop(0)
-    for run_id in written:
-        log.warning("run=%d recorded now: it ran while appliance.state_dir was full", run_id)
-    return written
+                data = json.loads(path.read_text())
+                taken.append(_from_spool(data))
+            except (OSError, ValueError, TypeError, KeyError) as error:
+                log.error("a spooled run record %s cannot be read: %s", path, error)
+                continue
+            with contextlib.suppress(OSError):
+                path.unlink()
+        with self._lock:
+            self._runs[:0] = taken
+        return len(taken)
 
 
-def _insert(db: sqlite3.Connection, run: DeferredRun) -> int:
+def _insert(db: History, run: DeferredRun) -> int:
     db.execute("BEGIN IMMEDIATE")
     try:
         run_id = runs.start_run(
@@ -148,50 +190,6 @@ def spool_dir(state_dir: Path) -> Path | None:
 def spooled(state_dir: Path) -> bool:
     """Whether runs of `state_dir` wait in a spool (looked for without making anything)."""
     return any(any(folder.glob("*.json")) for folder in _spool_dirs(state_dir) if folder.is_dir())
-
-
-def spool(state_dir: Path) -> Path | None:
-    """Write the waiting runs to the spool (one file each, atomically) and forget them here;
-    return the spool, or None (they stay waiting in memory) when there is none."""
-    folder = spool_dir(state_dir)
-    if folder is None:
-        return None
-    with _lock:
-        while _pending:
-            run = _pending[0]
-            data = {**asdict(run), "ending": _plain_ending(run.ending)}
-            name = f"{run.started_at:.6f}-{os.getpid()}-{id(run)}.json"
-            try:
-                write_atomic(folder / name, json.dumps(data).encode(), mode=0o600)
-            except OSError as error:
-                log.error("the record of a run could not be spooled to %s: %s", folder, error)
-                return None
-            _pending.pop(0)
-    return folder
-
-
-def unspool(state_dir: Path) -> int:
-    """Take the runs spooled for `state_dir` back to wait here (oldest first), removing their
-    files; return how many."""
-    taken = []
-    paths = [
-        path
-        for folder in _spool_dirs(state_dir)
-        if folder.is_dir()
-        for path in folder.glob("*.json")
-    ]
-    for path in sorted(paths, key=lambda path: path.name):
-        try:
-            data = json.loads(path.read_text())
-            taken.append(_from_spool(data))
-        except (OSError, ValueError, TypeError, KeyError) as error:
-            log.error("a spooled run record %s cannot be read: %s", path, error)
-            continue
-        with contextlib.suppress(OSError):
-            path.unlink()
-    with _lock:
-        _pending[:0] = taken
-    return len(taken)
 
 
 def _plain_ending(ending: dict[str, Any]) -> dict[str, Any]:

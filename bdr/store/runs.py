@@ -174,7 +174,7 @@ def recover_dead_runs(
     return dead
 
 
-def _run_from(row: sqlite3.Row) -> Run:
+def run_from(row: sqlite3.Row) -> Run:
     return Run(
         id=row["id"],
         kind=row["kind"],
@@ -196,7 +196,7 @@ def _run_from(row: sqlite3.Row) -> Run:
 
 def get_run(connection: sqlite3.Connection, run_id: int) -> Run | None:
     row = connection.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
-    return _run_from(row) if row else None
+    return run_from(row) if row else None
 
 
 def last_run(
@@ -218,7 +218,7 @@ def last_run(
         query += f" AND status IN ({', '.join('?' for _ in statuses)})"
         params.extend(statuses)
     row = connection.execute(query + " ORDER BY id DESC LIMIT 1", params).fetchone()
-    return _run_from(row) if row else None
+    return run_from(row) if row else None
 
 
 def finished_keys(connection: sqlite3.Connection, *, before: float) -> list[tuple[int, str, float]]:
@@ -235,7 +235,7 @@ def every_run(connection: sqlite3.Connection) -> Iterator[Run]:
     """Yield every run of the history, oldest first, read as the cursor goes (a history of
     100,000 runs is not held at once)."""
     for row in connection.execute("SELECT * FROM runs ORDER BY id"):
-        yield _run_from(row)
+        yield run_from(row)
 
 
 def first_started(connection: sqlite3.Connection) -> float | None:
@@ -246,7 +246,7 @@ def first_started(connection: sqlite3.Connection) -> float | None:
 
 def list_runs(connection: sqlite3.Connection, *, limit: int = 100) -> list[Run]:
     rows = connection.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
-    return [_run_from(row) for row in rows]
+    return [run_from(row) for row in rows]
 
 
 def record_latest_snapshot(
@@ -288,32 +288,6 @@ def latest_snapshot(
     return LatestSnapshot(row["snapshot_id"], row["snapshot_time"]) if row else None
 
 
-def newest_backup_run(connection: sqlite3.Connection, plan: str) -> Run | None:
-    """Return the newest backup run of `plan` that made a snapshot."""
-    row = connection.execute(
-        "SELECT * FROM runs WHERE kind = 'backup' AND plan = ? AND snapshot_id IS NOT NULL "
-        "ORDER BY id DESC LIMIT 1",
-        (plan,),
-    ).fetchone()
-    return _run_from(row) if row else None
-
-
-def backup_run_for_snapshot(
-    connection: sqlite3.Connection, plan: str, snapshot_ids: list[str]
-) -> Run | None:
-    """Return the backup run that made one of `snapshot_ids` (full or short ids match)."""
-    rows = connection.execute(
-        "SELECT * FROM runs WHERE kind = 'backup' AND plan = ? AND snapshot_id IS NOT NULL "
-        "ORDER BY id DESC",
-        (plan,),
-    ).fetchall()
-    for row in rows:
-        recorded = row["snapshot_id"]
-        if any(sid.startswith(recorded) or recorded.startswith(sid) for sid in snapshot_ids if sid):
-            return _run_from(row)
-    return None
-
-
 def finished_runs(
     connection: sqlite3.Connection,
     kind: str,
@@ -330,7 +304,7 @@ def finished_runs(
             query += f" AND {column} = ?"
             params.append(value)
     rows = connection.execute(query + " ORDER BY id DESC LIMIT ?", [*params, limit]).fetchall()
-    return [_run_from(row) for row in rows]
+    return [run_from(row) for row in rows]
 
 
 def counts(connection: sqlite3.Connection) -> dict[tuple[str, str], int]:
@@ -346,7 +320,7 @@ def runs_between(connection: sqlite3.Connection, kind: str, start: float, end: f
         "ORDER BY ended_at, id",
         (kind, RUNNING, start, end),
     ).fetchall()
-    return [_run_from(row) for row in rows]
+    return [run_from(row) for row in rows]
 
 
 def runs_for_period(connection: sqlite3.Connection, since: float, until: float) -> list[Run]:
@@ -359,87 +333,4 @@ def runs_for_period(connection: sqlite3.Connection, since: float, until: float) 
         "GROUP BY kind, plan, repository, subject) ORDER BY id",
         (since, until, since, OK, WARNING),
     ).fetchall()
-    return [_run_from(row) for row in rows]
-
-
-def next_check_subset(connection: sqlite3.Connection, repository: str, cycle: int) -> int:
-    """Return the subset (1..cycle) the next read check of `repository` should read."""
-    row = connection.execute(
-        "SELECT next_subset, cycle FROM check_state WHERE repository = ?", (repository,)
-    ).fetchone()
-    if row is None or row["cycle"] != cycle:
-        return 1
-    return int(row["next_subset"])
-
-
-def advance_check_subset(
-    connection: sqlite3.Connection, repository: str, done: int, cycle: int
-) -> None:
-    connection.execute(
-        "INSERT INTO check_state (repository, next_subset, cycle) VALUES (?, ?, ?) "
-        "ON CONFLICT (repository) DO UPDATE SET next_subset = excluded.next_subset, "
-        "cycle = excluded.cycle",
-        (repository, done % cycle + 1, cycle),
-    )
-
-
-@dataclass(frozen=True)
-class ScheduledJob:
-    job_id: str
-    kind: str
-    subject: str
-    cron: str
-    next_run: float | None
-    last_fire: float | None
-
-
-def save_schedule(connection: sqlite3.Connection, jobs: list[ScheduledJob]) -> None:
-    """Replace the stored schedule with `jobs`, keeping each surviving job's last fire time."""
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        kept = {job.job_id for job in jobs}
-        for row in connection.execute("SELECT job_id FROM schedule").fetchall():
-            if row["job_id"] not in kept:
-                connection.execute("DELETE FROM schedule WHERE job_id = ?", (row["job_id"],))
-        for job in jobs:
-            connection.execute(
-                "INSERT INTO schedule (job_id, kind, subject, cron, next_run, last_fire) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO UPDATE SET kind = "
-                "excluded.kind, subject = excluded.subject, cron = excluded.cron, "
-                "next_run = excluded.next_run, "
-                "last_fire = COALESCE(excluded.last_fire, schedule.last_fire)",
-                (job.job_id, job.kind, job.subject, job.cron, job.next_run, job.last_fire),
-            )
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-
-
-def scheduled_jobs(connection: sqlite3.Connection) -> list[ScheduledJob]:
-    rows = connection.execute("SELECT * FROM schedule ORDER BY job_id").fetchall()
-    return [
-        ScheduledJob(r["job_id"], r["kind"], r["subject"], r["cron"], r["next_run"], r["last_fire"])
-        for r in rows
-    ]
-
-
-def record_fire(
-    connection: sqlite3.Connection, job_id: str, fired: float, next_run: float | None
-) -> None:
-    connection.execute(
-        "UPDATE schedule SET last_fire = ?, next_run = ? WHERE job_id = ?",
-        (fired, next_run, job_id),
-    )
-
-
-def set_daemon_value(connection: sqlite3.Connection, key: str, value: str) -> None:
-    connection.execute(
-        "INSERT INTO daemon (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
-        "value = excluded.value",
-        (key, value),
-    )
-
-
-def daemon_values(connection: sqlite3.Connection) -> dict[str, str]:
-    return {row["key"]: row["value"] for row in connection.execute("SELECT * FROM daemon")}
+    return [run_from(row) for row in rows]

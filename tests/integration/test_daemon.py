@@ -397,7 +397,7 @@ def test_sigterm_while_a_run_waits_for_its_repository_stops_at_once(appliance: A
 
 
 def test_the_evidence_upkeep_process_ends_with_the_daemon():
-    from bdr.daemon import Upkeep
+    from bdr.daemon.upkeep import Upkeep
 
     upkeep = Upkeep(["sleep", "613"])
     wait_for("the upkeep to start", lambda: pgrep_exact("sleep 613"))

@@ -128,33 +128,45 @@ echo "$*" >> "LOG"
 exec restic "$@"
 """
 
-# bdr, taking a snapshot of more than 100 files for a large one
-LARGE_SNAPSHOTS = """
-import bdr.actions.drill.restore
-bdr.actions.drill.restore.EARLY_LISTING_MAX_FILES = 100
-"""
-
 
 def test_a_sample_of_a_large_snapshot_lists_only_the_subtrees_it_restores(
     appliance: Appliance, share: Path, tmp_path
 ):
     """The listing of a whole large snapshot would be held in memory for a sample's sake:
     a snapshot over the limit is listed once the sample is chosen, the sample's folders only,
-    and the drill proves the same."""
-    hook = tmp_path / "hook"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(LARGE_SNAPSHOTS)
-    appliance.env["PYTHONPATH"] = str(hook)
+    and the drill proves the same. Run in this process, with a context whose limit is 100
+    files (the snapshot holds 401), and the real restic."""
+    from bdr.actions.context import Context
+    from bdr.actions.drill import run_drill
+    from bdr.config.load import load_config
+    from bdr.drill.strategy import Tuning
+    from bdr.restic.runner import Restic
+    from bdr.store.database import connect
+
     log = tmp_path / "restic.log"
-    appliance.use_restic(LOGGED_RESTIC.replace("LOG", str(log)))
-    (drill,) = appliance.bdr_json("drill", "run", "sample")
-    assert drill["verdict"] == "passed", drill["reason"]
-    assert drill["files"] == drill["verified_files"] == drill["compared_files"] + 1
-    assert 60 <= drill["compared_files"] <= 100 and drill["full_files"] == 401
+    logged = appliance.use_restic(LOGGED_RESTIC.replace("LOG", str(log)))
+    config = load_config(appliance.config_path)
+    db = connect(config.appliance.state_dir)
+    try:
+        ctx = Context(
+            config=config,
+            db=db,
+            restic=Restic.detect(str(logged), cache_dir=config.appliance.state_dir / "cache"),
+            tuning=Tuning(early_listing_max_files=100),
+        )
+        result = run_drill(ctx, "sample")
+    finally:
+        db.close()
+    outcome = result.outcome
+    assert result.verdict.kind == "passed", result.verdict.reason
+    assert outcome.drill_kind == "sample"
+    assert outcome.files == outcome.verified_files == outcome.compared_files + 1
+    assert 60 <= outcome.compared_files <= 100 and outcome.full_files == 401
     (listing,) = [line.split() for line in log.read_text().splitlines() if " ls " in line]
     named = [word for word in listing if word.startswith(str(share))]
     assert "--recursive" in listing and named
     assert all(word.startswith(f"{share}/dept") for word in named)
+    assert appliance.scratch_emptied()
 
 
 def test_a_sample_from_a_live_tree_changed_since_the_backup_verifies_the_snapshot(

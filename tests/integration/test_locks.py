@@ -109,7 +109,10 @@ HOLD = """
 import sys, time
 from pathlib import Path
 from bdr.restic.lock import repository_lock
-with repository_lock(Path(sys.argv[1]), "local", timeout=5, purpose="test holder"):
+from bdr.restic.supervisor import Supervisor
+with repository_lock(
+    Path(sys.argv[1]), "local", timeout=5, purpose="test holder", supervisor=Supervisor()
+):
     print("held", flush=True)
     time.sleep(float(sys.argv[2]))
 """

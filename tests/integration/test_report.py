@@ -176,7 +176,7 @@ from bdr.config.load import load_config
 from bdr.localtime import zone
 from bdr.report import load
 from bdr.logo import data_uri
-from bdr.report.model import build
+from bdr.report.build import build
 from bdr.period import period
 from bdr.report.render import Branding, to_html, to_pdf
 from bdr.store.database import reader

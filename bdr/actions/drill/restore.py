@@ -24,11 +24,13 @@ from bdr.drill.sampling import (
     include_batches,
     sample_share,
 )
+from bdr.drill.strategy import Facts, Strategy, choose_strategy
 from bdr.errors import BdrError, UsageError
 from bdr.fsnames import json_name
 from bdr.fsutil import free_bytes
 from bdr.restic import argv as build
 from bdr.restic.environment import ResticEnv
+from bdr.restic.gateway import Running
 from bdr.restic.messages import (
     FileListing,
     Node,
@@ -40,7 +42,7 @@ from bdr.restic.messages import (
 )
 from bdr.restic.outcome import Outcome
 from bdr.restic.patterns import selector
-from bdr.restic.runner import Beside, Result, require_ok
+from bdr.restic.result import Result, require_ok
 from bdr.store import backups, drills
 from bdr.store.outcomes import DrillOutcome
 
@@ -80,52 +82,58 @@ class Restored:
 
 def restore_phase(job: Job, snapshot_id: str | None) -> Restored:
     """Restore what the drill proves, under bdr's lock of the repository: the newest snapshot
-    (or `snapshot_id`) whole, or a sample of it; the way is chosen by what is known already."""
-    ctx, name, drill = job.ctx, job.name, job.drill
-    with ctx.lock(drill.repository, purpose=f"drill {name}"):
+    (or `snapshot_id`) whole, or a sample of it, the way `choose_strategy` says."""
+    ctx, drill = job.ctx, job.drill
+    with ctx.lock(drill.repository, purpose=f"drill {job.name}"):
         env = ctx.env(drill.repository)
-        # Asked once: the answer decides both whether a sample drill runs full (to calibrate)
-        # and how its projection is made.
-        calibrated = drill.kind == "sample" and _calibrated(ctx, drill.repository)
-        if calibrated and snapshot_id is None:
-            return _sample_of_newest(job, env)
-        # A full restore (a full drill, or a sample drill calibrating its tier) of the newest
-        # snapshot that fits the scratch area by the size its backup recorded restores while it
-        # is listed: the listing (and its key derivation) is not paid for before the restore
-        # starts, and a calibrating drill is measured as the full drills it stands for.
         made = backups.newest(ctx.db, drill.plan) if snapshot_id is None else None
-        estimate = made.run.bytes_processed if made is not None else None
-        if estimate is not None and estimate <= free_bytes(ctx.config.appliance.scratch_dir):
-            if drill.kind == "sample":
-                _calibrating(job)
-            files = FileListing()
-            listing = ctx.restic.start(_ls_args(ctx, drill, "latest"), env, on_line=files.feed)
-            return _restore_while_listing(job, env, estimate, listing, files)
+        facts = Facts(
+            kind=drill.kind,
+            snapshot_id=snapshot_id,
+            # Asked once: the answer decides both whether a sample drill runs full (to
+            # calibrate) and how its projection is made.
+            calibrated=drill.kind == "sample" and _calibrated(ctx, drill.repository),
+            newest_bytes=made.run.bytes_processed if made is not None else None,
+            newest_files=made.run.files_processed if made is not None else None,
+            scratch_free=free_bytes(ctx.config.appliance.scratch_dir),
+        )
+        strategy = choose_strategy(facts, ctx.tuning)
+        if strategy in (Strategy.LIVE_SAMPLE, Strategy.LIVE_SAMPLE_SUBTREES):
+            assert made is not None
+            return _sample_of_newest(job, env, made, early=strategy is Strategy.LIVE_SAMPLE)
+        if strategy is Strategy.RESTORE_WHILE_LISTING:
+            assert facts.newest_bytes is not None
+            return _restore_newest_while_listing(job, env, facts.newest_bytes)
         listed, files = _list_now(ctx, drill, snapshot_id or "latest", env)
-        return _list_then_restore(job, snapshot_id, env, calibrated, listed, files)
+        return _list_then_restore(job, snapshot_id, env, facts.calibrated, listed, files)
 
 
-# A sample drill's listing of the whole snapshot is held in memory (about 400 bytes a file). Up
-# to this many files in the snapshot (as its backup counted them) it starts before the sample is
-# chosen; above, it starts once the sample is chosen and names only the sample's subtrees, so the
-# sample of a large tree holds about the sample's share of its listing.
-EARLY_LISTING_MAX_FILES = 250_000
+def _restore_newest_while_listing(job: Job, env: ResticEnv, estimate: int) -> Restored:
+    """Restore all of the plan's newest snapshot (a full drill, or a sample drill calibrating
+    its tier) while it is listed: the listing (and its key derivation) is not paid for before
+    the restore starts, and a calibrating drill is measured as the full drills it stands for."""
+    if job.drill.kind == "sample":
+        _calibrating(job)
+    files = FileListing()
+    listing = job.ctx.restic.start(_ls_args(job.ctx, job.drill, "latest"), env, on_line=files.feed)
+    return _restore_while_listing(job, env, estimate, listing, files)
 
 
-def _sample_of_newest(job: Job, env: ResticEnv) -> Restored:
-    """Restore a sample of the plan's newest snapshot in a tier that is calibrated.
+def _sample_of_newest(
+    job: Job, env: ResticEnv, made: backups.BackupRun, *, early: bool
+) -> Restored:
+    """Restore a sample of the plan's newest snapshot (`made` by its backup) in a calibrated
+    tier.
 
-    The snapshot's listing starts first: its key derivation, index load and walk of the
-    snapshot (restic 0.14 reads all of its trees for any listing) run on the other core while
-    bdr walks the live tree and chooses the sample from it, and the restore of the sample starts
-    as soon as it is chosen. When the live tree cannot stand in for the snapshot's, the sample
-    is chosen from that listing instead. A snapshot of more than EARLY_LISTING_MAX_FILES is
-    listed once the sample is chosen, the sample's subtrees only.
+    With `early`, the snapshot's listing starts first: its key derivation, index load and walk
+    of the snapshot (restic 0.14 reads all of its trees for any listing) run on the other core
+    while bdr walks the live tree and chooses the sample from it, and the restore of the sample
+    starts as soon as it is chosen. Otherwise (a large snapshot) it is listed once the sample is
+    chosen, the sample's subtrees only. When the live tree cannot stand in for the snapshot's
+    (or the snapshot holds too little of the sample chosen from it), the sample is chosen from
+    the whole listing instead.
     """
     ctx, drill = job.ctx, job.drill
-    made = backups.newest(ctx.db, drill.plan)
-    known = made.run.files_processed if made is not None else None
-    early = known is not None and known <= EARLY_LISTING_MAX_FILES
     listing = ctx.restic.start(_ls_args(ctx, drill, "latest"), env) if early else None
     try:
         chosen = _choose_from_live(ctx, drill, made)
@@ -220,7 +228,7 @@ def _calibrating(job: Job) -> None:
 
 
 def _restore_while_listing(
-    job: Job, env: ResticEnv, estimate: int, listing: Beside, listed: FileListing
+    job: Job, env: ResticEnv, estimate: int, listing: Running, listed: FileListing
 ) -> Restored:
     """Restore the plan's newest snapshot with its `listing` running beside the restore, its
     files read into `listed` as restic prints them."""
@@ -242,7 +250,7 @@ def _beside_listing(
     job: Job,
     env: ResticEnv,
     batches: list[list[str]],
-    listing: Beside,
+    listing: Running,
     head: Sequence[str] | None = None,
 ) -> tuple[Snapshot, list[str], list[Result], float]:
     """Restore the plan's newest snapshot into scratch, all of it or one restic call per batch
@@ -322,7 +330,7 @@ def _subtrees(chosen: _Chosen) -> tuple[str, ...]:
 
 
 def _sample_while_listing(
-    job: Job, env: ResticEnv, chosen: _Chosen, listing: Beside, *, whole: bool
+    job: Job, env: ResticEnv, chosen: _Chosen, listing: Running, *, whole: bool
 ) -> Restored | None:
     """Restore a sample of the plan's newest snapshot chosen from the live tree while
     `listing` lists the snapshot (`whole`, or the sample's subtrees); the files the patterns

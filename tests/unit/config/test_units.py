@@ -1,6 +1,7 @@
 import pytest
 
-from bdr.config.units import check_cron, format_size, parse_duration, parse_fraction, parse_size
+from bdr.config.units import format_size, parse_duration, parse_fraction, parse_size
+from bdr.cron import check as check_cron
 
 
 @pytest.mark.parametrize(
@@ -52,8 +53,13 @@ def test_valid_cron(expression):
         ("60 * * * *", "minute '60'"),
         ("0 25 * * *", "hour '25'"),
         ("0 0 * * funday", "day of week 'funday'"),
-        ("0 0 5-1 * *", "runs backwards"),
-        ("*/0 * * * *", "step"),
+        ("0 0 5-1 * *", "day of month '5-1': The minimum value in a range must not be higher"),
+        ("*/0 * * * *", r"minute '\*/0': Increment must be higher than 0"),
+        ("0 0 * * 5-1", "day of week '5-1': the range '5-1' runs backwards"),
+        ("0 0 * * 8", "day of week '8': '8' is not a day"),
+        ("0 0 * * */9", "day of week '\\*/9': the step 9 is larger than the range"),
+        ("0 0 31 2 *", "never fires"),
+        ("\uff11 0 * * *", "minute '\uff11' must be written in ASCII"),
     ],
 )
 def test_bad_cron(expression, fragment):

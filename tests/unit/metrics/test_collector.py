@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry
 from bdr.config.model import Config
 from bdr.config.schema import validate
 from bdr.metrics.collector import BdrCollector
-from bdr.store import runs
+from bdr.store import daemon_state, runs
 from bdr.store.database import connect
 from bdr.store.outcomes import CheckOutcome, DrillOutcome
 
@@ -147,9 +147,10 @@ def test_backups_copies_drills_checks_and_counts(config):
         outcome=CheckOutcome(subset=1, cycle=30, coverage=0.5, repository_size_bytes=4096),
     )
     finished(db, "check", runs.FAILED, 600, 610, repository="local")
-    runs.set_daemon_value(db, "heartbeat", "700")
-    runs.save_schedule(
-        db, [runs.ScheduledJob("backup:files", "backup", "files", "0 * * * *", 3600.0, None)]
+    daemon_state.set_daemon_value(db, "heartbeat", "700")
+    daemon_state.save_schedule(
+        db,
+        [daemon_state.ScheduledJob("backup:files", "backup", "files", "0 * * * *", 3600.0, None)],
     )
     reg = registry(config)
     local = {"plan": "files", "repository": "local"}
@@ -214,8 +215,8 @@ def test_evidence_records_checkpoint_and_verification(config):
     key = ensure_key(config.appliance.state_dir, config.appliance.id)
     for run in (1, 2):
         chain.append(config.appliance.state_dir, {"run": run, "kind": "backup"}, key)
-    runs.set_daemon_value(db, "evidence_chain_ok", "1")
-    runs.set_daemon_value(db, "evidence_fingerprint", key.fingerprint)
+    daemon_state.set_daemon_value(db, "evidence_chain_ok", "1")
+    daemon_state.set_daemon_value(db, "evidence_fingerprint", key.fingerprint)
     reg = registry(config)
     assert reg.get_sample_value("bdr_evidence_records_total") == 2
     assert reg.get_sample_value("bdr_evidence_chain_ok") == 1

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bdr.period import month_bounds, period
+from bdr.report.build import build
 from bdr.report.load import LOOKBACK
 from bdr.report.model import (
     AMBER,
@@ -24,9 +25,8 @@ from bdr.report.model import (
     Report,
     Setup,
     as_json,
-    build,
-    days_of,
 )
+from bdr.report.tiers import days_of
 from bdr.store import runs
 from bdr.store.database import connect
 from bdr.store.outcomes import CheckOutcome, CopyOutcome, DrillOutcome

@@ -69,7 +69,7 @@ def test_damaged_repository_and_full_disk_are_their_own_outcomes():
 
 
 def test_the_error_line_is_restics_message_not_a_stack_frame():
-    from bdr.restic.runner import error_line
+    from bdr.restic.result import error_line
 
     text = (FIXTURES / "stderr-ls-index-deleted.txt").read_text()
     line = error_line(text, 1)

@@ -3,9 +3,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bdr.config.units import check_cron
+from bdr.cron import check as check_cron
+from bdr.cron import day_of_week as cron_day_of_week
 from bdr.schedule.clock import Clock
-from bdr.schedule.jobs import JobSpec, cron_day_of_week
+from bdr.schedule.jobs import JobSpec
 from bdr.schedule.scheduler import missed_jobs, next_fire, trigger_for
 
 
@@ -109,7 +110,9 @@ def test_every_schedule_the_config_accepts_is_one_apscheduler_can_run():
         trigger_for(cron, ZoneInfo("Europe/Berlin"))
         accepted += 1
     assert accepted == 8 * 5 * 5 * 5 * 7
-    for bad in ("0-59/ * * * *", "*/60 * * * *", "* * * */12 *", "1-5/7 * * * *", "0-0/1 * * * *"):
+    # "0-0/1" was refused by the hand-written copy of APScheduler's rules; APScheduler runs it
+    # (minute 0), and the check is APScheduler's own now.
+    for bad in ("0-59/ * * * *", "*/60 * * * *", "* * * */12 *", "1-5/7 * * * *"):
         with pytest.raises(ValueError):
             check_cron(bad)
 

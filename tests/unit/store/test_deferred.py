@@ -5,10 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import pytest
-
 from bdr.store import deferred, runs
 from bdr.store.database import connect
+from bdr.store.errors import StoreFull
 from bdr.store.outcomes import BackupOutcome
 
 
@@ -31,13 +30,6 @@ def waiting(started: float, snapshot: str) -> deferred.DeferredRun:
     )
 
 
-@pytest.fixture(autouse=True)
-def _nothing_waits():
-    deferred._pending.clear()
-    yield
-    deferred._pending.clear()
-
-
 class FullOnce:
     """A history whose disk is full for the first write."""
 
@@ -48,7 +40,7 @@ class FullOnce:
     def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
         if self.full and sql.startswith("BEGIN"):
             self.full = False
-            raise sqlite3.OperationalError("database or disk is full")
+            raise StoreFull("appliance.state_dir is full")
         return self.db.execute(sql, *args)
 
     @property
@@ -58,10 +50,11 @@ class FullOnce:
 
 def test_written_in_order_with_their_own_times_and_snapshot(tmp_path: Path):
     db = connect(tmp_path)
-    deferred.keep(waiting(1000.0, "aaaa1111"))
-    deferred.keep(waiting(2000.0, "bbbb2222"))
-    first, second = deferred.write(db)
-    assert deferred.pending() == []
+    waits = deferred.Waiting()
+    waits.keep(waiting(1000.0, "aaaa1111"))
+    waits.keep(waiting(2000.0, "bbbb2222"))
+    first, second = waits.write(db)
+    assert waits.pending() == []
     rows = {row["id"]: row for row in db.execute("SELECT * FROM runs")}
     assert (rows[first]["started_at"], rows[first]["ended_at"]) == (1000.0, 1030.0)
     assert (rows[second]["snapshot_id"], rows[second]["status"]) == ("bbbb2222", runs.OK)
@@ -71,9 +64,10 @@ def test_written_in_order_with_their_own_times_and_snapshot(tmp_path: Path):
 
 def test_a_disk_still_full_keeps_them_waiting(tmp_path: Path):
     db = connect(tmp_path)
-    deferred.keep(waiting(1000.0, "aaaa1111"))
+    waits = deferred.Waiting()
+    waits.keep(waiting(1000.0, "aaaa1111"))
     full = FullOnce(db)
-    assert deferred.write(full) == []  # type: ignore[arg-type]
-    assert len(deferred.pending()) == 1
-    assert len(deferred.write(full)) == 1  # type: ignore[arg-type]
-    assert deferred.pending() == []
+    assert waits.write(full) == []  # type: ignore[arg-type]
+    assert len(waits.pending()) == 1
+    assert len(waits.write(full)) == 1  # type: ignore[arg-type]
+    assert waits.pending() == []
