@@ -1,4 +1,9 @@
-"""Loading the TOML file into a validated Config, with every problem reported at once."""
+"""Loading the TOML file into a validated Config, with every problem reported at once.
+
+Longer than most modules: besides reading the file, it holds every check that depends on the
+machine rather than on the file's text (secret files and their modes, programs on PATH, paths
+that overlap), each a few lines, and they read best side by side.
+"""
 
 from __future__ import annotations
 

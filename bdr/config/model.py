@@ -5,6 +5,9 @@ that pydantic reads in bdr.config.schema: importing this module imports no pydan
 command whose config was validated before (bdr.config.cache) starts without it (~0.1 s).
 Durations are held as whole seconds and sizes as bytes; both serialise back to the strings a
 person writes, so `bdr config show` prints what can be pasted back into the file.
+
+The whole schema is this one module, a dataclass per section in the order of the file: it is
+the reference `bdr config schema` prints, and reads as one.
 """
 
 from __future__ import annotations

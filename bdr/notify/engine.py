@@ -5,6 +5,9 @@ a failed, partial or interrupted run of a job, or on a condition the daemon eval
 minute (an RPO breach, a verified-RPO breach, low disk space, a broken evidence chain); it is
 reminded at most every `remind`; the next good run of the same job (or the condition clearing)
 resolves it. Each message goes into the outbox, one row per target; delivery is elsewhere.
+
+The rules that open, remind and resolve are kept together here, one function per condition,
+so that what makes a ticket in the MSP's PSA can be read in one file.
 """
 
 from __future__ import annotations

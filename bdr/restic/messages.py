@@ -2,6 +2,10 @@
 
 restic mixes non-JSON lines into its JSON output (prune text after forget, progress lines in
 0.19), so every parser here skips what is not a JSON object instead of failing.
+
+One module for every message restic prints, as restic's own documentation lists them: the
+parsers share the reading of a line and the refusal of a malformed field, and a new restic
+version is checked against all of them in one place (tests/unit/restic/test_messages.py).
 """
 
 from __future__ import annotations

@@ -3,8 +3,6 @@ interrupted, restic's stale lock is healed, the next backup succeeds, no scratch
 
 from __future__ import annotations
 
-import time
-
 from tests.fleet import engine
 from tests.fleet.conftest import Fleet, container
 
@@ -27,7 +25,7 @@ def test_a_restart_in_the_middle_of_a_backup(fleet: Fleet):
     fleet.exec(C, "sh", "-c", "head -c 300000000 /dev/urandom > /srv/share/db/new.dat")
     backup = fleet.start(C, "backup")
     fleet.wait_line(backup, "backing up plan share")
-    time.sleep(1.5)
+    fleet.wait_for("the backup's restic lock", lambda: _locks(fleet) != [], timeout=60)
     engine.docker("restart", "-t", "20", container(C))
     backup.communicate(timeout=120)
     assert backup.returncode != 0

@@ -356,7 +356,7 @@ def test_sigterm_during_start_up_exits_0(appliance: Appliance, office):
     appliance.bdr("init")
     # The start-up clears stale restic locks: a slow password command makes it last seconds.
     password = appliance.repositories["local"].pop("password_file")
-    appliance.repositories["local"]["password_command"] = f"sh -c 'sleep 4; cat {password}'"
+    appliance.repositories["local"]["password_command"] = f"sh -c 'sleep 4.17; cat {password}'"
     appliance.write()
     log = appliance.root / "daemon-start.log"
     process = subprocess.Popen(
@@ -365,7 +365,8 @@ def test_sigterm_during_start_up_exits_0(appliance: Appliance, office):
         stderr=subprocess.STDOUT,
     )
     wait_for("the start-up", lambda: "daemon starting" in log.read_text(), 30)
-    time.sleep(1.5)
+    # In the start-up's restic unlock, asking for the password.
+    wait_for("the password command", lambda: pgrep_exact("sleep 4.17"), 30)
     assert "daemon ready" not in log.read_text()
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 0, log.read_text()

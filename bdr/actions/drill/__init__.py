@@ -20,7 +20,8 @@ from typing import Any
 from bdr.actions import scratch as scratch_area
 from bdr.actions.context import Context, recorded_run
 from bdr.actions.drill.checks import run_checks
-from bdr.actions.drill.restore import DataFinding, Job, outcome_of, restore_phase
+from bdr.actions.drill.restore import restore_phase
+from bdr.actions.drill.steps import DataFinding, Job, outcome_of
 from bdr.actions.drill.verify import verify
 from bdr.config.model import Drill
 from bdr.drill.projection import Point, Projection, error_floor, project

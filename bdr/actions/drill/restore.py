@@ -7,13 +7,26 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 
 from bdr.actions import scratch as scratch_area
-from bdr.actions.context import Context, RunRecord
+from bdr.actions.context import Context
 from bdr.actions.drill import live
-from bdr.actions.drill.verify import ExpectedCanary
+from bdr.actions.drill.steps import (
+    Job,
+    Restored,
+    describe_restore,
+    expected_canary,
+    list_now,
+    list_snapshot,
+    ls_args,
+    make_room,
+    restore_errors,
+    same_snapshot,
+    sample_seed,
+    say_calibrating,
+    tier_calibrated,
+)
 from bdr.config.model import Drill
 from bdr.config.ownership import backup_set, canary_path
 from bdr.config.units import format_size
@@ -25,7 +38,6 @@ from bdr.drill.sampling import (
     sample_share,
 )
 from bdr.drill.strategy import Facts, Strategy, choose_strategy
-from bdr.errors import BdrError, UsageError
 from bdr.fsnames import json_name
 from bdr.fsutil import free_bytes
 from bdr.restic import argv as build
@@ -37,47 +49,10 @@ from bdr.restic.messages import (
     Snapshot,
     ls_nodes,
     ls_nodes_under,
-    ls_snapshot,
-    restored_snapshot,
 )
-from bdr.restic.outcome import Outcome
 from bdr.restic.patterns import selector
-from bdr.restic.result import Result, require_ok
-from bdr.store import backups, drills
-from bdr.store.outcomes import DrillOutcome
-
-
-class DataFinding(BdrError):
-    """The repository could not give back the snapshot's data: a finding, not a failure to run."""
-
-
-def outcome_of(record: RunRecord) -> DrillOutcome:
-    assert isinstance(record.outcome, DrillOutcome)
-    return record.outcome
-
-
-@dataclass(frozen=True)
-class Job:
-    """One run of a drill: what its steps share."""
-
-    ctx: Context
-    name: str
-    drill: Drill
-    record: RunRecord
-    scratch: Path
-
-
-@dataclass
-class Restored:
-    """What the restore phase leaves for verification."""
-
-    snapshot: Snapshot
-    canary: ExpectedCanary
-    selection: list[Node]  # the files restored: all of them, or the sample's
-    sample: Sample | None
-    calibrated: bool
-    errors: list[str]  # restic's complaints about the data
-    seconds: float
+from bdr.restic.result import Result
+from bdr.store import backups
 
 
 def restore_phase(job: Job, snapshot_id: str | None) -> Restored:
@@ -92,7 +67,7 @@ def restore_phase(job: Job, snapshot_id: str | None) -> Restored:
             snapshot_id=snapshot_id,
             # Asked once: the answer decides both whether a sample drill runs full (to
             # calibrate) and how its projection is made.
-            calibrated=drill.kind == "sample" and _calibrated(ctx, drill.repository),
+            calibrated=drill.kind == "sample" and tier_calibrated(ctx, drill.repository),
             newest_bytes=made.run.bytes_processed if made is not None else None,
             newest_files=made.run.files_processed if made is not None else None,
             scratch_free=free_bytes(ctx.config.appliance.scratch_dir),
@@ -104,7 +79,7 @@ def restore_phase(job: Job, snapshot_id: str | None) -> Restored:
         if strategy is Strategy.RESTORE_WHILE_LISTING:
             assert facts.newest_bytes is not None
             return _restore_newest_while_listing(job, env, facts.newest_bytes)
-        listed, files = _list_now(ctx, drill, snapshot_id or "latest", env)
+        listed, files = list_now(ctx, drill, snapshot_id or "latest", env)
         return _list_then_restore(job, snapshot_id, env, facts.calibrated, listed, files)
 
 
@@ -113,9 +88,9 @@ def _restore_newest_while_listing(job: Job, env: ResticEnv, estimate: int) -> Re
     its tier) while it is listed: the listing (and its key derivation) is not paid for before
     the restore starts, and a calibrating drill is measured as the full drills it stands for."""
     if job.drill.kind == "sample":
-        _calibrating(job)
+        say_calibrating(job)
     files = FileListing()
-    listing = job.ctx.restic.start(_ls_args(job.ctx, job.drill, "latest"), env, on_line=files.feed)
+    listing = job.ctx.restic.start(ls_args(job.ctx, job.drill, "latest"), env, on_line=files.feed)
     return _restore_while_listing(job, env, estimate, listing, files)
 
 
@@ -134,14 +109,14 @@ def _sample_of_newest(
     the whole listing instead.
     """
     ctx, drill = job.ctx, job.drill
-    listing = ctx.restic.start(_ls_args(ctx, drill, "latest"), env) if early else None
+    listing = ctx.restic.start(ls_args(ctx, drill, "latest"), env) if early else None
     try:
         chosen = _choose_from_live(ctx, drill, made)
         if chosen is not None:
             within: tuple[str, ...] = ()
             if listing is None:
                 within = _subtrees(chosen)
-                listing = ctx.restic.start(_ls_args(ctx, drill, "latest", within=within), env)
+                listing = ctx.restic.start(ls_args(ctx, drill, "latest", within=within), env)
             sampled = _sample_while_listing(job, env, chosen, listing, whole=not within)
             if sampled is not None:
                 return sampled
@@ -152,7 +127,7 @@ def _sample_of_newest(
             listed = listing.result()
             files = FileListing.of(listed.stdout)
         else:
-            listed, files = _list_now(ctx, drill, "latest", env)
+            listed, files = list_now(ctx, drill, "latest", env)
         return _list_then_restore(job, None, env, True, listed, files)
     except BaseException:
         if listing is not None:
@@ -172,23 +147,23 @@ def _list_then_restore(
     (a sample, or all when a sample's tier must calibrate), check it fits the scratch area,
     then restore it."""
     ctx, name, drill, record, scratch = job.ctx, job.name, job.drill, job.record, job.scratch
-    snapshot = _list_snapshot(ctx, drill, snapshot_id or "latest", listed, listing.head)
+    snapshot = list_snapshot(ctx, drill, snapshot_id or "latest", listed, listing.head)
     record.snapshot_id = snapshot.short_id
     files = listing.files
     full_bytes = sum(node.size for node in files)
-    canary = _expected_canary(ctx, drill.plan, snapshot)
+    canary = expected_canary(ctx, drill.plan, snapshot)
     sample: Sample | None = None
     calibrating = drill.kind == "sample" and not calibrated
     if calibrating and free_bytes(ctx.config.appliance.scratch_dir) < full_bytes:
         calibrating = False  # it cannot: its samples' projections say "uncalibrated"
     if calibrating:
-        _calibrating(job)
+        say_calibrating(job)
         selection = files
     elif drill.kind == "sample":
         assert drill.sample is not None
         sample = choose_clusters(
             files,
-            _seed(snapshot),
+            sample_seed(snapshot),
             sample_share(drill.sample, full_bytes),
             canary_path=canary.path,
         )
@@ -196,8 +171,8 @@ def _list_then_restore(
     else:
         selection = files
     size = sum(node.size for node in selection)
-    _describe(record, snapshot, canary, (len(files), full_bytes), selection)
-    _make_room(ctx, size, f"restoring {len(selection)} files of snapshot {snapshot.short_id}")
+    describe_restore(record, snapshot, canary, (len(files), full_bytes), selection)
+    make_room(ctx, size, f"restoring {len(selection)} files of snapshot {snapshot.short_id}")
     scratch_area.create(ctx.config.appliance.scratch_dir, name, record.id)
     ctx.say(
         f"drill {name}: restoring {len(selection)} files ({format_size(size)}) of snapshot "
@@ -214,17 +189,8 @@ def _list_then_restore(
         for batch in batches
     ]
     seconds = ctx.monotonic() - started
-    errors = _restore_errors(ctx, snapshot, results)
+    errors = restore_errors(ctx, snapshot, results)
     return Restored(snapshot, canary, selection, sample, calibrated, errors, seconds)
-
-
-def _calibrating(job: Job) -> None:
-    """Say and record that this sample drill restores everything, to calibrate its tier."""
-    job.ctx.say(
-        f"drill {job.name}: no full drill of {job.drill.repository} yet; this one restores "
-        "everything, to calibrate the projections of the samples that follow"
-    )
-    job.record.outcome = replace(outcome_of(job.record), drill_kind="full")
 
 
 def _restore_while_listing(
@@ -240,9 +206,11 @@ def _restore_while_listing(
     )
     snapshot, _, results, seconds = _beside_listing(job, env, [[]], listing, listed.head)
     files = listed.files
-    canary = _expected_canary(ctx, drill.plan, snapshot)
-    _describe(record, snapshot, canary, (len(files), sum(node.size for node in files)), files)
-    errors = _restore_errors(ctx, snapshot, results)
+    canary = expected_canary(ctx, drill.plan, snapshot)
+    describe_restore(
+        record, snapshot, canary, (len(files), sum(node.size for node in files)), files
+    )
+    errors = restore_errors(ctx, snapshot, results)
     return Restored(snapshot, canary, files, None, False, errors, seconds)
 
 
@@ -275,10 +243,10 @@ def _beside_listing(
     seconds = ctx.monotonic() - started
     # The listing's own failure (no snapshot, a damaged index) says more than the restore's.
     listed = listing.result()
-    snapshot = _list_snapshot(ctx, drill, "latest", listed, listed.stdout if head is None else head)
+    snapshot = list_snapshot(ctx, drill, "latest", listed, listed.stdout if head is None else head)
     job.record.snapshot_id = snapshot.short_id
     for result in results:
-        _same_snapshot(drill, snapshot, result)
+        same_snapshot(drill, snapshot, result)
     return snapshot, listed.stdout, results, seconds
 
 
@@ -339,7 +307,7 @@ def _sample_while_listing(
     to choose it (folders renamed or added), and the snapshot's listing must."""
     ctx, name, drill, record = job.ctx, job.name, job.drill, job.record
     sample = chosen.sample
-    _make_room(ctx, sample.bytes, f"restoring a sample of {len(sample.files)} files")
+    make_room(ctx, sample.bytes, f"restoring a sample of {len(sample.files)} files")
     scratch_area.create(ctx.config.appliance.scratch_dir, name, record.id)
     ctx.say(
         f"drill {name}: restoring a sample of about {len(sample.files)} files "
@@ -355,8 +323,8 @@ def _sample_while_listing(
         for node in ls_nodes_under(lines, sample.roots)
         if node.type == "file" and selected(node.path)
     ]
-    canary = _expected_canary(ctx, drill.plan, snapshot)
-    errors = _restore_errors(ctx, snapshot, results)
+    canary = expected_canary(ctx, drill.plan, snapshot)
+    errors = restore_errors(ctx, snapshot, results)
     held = sum(1 for node in files if node.path != canary.path)
     chose = sum(1 for node in sample.files if node.path != canary.path)
     if not errors and 2 * held < chose:
@@ -367,7 +335,7 @@ def _sample_while_listing(
         )
         return None
     totals = _snapshot_totals(ctx, drill, env, snapshot, lines if whole else None)
-    _describe(record, snapshot, canary, totals, files)
+    describe_restore(record, snapshot, canary, totals, files)
     listed = Sample(sample.patterns, tuple(files), sample.roots)
     return Restored(snapshot, canary, files, listed, True, errors, seconds)
 
@@ -385,148 +353,9 @@ def _snapshot_totals(
     ):
         return made.run.files_processed, made.run.bytes_processed
     if lines is None:
-        listed, listing = _list_now(ctx, drill, snapshot.id, env)
-        _list_snapshot(ctx, drill, snapshot.id, listed, listing.head)
+        listed, listing = list_now(ctx, drill, snapshot.id, env)
+        list_snapshot(ctx, drill, snapshot.id, listed, listing.head)
         files = listing.files
     else:
         files = [node for node in ls_nodes(lines) if node.type == "file"]
     return len(files), sum(node.size for node in files)
-
-
-def _same_snapshot(drill: Drill, listed: Snapshot, restore: Result) -> None:
-    """Raise when a restore of "latest" restored another snapshot than the listing's "latest"."""
-    restored_id = restored_snapshot(restore.stdout)
-    if restored_id is not None and not listed.id.startswith(restored_id):
-        # Both resolve "latest" under bdr's lock of the repository: only someone else's restic
-        # writing to it could make them differ.
-        raise BdrError(
-            f"{drill.repository} changed during the drill: restic restored snapshot "
-            f"{restored_id[:8]} and listed {listed.short_id}; run the drill again"
-        )
-
-
-def _seed(snapshot: Snapshot) -> str:
-    """What a sample of `snapshot` is seeded with: the id of the backup's own snapshot, which a
-    copy on another tier keeps as its original."""
-    return (snapshot.original or snapshot.id)[:8]
-
-
-def _make_room(ctx: Context, size: int, what: str) -> None:
-    """Raise unless the scratch area has `size` bytes free for `what`."""
-    free = free_bytes(ctx.config.appliance.scratch_dir)
-    if free < size:
-        # The trees of finished drills may still be on their way out: take them out now.
-        scratch_area.clean_up_dead(ctx.config, ctx.db)
-        free = free_bytes(ctx.config.appliance.scratch_dir)
-    if free < size:
-        raise BdrError(
-            f"scratch area {ctx.config.appliance.scratch_dir} has {format_size(free)} free; "
-            f"{what} needs {format_size(size)}"
-        )
-
-
-def _describe(
-    record: RunRecord,
-    snapshot: Snapshot,
-    canary: ExpectedCanary,
-    totals: tuple[int, int],
-    selection: list[Node],
-) -> None:
-    """Record what the drill restores, of which snapshot of `totals` (files, bytes)."""
-    record.outcome = replace(
-        outcome_of(record),
-        snapshot_time=snapshot.time.timestamp(),
-        canary_path=canary.path,
-        full_files=totals[0],
-        full_bytes=totals[1],
-        bytes=sum(node.size for node in selection),
-        files=len(selection),
-    )
-
-
-def _restore_errors(ctx: Context, snapshot: Snapshot, results: list[Result]) -> list[str]:
-    """Return restic's complaints about the restored data; raise for a restore that failed."""
-    errors: list[str] = []
-    for result in results:
-        if result.outcome is Outcome.NO_SPACE:
-            raise BdrError(
-                f"scratch area {ctx.config.appliance.scratch_dir} ran out of space while "
-                f"restoring snapshot {snapshot.short_id} "
-                f"({format_size(free_bytes(ctx.config.appliance.scratch_dir))} free now): "
-                f"{result.error_text()}"
-            )
-        # restic read the repository but could not restore the data as it was saved
-        # (a damaged pack, a failed --verify): that is a finding about the data, and the
-        # verification says which files it touched.
-        if result.outcome in (Outcome.FAILED, Outcome.DAMAGED):
-            errors.append(_damage_text(ctx, result))
-        else:
-            require_ok(result, f"restore of snapshot {snapshot.short_id}")
-    return errors
-
-
-def _ls_args(
-    ctx: Context, drill: Drill, what: str, *, within: Sequence[str] = ()
-) -> tuple[str, ...]:
-    """The listing of snapshot `what` ("latest": the plan's newest) with its nodes (`within`:
-    only those subtrees)."""
-    return ctx.restic.args(build.ls, what, plan=drill.plan, within=within)
-
-
-def _list_now(ctx: Context, drill: Drill, what: str, env: ResticEnv) -> tuple[Result, FileListing]:
-    """List snapshot `what` now; return restic's result and the files, read as restic prints
-    them (a listing's lines are not all held at once)."""
-    listing = FileListing()
-    listed = ctx.restic.run(
-        _ls_args(ctx, drill, what), env, on_line=listing.feed, keep_stdout=False
-    )
-    return listed, listing
-
-
-def _list_snapshot(
-    ctx: Context, drill: Drill, what: str, listed: Result, head: Sequence[str]
-) -> Snapshot:
-    """Return the listed snapshot (described in `head`, the listing's first lines); raise when
-    the listing failed."""
-    if listed.outcome is Outcome.DAMAGED:
-        raise DataFinding(
-            f"snapshot {what} of plan {drill.plan} cannot be read from {drill.repository}: "
-            f"{_damage_text(ctx, listed)}"
-        )
-    require_ok(listed, f"listing snapshot {what} of plan {drill.plan} in {drill.repository}")
-    snapshot = ls_snapshot(head)
-    if snapshot is None:
-        raise BdrError(f"plan {drill.plan} has no snapshot in {drill.repository} to drill")
-    if build.plan_tag(drill.plan) not in snapshot.tags:
-        raise UsageError(f"snapshot {snapshot.short_id} is not a snapshot of plan {drill.plan}")
-    return snapshot
-
-
-def _damage_text(ctx: Context, result: Result) -> str:
-    """restic's own words about the damage, and what the technician can do about it."""
-    text = result.error_text()
-    if result.outcome is Outcome.DAMAGED:
-        return (
-            f"{text} (the repository is damaged: try {ctx.restic.features.repair_index_command}, "
-            "then bdr check)"
-        )
-    return text
-
-
-def _expected_canary(ctx: Context, plan: str, snapshot: Snapshot) -> ExpectedCanary:
-    """Return where the snapshot's canary is and its hash, from the backup run that made it."""
-    made = backups.for_snapshot(ctx.db, plan, [snapshot.id, snapshot.original or ""])
-    recorded = made.outcome if made else None
-    path = (recorded.canary_path if recorded else None) or canary_path(
-        ctx.config.appliance.state_dir, plan
-    )
-    return ExpectedCanary(json_name(path), recorded.canary_sha256 if recorded else None)
-
-
-def _calibrated(ctx: Context, repository: str) -> bool:
-    """Whether the repository's history holds a full drill whose data was good: what tells a
-    sample's projection how this repository and this appliance restore."""
-    return any(
-        past.outcome.drill_kind == "full" and past.outcome.data_good and past.outcome.phases
-        for past in drills.history(ctx.db, repository=repository, limit=200)
-    )

@@ -190,9 +190,10 @@ def test_a_full_drill_restores_while_listing_and_proves_every_file(ctx: Context,
 def test_a_full_drill_that_does_not_fit_by_its_backups_record_lists_first(
     ctx: Context, share: Share, monkeypatch: pytest.MonkeyPatch
 ):
-    from bdr.actions.drill import restore
+    from bdr.actions.drill import restore, steps
 
-    monkeypatch.setattr(restore, "free_bytes", lambda _: 1000)
+    for module in (restore, steps):
+        monkeypatch.setattr(module, "free_bytes", lambda _: 1000)
     result = run_drill(ctx, "full")
     assert result.verdict.kind == "error"
     assert "scratch area" in result.verdict.reason and "needs" in result.verdict.reason
