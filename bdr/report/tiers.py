@@ -30,7 +30,7 @@ from bdr.report.wording import NO_RUNS, describe_failures, joined, spoken, tier_
 from bdr.store import runs
 from bdr.store.outcomes import DrillOutcome
 from bdr.store.runs import Run
-from bdr.store.verified import Gone
+from bdr.store.verified import Gone, newest_among
 
 
 def tier_drills(drills: Iterable[DrillRow], plan: str, repository: str) -> list[DrillRow]:
@@ -113,26 +113,13 @@ def tier_summary(
 def _verified(
     all_runs: Sequence[Run], gone: Sequence[Gone], plan: str, repository: str, end: float
 ) -> tuple[float, int] | None:
-    """(time, drill run) of the newest snapshot a passed drill of the tier verified by `end`
-    that was not known to be gone by then (as store/verified.py defines it for `end` = now)."""
-    missing = {g.snapshot_id for g in gone if g.repository == repository and g.noticed_at <= end}
-    best: tuple[float, int] | None = None
-    for run in all_runs:
-        if not (
-            run.snapshot_id not in missing
-            and run.kind == "drill"
-            and run.plan == plan
-            and run.repository == repository
-            and run.ended_at is not None
-            and run.ended_at <= end
-            and isinstance(run.outcome, DrillOutcome)
-            and run.outcome.passed
-            and run.outcome.snapshot_time is not None
-        ):
-            continue
-        if best is None or run.outcome.snapshot_time > best[0]:
-            best = (run.outcome.snapshot_time, run.id)
-    return best
+    """(time, drill run) of the tier's verified snapshot as it stood at `end` (store/verified.py
+    holds the rule)."""
+    run = newest_among(all_runs, gone, plan, repository, end=end)
+    if run is None:
+        return None
+    assert isinstance(run.outcome, DrillOutcome) and run.outcome.snapshot_time is not None
+    return run.outcome.snapshot_time, run.id
 
 
 def plan_verdict(plan: PlanSpec, tiers: Sequence[TierSummary], in_service: bool) -> PlanVerdict:

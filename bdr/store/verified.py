@@ -9,42 +9,86 @@ an accident makes a verified snapshot go.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from bdr.store import runs
 from bdr.store.database import History
-from bdr.store.runs import LatestSnapshot
+from bdr.store.outcomes import DrillOutcome
+from bdr.store.runs import LatestSnapshot, Run
 
-# A drill run ends `ok` exactly when its verdict is passed.
-_PASSED = (
-    "FROM runs WHERE kind = 'drill' AND plan = ? AND repository = ? AND status = 'ok' "
-    "AND snapshot_id IS NOT NULL AND snapshot_time IS NOT NULL "
-    "AND snapshot_id NOT IN (SELECT snapshot_id FROM snapshots_gone WHERE repository = ?)"
-)
-_NEWEST = " ORDER BY snapshot_time DESC, id DESC LIMIT 1"
+
+def newest_among(
+    candidates: Iterable[Run],
+    gone: Iterable[Gone],
+    plan: str,
+    repository: str,
+    *,
+    end: float = math.inf,
+    full_only: bool = False,
+) -> Run | None:
+    """The rule itself: of `candidates`, the drill of `plan` in `repository` that ended by
+    `end` and passed on the newest snapshot (of a full restore, with `full_only`) that was not
+    known to be gone by then; None when there is none. Ties go to the later drill."""
+    missing = {g.snapshot_id for g in gone if g.repository == repository and g.noticed_at <= end}
+    best: tuple[float, int, Run] | None = None
+    for run in candidates:
+        outcome = run.outcome
+        if not (
+            run.kind == "drill"
+            and run.plan == plan
+            and run.repository == repository
+            and run.status == runs.OK
+            and run.snapshot_id is not None
+            and run.snapshot_id not in missing
+            and run.ended_at is not None
+            and run.ended_at <= end
+            and isinstance(outcome, DrillOutcome)
+            and outcome.passed
+            and outcome.snapshot_time is not None
+            and (outcome.drill_kind == "full" or not full_only)
+        ):
+            continue
+        key = (outcome.snapshot_time, run.id)
+        if best is None or key > best[:2]:
+            best = (*key, run)
+    return best[2] if best is not None else None
+
+
+def _drills(db: History, plan: str, repository: str) -> list[Run]:
+    """The tier's drills that passed, as the history holds them: what `newest_among` chooses
+    from (a few a day at most)."""
+    rows = db.execute(
+        "SELECT * FROM runs WHERE kind = 'drill' AND plan = ? AND repository = ? "
+        "AND status = 'ok' AND snapshot_id IS NOT NULL",
+        (plan, repository),
+    )
+    return [runs.run_from(row) for row in rows]
 
 
 def newest(db: History, plan: str, repository: str) -> LatestSnapshot | None:
     """Return the newest snapshot of `plan` in `repository` that passed a drill and is not
     known to be gone."""
-    row = db.execute(
-        f"SELECT snapshot_id, snapshot_time {_PASSED}{_NEWEST}", (plan, repository, repository)
-    ).fetchone()
-    return LatestSnapshot(row["snapshot_id"], row["snapshot_time"]) if row else None
+    run = newest_among(_drills(db, plan, repository), gone(db), plan, repository)
+    if run is None:
+        return None
+    assert run.snapshot_id is not None and isinstance(run.outcome, DrillOutcome)
+    assert run.outcome.snapshot_time is not None
+    return LatestSnapshot(run.snapshot_id, run.outcome.snapshot_time)
 
 
 def kept(db: History, plan: str, repository: str) -> tuple[str, ...]:
     """Return the snapshot ids (as drills recorded them) that retention of `plan` must keep in
     `repository`: the verified snapshot, and the newest one a full drill passed on when a
     newer sample drill passed since (a sample proves less than a full restore)."""
-    found = []
-    for extra in ("", " AND json_extract(details, '$.kind') = 'full'"):
-        row = db.execute(
-            f"SELECT snapshot_id {_PASSED}{extra}{_NEWEST}", (plan, repository, repository)
-        ).fetchone()
-        if row is not None and row["snapshot_id"] not in found:
-            found.append(row["snapshot_id"])
+    drills, missing = _drills(db, plan, repository), gone(db)
+    found: list[str] = []
+    for full_only in (False, True):
+        run = newest_among(drills, missing, plan, repository, full_only=full_only)
+        if run is not None and run.snapshot_id is not None and run.snapshot_id not in found:
+            found.append(run.snapshot_id)
     return tuple(found)
 
 
@@ -64,12 +108,10 @@ def note_listing(
     """Note a whole listing of `plan`'s snapshots in `repository` (`present`: their ids): a
     snapshot a drill passed on that it lacks is gone. Return the ids noted gone now."""
     listed = list(present)
-    candidates = [
-        row["snapshot_id"]
-        for row in db.execute(
-            f"SELECT DISTINCT snapshot_id {_PASSED}", (plan, repository, repository)
-        )
-    ]
+    noted = {g.snapshot_id for g in gone(db) if g.repository == repository}
+    candidates = sorted(
+        {run.snapshot_id for run in _drills(db, plan, repository) if run.snapshot_id} - noted
+    )
     missing = [snapshot_id for snapshot_id in candidates if not holds(listed, snapshot_id)]
     for snapshot_id in missing:
         db.execute(

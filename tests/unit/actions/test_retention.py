@@ -51,7 +51,7 @@ def ctx(tmp_path: Path) -> Context:
 
 def passed_drill(ctx: Context, snapshot_id: str, kind: str = "full") -> None:
     run_id = runs.start_run(ctx.db, "drill", plan="office", repository="local", subject="d")
-    outcome = DrillOutcome(drill_kind=kind, verdict="passed")
+    outcome = DrillOutcome(drill_kind=kind, verdict="passed", snapshot_time=1.0)
     runs.finish_run(
         ctx.db, run_id, runs.OK, snapshot_id=snapshot_id[:8], outcome=outcome, snapshot_time=1.0
     )

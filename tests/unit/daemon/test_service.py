@@ -117,11 +117,11 @@ def test_a_stop_interrupts_a_run_that_outlasts_the_grace(tmp_path: Path):
     config = appliance(tmp_path, stop_grace="1s")
     restic = FakeRestic({"check": lambda _: Reply(hang=True)})
     daemon = daemon_of(config, restic, tmp_path)
+    db = connect(config.appliance.state_dir)  # made before the job, as the daemon's start does
     job = threading.Thread(
         target=daemon.run_job, args=(JobSpec("check:local", "check", "local", "0 1 * * *"),)
     )
     job.start()
-    db = connect(config.appliance.state_dir)
     _until(lambda: "check" in restic.subcommands())
     assert daemon.shutdown(db) == 0
     job.join(timeout=10)
@@ -142,6 +142,7 @@ def test_a_run_that_ends_within_the_grace_is_not_interrupted(tmp_path: Path):
 
     restic = FakeRestic({"check": slow_check, "stats": ok})
     daemon = daemon_of(config, restic, tmp_path)
+    connect(config.appliance.state_dir).close()  # made before the job, as the daemon's start does
     job = threading.Thread(
         target=daemon.run_job, args=(JobSpec("check:local", "check", "local", "0 1 * * *"),)
     )
@@ -164,6 +165,7 @@ def test_a_run_queued_for_a_repository_gives_up_when_the_stop_drains(tmp_path: P
     restic = FakeRestic({"check": ok, "stats": ok})
     daemon = daemon_of(config, restic, tmp_path)
     holder = Supervisor()  # a technician's command, holding the repository
+    db = connect(config.appliance.state_dir)  # made before the job, as the daemon's start does
     with repository_lock(
         config.appliance.state_dir, "local", timeout=5, purpose="restore", supervisor=holder
     ):
@@ -172,7 +174,6 @@ def test_a_run_queued_for_a_repository_gives_up_when_the_stop_drains(tmp_path: P
         )
         job.start()
         _until(lambda: daemon.active.names() == ["check:local"])
-        db = connect(config.appliance.state_dir)
         assert daemon.shutdown(db) == 0
         job.join(timeout=10)
     (run,) = runs.list_runs(db)

@@ -63,3 +63,35 @@ def test_ids_match_whole_or_short():
     assert verified.holds(["abcd1234"], "abcd1234" + "e" * 56)
     assert not verified.holds(["abcd1235" + "e" * 56], "abcd1234")
     assert not verified.holds([], "abcd1234")
+
+
+def test_the_report_asks_the_same_rule_for_a_past_moment(tmp_path):
+    """`newest_among` is the rule the report applies to a past month's end: a drill that ended
+    later, or a snapshot noticed gone later, does not count yet; of two drills of one snapshot
+    time, the later one is named."""
+    db = connect(tmp_path)
+    ids = []
+    for ended in (1000.0, 2000.0):  # two drills of the same snapshot
+        run_id = runs.start_run(db, "drill", plan="office", repository="onsite", now=lambda: 1.0)
+        runs.finish_run(
+            db,
+            run_id,
+            runs.OK,
+            snapshot_id="aaaa1111",
+            snapshot_time=100.0,
+            outcome=DrillOutcome(drill_kind="full", snapshot_time=100.0, verdict=PASSED),
+            now=lambda ended=ended: ended,
+        )
+        ids.append(run_id)
+    history = runs.list_runs(db)
+
+    def named(gone: list[verified.Gone], end: float) -> int | None:
+        run = verified.newest_among(history, gone, "office", "onsite", end=end)
+        return run.id if run is not None else None
+
+    assert named([], 5000.0) == ids[1]
+    assert named([], 1500.0) == ids[0]
+    assert named([], 500.0) is None
+    gone = [verified.Gone("onsite", "aaaa1111", noticed_at=3000.0)]
+    assert named(gone, 5000.0) is None
+    assert named(gone, 2500.0) == ids[1]
