@@ -17,8 +17,9 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import IO, Any, Protocol
 
 from bdr import spawn
 from bdr.errors import Interrupted, RunTimedOut, UsageError
@@ -27,7 +28,7 @@ from bdr.restic import version_cache
 from bdr.restic.environment import ResticEnv
 from bdr.restic.outcome import Outcome, classify
 from bdr.restic.result import Result
-from bdr.restic.supervisor import Supervisor
+from bdr.restic.supervisor import Process, Supervisor
 from bdr.restic.version import Features, features_for, parse_version
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,22 @@ class ResticNotFound(UsageError):
     pass
 
 
+class Child(Process, Protocol):
+    """A started restic: a `subprocess.Popen` with text pipes."""
+
+    @property
+    def stdout(self) -> IO[str] | None: ...
+
+    @property
+    def stderr(self) -> IO[str] | None: ...
+
+    @property
+    def returncode(self) -> int | Any: ...
+
+
+Spawner = Callable[[Sequence[str], dict[str, str]], Child]
+
+
 class Restic:
     """A restic binary of known version, with its cache directory; its processes are held by
     `supervisor` (the daemon's, or the command line's)."""
@@ -58,11 +75,14 @@ class Restic:
         features: Features,
         cache_dir: Path | None = None,
         supervisor: Supervisor | None = None,
+        spawner: Spawner = spawn.start,
     ) -> None:
         self.binary = binary
         self.features = features
         self.cache_dir = str(cache_dir) if cache_dir else None
         self.supervisor = supervisor or Supervisor()
+        # What starts a process: spawn.start, or a unit test's stand-in.
+        self.spawner = spawner
 
     @classmethod
     def detect(
@@ -157,6 +177,12 @@ class Restic:
         """Return the argv of `builder` for this binary and cache directory."""
         return builder(*a, binary=self.binary, cache_dir=self.cache_dir, **kw)
 
+    def _spawn(self, argv: tuple[str, ...], env: ResticEnv) -> Child:
+        try:
+            return self.spawner(argv, dict(env.variables))
+        except FileNotFoundError:
+            raise ResticNotFound(f"restic binary {argv[0]!r} not found") from None
+
     def _run_once(
         self,
         argv: tuple[str, ...],
@@ -172,7 +198,7 @@ class Restic:
             raise RunTimedOut(f"timed out after {limit[1]}: restic was not started")
         log.debug("running %s", shlex.join(argv))
         started = time.monotonic()
-        process: subprocess.Popen[str] | None = None
+        process: Child | None = None
         timer: threading.Timer | None = None
         reader: threading.Thread | None = None
         timed_out = threading.Event()
@@ -185,7 +211,7 @@ class Restic:
             # leave restic running, in a session of its own, with its lock (a loaded CI run saw
             # one): they wait until restic is held, and then stop it as any interrupt does.
             with spawn.interrupts_held():
-                process = _spawn(argv, env)
+                process = self._spawn(argv, env)
                 # A stop between the check above and here interrupts it at once.
                 self.supervisor.hold(process)
                 if limit is not None:
@@ -290,21 +316,11 @@ class Beside:
         self._stop_asked = True
         process = self._supervisor.live(self._pid)
         if process is not None:
-            assert isinstance(process, subprocess.Popen)
             _stop(process)
         self._thread.join()
 
 
-def _spawn(argv: tuple[str, ...], env: ResticEnv) -> subprocess.Popen[str]:
-    try:
-        return spawn.start(argv, dict(env.variables))
-    except FileNotFoundError:
-        raise ResticNotFound(f"restic binary {argv[0]!r} not found") from None
-
-
-def _timer(
-    process: subprocess.Popen[str], limit: tuple[float, str], timed_out: threading.Event
-) -> threading.Timer:
+def _timer(process: Child, limit: tuple[float, str], timed_out: threading.Event) -> threading.Timer:
     """Start the timer that stops `process` at the run's deadline."""
 
     def time_out() -> None:
@@ -319,7 +335,7 @@ def _timer(
 
 
 def _read_stderr(
-    process: subprocess.Popen[str],
+    process: Child,
     head: list[str],
     tail: collections.deque[str],
     json_errors: list[str],
@@ -342,7 +358,7 @@ def _read_stderr(
             size -= len(tail.popleft())
 
 
-def _stop(process: subprocess.Popen[str]) -> None:
+def _stop(process: Process) -> None:
     """Ask restic to stop as Ctrl-C would (it then removes its lock), then kill it if it lingers."""
     if process.poll() is not None:
         return

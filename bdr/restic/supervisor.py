@@ -18,7 +18,7 @@ from bdr.errors import Interrupted
 
 
 class Process(Protocol):
-    """What the supervisor needs of a started process (a `subprocess.Popen`)."""
+    """A started process, as the supervisor and the runner stop it (a `subprocess.Popen`)."""
 
     @property
     def pid(self) -> int: ...
@@ -26,6 +26,10 @@ class Process(Protocol):
     def poll(self) -> int | None: ...
 
     def send_signal(self, sig: int) -> None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def kill(self) -> None: ...
 
 
 class Supervisor:
