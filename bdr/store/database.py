@@ -15,7 +15,7 @@ from typing import Any
 
 from bdr.errors import BdrError
 from bdr.store import salvage
-from bdr.store.errors import StoreError, StoreFull, translated_error
+from bdr.store.errors import StoreError, StoreFull, full_message, translated_error
 from bdr.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def connect(state_dir: Path, *, check: bool = True) -> History:
     except StoreError as error:
         # SQLite cannot make its shared-memory file on a full disk, and says "disk I/O error".
         if not isinstance(error, StoreFull) and _no_space(state_dir):
-            raise StoreFull(f"{error.message}: {state_dir} is full") from error
+            raise StoreFull(full_message(state_dir)) from error
         raise
     return connection
 
