@@ -20,6 +20,45 @@ from bdr.store.outcomes import DrillOutcome
 from bdr.store.runs import LatestSnapshot, Run
 
 
+def verifies(
+    run: Run,
+    missing: set[str],
+    plan: str,
+    repository: str,
+    *,
+    end: float = math.inf,
+    full_only: bool = False,
+) -> bool:
+    """The rule itself: whether `run` is a drill of `plan` in `repository` that ended by `end`
+    and passed on a snapshot of known time (of a full restore, with `full_only`) that is not
+    among the `missing` (known to be gone by then)."""
+    outcome = run.outcome
+    return (
+        run.kind == "drill"
+        and run.plan == plan
+        and run.repository == repository
+        and run.status == runs.OK
+        and run.snapshot_id is not None
+        and run.snapshot_id not in missing
+        and run.ended_at is not None
+        and run.ended_at <= end
+        and isinstance(outcome, DrillOutcome)
+        and outcome.passed
+        and outcome.snapshot_time is not None
+        and (outcome.drill_kind == "full" or not full_only)
+    )
+
+
+def missing_by(gone: Iterable[Gone], repository: str, end: float = math.inf) -> set[str]:
+    """The snapshots of `repository` known to be gone by `end`."""
+    return {g.snapshot_id for g in gone if g.repository == repository and g.noticed_at <= end}
+
+
+def _time(run: Run) -> float:
+    assert isinstance(run.outcome, DrillOutcome) and run.outcome.snapshot_time is not None
+    return run.outcome.snapshot_time
+
+
 def newest_among(
     candidates: Iterable[Run],
     gone: Iterable[Gone],
@@ -29,64 +68,54 @@ def newest_among(
     end: float = math.inf,
     full_only: bool = False,
 ) -> Run | None:
-    """The rule itself: of `candidates`, the drill of `plan` in `repository` that ended by
-    `end` and passed on the newest snapshot (of a full restore, with `full_only`) that was not
-    known to be gone by then; None when there is none. Ties go to the later drill."""
-    missing = {g.snapshot_id for g in gone if g.repository == repository and g.noticed_at <= end}
-    best: tuple[float, int, Run] | None = None
-    for run in candidates:
-        outcome = run.outcome
-        if not (
-            run.kind == "drill"
-            and run.plan == plan
-            and run.repository == repository
-            and run.status == runs.OK
-            and run.snapshot_id is not None
-            and run.snapshot_id not in missing
-            and run.ended_at is not None
-            and run.ended_at <= end
-            and isinstance(outcome, DrillOutcome)
-            and outcome.passed
-            and outcome.snapshot_time is not None
-            and (outcome.drill_kind == "full" or not full_only)
-        ):
-            continue
-        key = (outcome.snapshot_time, run.id)
-        if best is None or key > best[:2]:
-            best = (*key, run)
-    return best[2] if best is not None else None
+    """Of `candidates`, the drill that `verifies` the newest snapshot by `end` (the report's
+    question about a past month); None when there is none. Ties go to the later drill."""
+    missing = missing_by(gone, repository, end)
+    chosen = [
+        run
+        for run in candidates
+        if verifies(run, missing, plan, repository, end=end, full_only=full_only)
+    ]
+    return max(chosen, key=lambda run: (_time(run), run.id), default=None)
 
 
-def _drills(db: History, plan: str, repository: str) -> list[Run]:
-    """The tier's drills that passed, as the history holds them: what `newest_among` chooses
-    from (a few a day at most)."""
-    rows = db.execute(
+def _newest(db: History, plan: str, repository: str, *, full_only: bool = False) -> Run | None:
+    """`newest_among` the history's runs now: the tier's drills read newest snapshot first,
+    and only until one `verifies` (a scrape asks this of every tier; the history may hold
+    thousands of drills)."""
+    missing = missing_by(gone(db), repository)
+    cursor = db.execute(
         "SELECT * FROM runs WHERE kind = 'drill' AND plan = ? AND repository = ? "
-        "AND status = 'ok' AND snapshot_id IS NOT NULL",
+        "AND status = 'ok' AND snapshot_id IS NOT NULL ORDER BY snapshot_time DESC, id DESC",
         (plan, repository),
     )
-    return [runs.run_from(row) for row in rows]
+    try:
+        for row in cursor:
+            run = runs.run_from(row)
+            if verifies(run, missing, plan, repository, full_only=full_only):
+                return run
+        return None
+    finally:
+        cursor.close()
 
 
 def newest(db: History, plan: str, repository: str) -> LatestSnapshot | None:
     """Return the newest snapshot of `plan` in `repository` that passed a drill and is not
     known to be gone."""
-    run = newest_among(_drills(db, plan, repository), gone(db), plan, repository)
+    run = _newest(db, plan, repository)
     if run is None:
         return None
-    assert run.snapshot_id is not None and isinstance(run.outcome, DrillOutcome)
-    assert run.outcome.snapshot_time is not None
-    return LatestSnapshot(run.snapshot_id, run.outcome.snapshot_time)
+    assert run.snapshot_id is not None
+    return LatestSnapshot(run.snapshot_id, _time(run))
 
 
 def kept(db: History, plan: str, repository: str) -> tuple[str, ...]:
     """Return the snapshot ids (as drills recorded them) that retention of `plan` must keep in
     `repository`: the verified snapshot, and the newest one a full drill passed on when a
     newer sample drill passed since (a sample proves less than a full restore)."""
-    drills, missing = _drills(db, plan, repository), gone(db)
     found: list[str] = []
     for full_only in (False, True):
-        run = newest_among(drills, missing, plan, repository, full_only=full_only)
+        run = _newest(db, plan, repository, full_only=full_only)
         if run is not None and run.snapshot_id is not None and run.snapshot_id not in found:
             found.append(run.snapshot_id)
     return tuple(found)
@@ -109,9 +138,15 @@ def note_listing(
     snapshot a drill passed on that it lacks is gone. Return the ids noted gone now."""
     listed = list(present)
     noted = {g.snapshot_id for g in gone(db) if g.repository == repository}
-    candidates = sorted(
-        {run.snapshot_id for run in _drills(db, plan, repository) if run.snapshot_id} - noted
-    )
+    candidates = [
+        row["snapshot_id"]
+        for row in db.execute(
+            "SELECT DISTINCT snapshot_id FROM runs WHERE kind = 'drill' AND plan = ? "
+            "AND repository = ? AND status = 'ok' AND snapshot_id IS NOT NULL",
+            (plan, repository),
+        )
+        if row["snapshot_id"] not in noted
+    ]
     missing = [snapshot_id for snapshot_id in candidates if not holds(listed, snapshot_id)]
     for snapshot_id in missing:
         db.execute(
