@@ -483,3 +483,20 @@ def test_current_month_is_partial(tmp_path):
     assert report.cover.partial
     assert report.cover.period_end == at(15, 12)
     assert report.tiers[0].calendar[20].status == "later"
+
+
+def test_many_disagreements_with_the_chain_are_counted_not_listed():
+    """A history the chain never recorded (an upgrade whose catch-up did not run) must not
+    make a finding per run: 7,677 of them made a 500 MB layout of a 45-page PDF."""
+    from bdr.evidence.agreement import NOT_IN_CHAIN, Disagreement
+    from bdr.report.load import MAX_CHAIN_FINDINGS, findings_of
+
+    disagreements = [Disagreement(run, NOT_IN_CHAIN, "backup") for run in range(1, 7678)]
+    found = findings_of(disagreements)
+    assert len(found) == MAX_CHAIN_FINDINGS + 1
+    assert found[0].runs == (1,) and "run 1" in found[0].text
+    assert found[-1].text.startswith(f"and {7677 - MAX_CHAIN_FINDINGS} more runs")
+    assert found[-1].runs == tuple(range(MAX_CHAIN_FINDINGS + 1, 7678))
+    assert findings_of(disagreements[:3]) == [finding for finding in found[:3]], (
+        "a few are each named"
+    )
