@@ -53,7 +53,7 @@ def to_seconds_or_never(value: Any) -> Any:
 
 def check_cron(value: Any) -> Any:
     if isinstance(value, str):
-        from bdr import cron
+        from bdr.schedule import cron
 
         cron.check(value)
     return value

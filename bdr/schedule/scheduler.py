@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from bdr import cron as crontab
+from bdr.schedule import cron as crontab
 from bdr.schedule.clock import REAL, Clock
 from bdr.schedule.jobs import JobSpec
 

@@ -1,7 +1,7 @@
 import pytest
 
 from bdr.config.units import format_size, parse_duration, parse_fraction, parse_size
-from bdr.cron import check as check_cron
+from bdr.schedule.cron import check as check_cron
 
 
 @pytest.mark.parametrize(

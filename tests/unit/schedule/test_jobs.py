@@ -3,9 +3,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bdr.cron import check as check_cron
-from bdr.cron import day_of_week as cron_day_of_week
 from bdr.schedule.clock import Clock
+from bdr.schedule.cron import check as check_cron
+from bdr.schedule.cron import day_of_week as cron_day_of_week
 from bdr.schedule.jobs import JobSpec
 from bdr.schedule.scheduler import missed_jobs, next_fire, trigger_for
 
