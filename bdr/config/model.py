@@ -1,8 +1,9 @@
 """The configuration as frozen, typed objects: plain dataclasses, validated by pydantic.
 
 The schema (constraints, descriptions, conversions) is in the annotations, which are strings
-that pydantic reads in bdr.config.schema: importing this module imports no pydantic, so a
-command whose config was validated before (bdr.config.cache) starts without it (~0.1 s).
+that pydantic resolves in bdr.config.schema (never in this module's namespace): importing this
+module imports no pydantic, so a command whose config was validated before
+(bdr.config.cache) starts without it (~0.1 s).
 Durations are held as whole seconds and sizes as bytes; both serialise back to the strings a
 person writes, so `bdr config show` prints what can be pasted back into the file.
 
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from bdr.config import units
 
 if TYPE_CHECKING:
-    # Read by pydantic only; bdr.config.schema puts them into this module's namespace.
+    # Read by pydantic only, which bdr.config.schema hands them (schema.NAMESPACE).
     from pydantic import AfterValidator, Field
 
     from bdr.config.schema import Argv, Cron, Duration, DurationOrNever, Name

@@ -45,18 +45,37 @@ Cron = Annotated[
 Name = Annotated[str, Field(pattern=model.NAME_PATTERN)]
 Argv = Annotated[list[str], Field(min_length=1)]
 
-# The model's annotations are strings that name these; pydantic reads them in the model's
-# namespace, where they are put here, so that importing the model imports no pydantic.
-vars(model).update(
-    Duration=Duration,
-    DurationOrNever=DurationOrNever,
-    Cron=Cron,
-    Name=Name,
-    Argv=Argv,
-    Field=Field,
-    AfterValidator=AfterValidator,
-)
-_CONFIG = TypeAdapter(model.Config)
+
+# What the model's annotations name. They are strings (importing the model imports no
+# pydantic), which pydantic resolves in the namespace of the frame that makes the adapter:
+# `_adapter`'s own, whose parameters are these. Nothing is put into the model's module;
+# `typing.get_type_hints(model.Plan, localns=NAMESPACE)` reads them the same way.
+NAMESPACE: dict[str, Any] = {
+    "Duration": Duration,
+    "DurationOrNever": DurationOrNever,
+    "Cron": Cron,
+    "Name": Name,
+    "Argv": Argv,
+    "Field": Field,
+    "AfterValidator": AfterValidator,
+}
+
+
+def _adapter(
+    Duration: Any,
+    DurationOrNever: Any,
+    Cron: Any,
+    Name: Any,
+    Argv: Any,
+    Field: Any,
+    AfterValidator: Any,
+) -> TypeAdapter[model.Config]:
+    """The adapter of the whole config; pydantic reads the parameters from this frame."""
+    return TypeAdapter(model.Config)
+
+
+_CONFIG = _adapter(**NAMESPACE)
+
 
 __all__ = ["ValidationError", "dump", "json_schema", "validate"]
 

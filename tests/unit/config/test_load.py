@@ -254,3 +254,15 @@ def test_a_secret_behind_a_symlink_of_another_user_or_in_an_open_directory_is_re
         os.chown(moved, 65534, 65534)
         (problem,) = problems(raw)
         assert "belongs to another user (uid 65534)" in problem
+
+
+def test_the_schema_puts_nothing_into_the_models_module():
+    """The model's string annotations are resolved in the schema's namespace: importing the
+    schema and validating leaves the model's module as it was, and the hints read the same."""
+    import typing
+
+    from bdr.config import model, schema
+
+    assert "Duration" not in vars(model) and "Cron" not in vars(model)
+    hints = typing.get_type_hints(model.Plan, localns=schema.NAMESPACE, include_extras=True)
+    assert hints["schedule"] == schema.Cron
