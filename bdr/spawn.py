@@ -36,7 +36,8 @@ def interrupts_held() -> Iterator[None]:
     a loaded CI run saw a restic left so, with its lock.
 
     Signal handlers run in the main thread only: elsewhere (the daemon's runs, a restic run
-    beside another) the block holds nothing, and the daemon stops those through stop_all."""
+    beside another) the block holds nothing, and the daemon stops those through its
+    supervisor."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
