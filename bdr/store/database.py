@@ -11,7 +11,7 @@ import logging
 import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from bdr.errors import BdrError
 from bdr.store import salvage
@@ -44,38 +44,43 @@ class _Cursor(sqlite3.Cursor):
         try:
             super().execute(sql, parameters)
         except sqlite3.Error as error:
-            raise self._translated(error) from error
+            self._raise(error)
         return self
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> _Cursor:
         try:
             super().executemany(sql, parameters)
         except sqlite3.Error as error:
-            raise self._translated(error) from error
+            self._raise(error)
         return self
 
+    # A try block, not a context manager: rows are read by the thousand (a report, a scrape).
     def __next__(self) -> Any:
         try:
             return super().__next__()
         except sqlite3.Error as error:
-            raise self._translated(error) from error
+            self._raise(error)
 
     def fetchone(self) -> Any:
         try:
             return super().fetchone()
         except sqlite3.Error as error:
-            raise self._translated(error) from error
+            self._raise(error)
 
     def fetchall(self) -> list[Any]:
         try:
             return super().fetchall()
         except sqlite3.Error as error:
-            raise self._translated(error) from error
+            self._raise(error)
 
-    def _translated(self, error: sqlite3.Error) -> BaseException:
+    def _raise(self, error: sqlite3.Error) -> NoReturn:
+        """Raise the store's error for `error`, or `error` itself (a programming error)."""
         connection = self.connection
         assert isinstance(connection, History)
-        return translated_error(error, connection.state_dir) or error
+        translated = translated_error(error, connection.state_dir)
+        if translated is None:
+            raise error
+        raise translated from error
 
 
 def connect(state_dir: Path, *, check: bool = True) -> History:

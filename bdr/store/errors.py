@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 from bdr.errors import BdrError, ExitCode
@@ -55,15 +53,3 @@ def translated_error(error: sqlite3.Error, state_dir: Path) -> StoreError | None
     if type(error) is sqlite3.DatabaseError:  # not a database, malformed
         return StoreDamaged(f"the history in {state_dir} is damaged: {text}")
     return None
-
-
-@contextlib.contextmanager
-def translating(state_dir: Path) -> Iterator[None]:
-    """Within the block, SQLite's errors are raised as the store's."""
-    try:
-        yield
-    except sqlite3.Error as error:
-        translated = translated_error(error, state_dir)
-        if translated is None:
-            raise
-        raise translated from error
