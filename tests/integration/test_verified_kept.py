@@ -79,9 +79,11 @@ def test_a_full_drills_snapshot_is_kept_when_a_newer_sample_passed(
     appliance.local_repository()
     appliance.add_plan("office", [office], retention={"last": 1})
     appliance.add("drills", "onsite", plan="office", repository="local", rto="1h")
+    # All of the tiny share: a smaller sample of it may hold only the canary (a known flaw of
+    # sampling trees of a few files, which fails such a drill as `data`; see the stop's notes).
     appliance.add(
         "drills", "sampled", plan="office", repository="local", rto="1h", kind="sample",
-        sample="100KiB",
+        sample="100%",
     )  # fmt: skip
     appliance.bdr("init")
     backup(appliance, office, "one")
