@@ -74,13 +74,17 @@ class _Cursor(sqlite3.Cursor):
             self._raise(error)
 
     def _raise(self, error: sqlite3.Error) -> NoReturn:
-        """Raise the store's error for `error`, or `error` itself (a programming error)."""
         connection = self.connection
         assert isinstance(connection, History)
-        translated = translated_error(error, connection.state_dir)
-        if translated is None:
-            raise error
-        raise translated from error
+        _raise_as_store_error(error, connection.state_dir)
+
+
+def _raise_as_store_error(error: sqlite3.Error, state_dir: Path) -> NoReturn:
+    """Raise the store's error for `error`, or `error` itself (a programming error)."""
+    translated = translated_error(error, state_dir)
+    if translated is None:
+        raise error
+    raise translated from error
 
 
 def connect(state_dir: Path, *, check: bool = True) -> History:
@@ -104,10 +108,7 @@ def connect(state_dir: Path, *, check: bool = True) -> History:
             connection = _open(path)
             migrate(connection, path)
         except sqlite3.Error as error:  # opening: before the connection translates its own
-            translated = translated_error(error, state_dir)
-            if translated is None:
-                raise
-            raise translated from error
+            _raise_as_store_error(error, state_dir)
     except StoreError as error:
         # SQLite cannot make its shared-memory file on a full disk, and says "disk I/O error".
         if not isinstance(error, StoreFull) and _no_space(state_dir):

@@ -19,6 +19,12 @@ from bdr.store.database import History
 from bdr.store.outcomes import DrillOutcome
 from bdr.store.runs import LatestSnapshot, Run
 
+# The tier's drills that ended ok on a snapshot: what `verifies` chooses from in the history.
+_TIER_DRILLS = (
+    "FROM runs WHERE kind = 'drill' AND plan = ? AND repository = ? AND status = 'ok' "
+    "AND snapshot_id IS NOT NULL"
+)
+
 
 def verifies(
     run: Run,
@@ -85,9 +91,7 @@ def _newest(db: History, plan: str, repository: str, *, full_only: bool = False)
     thousands of drills)."""
     missing = missing_by(gone(db), repository)
     cursor = db.execute(
-        "SELECT * FROM runs WHERE kind = 'drill' AND plan = ? AND repository = ? "
-        "AND status = 'ok' AND snapshot_id IS NOT NULL ORDER BY snapshot_time DESC, id DESC",
-        (plan, repository),
+        f"SELECT * {_TIER_DRILLS} ORDER BY snapshot_time DESC, id DESC", (plan, repository)
     )
     try:
         for row in cursor:
@@ -137,14 +141,10 @@ def note_listing(
     """Note a whole listing of `plan`'s snapshots in `repository` (`present`: their ids): a
     snapshot a drill passed on that it lacks is gone. Return the ids noted gone now."""
     listed = list(present)
-    noted = {g.snapshot_id for g in gone(db) if g.repository == repository}
+    noted = missing_by(gone(db), repository)
     candidates = [
         row["snapshot_id"]
-        for row in db.execute(
-            "SELECT DISTINCT snapshot_id FROM runs WHERE kind = 'drill' AND plan = ? "
-            "AND repository = ? AND status = 'ok' AND snapshot_id IS NOT NULL",
-            (plan, repository),
-        )
+        for row in db.execute(f"SELECT DISTINCT snapshot_id {_TIER_DRILLS}", (plan, repository))
         if row["snapshot_id"] not in noted
     ]
     missing = [snapshot_id for snapshot_id in candidates if not holds(listed, snapshot_id)]
