@@ -1,4 +1,5 @@
-"""Filesystem helpers for scratch areas: free space, and removal that does not give up."""
+"""Filesystem helpers: free space, removal that does not give up, comparing and reading files
+bdr did not write without blocking on them."""
 
 from __future__ import annotations
 
@@ -55,3 +56,33 @@ def same_content(first: str | Path, second: str | Path, *, chunk: int = 1 << 20)
                 return False
             if not a:
                 return True
+
+
+def read_head(path: str | Path, limit: int) -> bytes | None:
+    """The first `limit` bytes of the regular file at `path`; None when it is gone, not a
+    regular file (a FIFO would block, a device never ends) or unreadable. Its access time is
+    left as it was where bdr may (its own files, or with CAP_FOWNER)."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
+    try:
+        try:
+            fd = os.open(path, flags | os.O_NOATIME)
+        except PermissionError:
+            fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        chunks: list[bytes] = []
+        left = limit
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import replace
+from pathlib import Path
 
+from bdr.actions import decoys
 from bdr.actions.canary import renew_canary
 from bdr.actions.context import (
     Context,
@@ -20,6 +22,7 @@ from bdr.actions.context import (
     recorded_run,
 )
 from bdr.actions.copy import copy_plan
+from bdr.actions.detect import judge_backup
 from bdr.actions.hooks import run_hooks
 from bdr.actions.retention import apply_retention
 from bdr.actions.summary import RunSummary
@@ -77,10 +80,12 @@ def backup_plan(ctx: Context, name: str, plan: Plan) -> RunSummary:
         record.outcome = BackupOutcome(missing_sources=tuple(missing))
         if len(missing) == len(plan.sources):
             raise BdrError(f"plans.{name}.sources: none of the sources exist: {', '.join(missing)}")
-        canary = renew_canary(ctx.config.appliance.state_dir, name)
+        state_dir = ctx.config.appliance.state_dir
+        canary = renew_canary(state_dir, name)
         # Resolved after the hooks, which may mount or link a source.
         selection = backup_set(ctx.config, name, plan)
         present = [s for s in selection.sources if s.configured not in missing]
+        decoys_touched = _tend_decoys(state_dir, name, plan, [s.backed_up for s in present])
         outcome = replace(
             record.outcome,
             canary_sha256=canary.sha256,
@@ -128,7 +133,19 @@ def backup_plan(ctx: Context, name: str, plan: Plan) -> RunSummary:
             f"snapshot {summary.snapshot_id}: {summary.total_files_processed} files, "
             f"{summary.total_bytes_processed} bytes processed, {summary.data_added} bytes added"
         )
+        judge_backup(ctx, record, name, plan, summary, started, decoys_touched)
     return RunSummary.of(record)
+
+
+def _tend_decoys(state_dir: Path, name: str, plan: Plan, roots: list[str]) -> tuple[str, ...]:
+    """The plan's decoys touched since the last backup; fresh ones planted where theirs are
+    free (removed, unchanged, when the plan's `decoys` was turned off)."""
+    if not plan.decoys:
+        decoys.remove(state_dir, name)
+        return ()
+    touched = decoys.check(state_dir, name)
+    decoys.plant(state_dir, name, roots)
+    return touched
 
 
 # Words of restic's own data in an error's text: what failed is the repository, not a file.

@@ -3,6 +3,9 @@
 Only forget: freeing the forgotten snapshots' data (`prune`) is a job of its own, on the
 repository's prune schedule (bdr/actions/prune.py), so a backup never waits for a repack.
 
+While a snapshot of the plan is suspect of ransomware and not cleared, retention forgets
+nothing of the plan in any tier (bdr/actions/detect.py).
+
 On top of the plan's policy, retention never forgets the tier's verified snapshot (the newest
 that passed a drill of it) nor the newest a full drill passed on (store/verified.py). The
 verdicts live in bdr's history, not in restic tags: tagging rewrites a snapshot under a new
@@ -20,7 +23,7 @@ from bdr.restic import argv as build
 from bdr.restic.environment import ResticEnv
 from bdr.restic.messages import forget_groups
 from bdr.restic.result import require_ok
-from bdr.store import verified
+from bdr.store import judgements, verified
 from bdr.store.outcomes import RetentionOutcome
 
 # Snapshot ids per `forget` command line (65 bytes each): far below any argv limit.
@@ -34,6 +37,17 @@ def apply_retention(ctx: Context, plan: str, repository: str, retention: Retenti
         recorded_run(ctx, "retention", plan=plan, repository=repository) as record,
         ctx.lock(repository, purpose=f"retention of plan {plan}"),
     ):
+        suspect = judgements.open_suspects(ctx.db, plan)
+        if suspect:
+            # A suspect snapshot may be ransomware's work: every older snapshot may be the
+            # one to restore, so none is forgotten until a technician clears it.
+            first = suspect[0].snapshot_id[:8]
+            record.outcome = RetentionOutcome(frozen_by=first)
+            record.message = (
+                f"nothing forgotten: snapshot {first} of plan {plan} is suspect of ransomware "
+                f"(bdr suspect show {first}); retention resumes once it is cleared"
+            )
+            return RunSummary.of(record)
         env = ctx.env(repository)
         what = f"forget in {repository}"
         if not verified.kept(ctx.db, plan, repository):

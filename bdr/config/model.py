@@ -237,6 +237,13 @@ class Plan:
     retention: Retention | None = None
     before: list[Argv] = field(default_factory=list)
     hook_timeout: Duration = 600
+    decoys: Annotated[
+        bool,
+        Field(
+            description="plant three decoy documents in each source root; any change to one "
+            "makes the backup suspect of ransomware (bdr never plants them unless asked)"
+        ),
+    ] = False
 
     def __post_init__(self) -> None:
         twice = sorted({name for name in self.copy_to if self.copy_to.count(name) > 1})
@@ -393,6 +400,55 @@ def known_fields(url: str | None) -> str | None:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Detection:
+    """Judging every backup clean or suspect of ransomware (README, "Ransomware")."""
+
+    __pydantic_config__ = _STRICT
+
+    enabled: bool = True
+    extra_patterns: Annotated[
+        list[Annotated[str, Field(min_length=1)]],
+        Field(
+            description="more file names ransomware leaves: shell patterns matched, in lower "
+            "case, against a new file's name",
+            examples=[["*.mylocker", "read_me_now.txt"]],
+        ),
+    ] = field(default_factory=list)
+    sample_files: Annotated[
+        int,
+        Field(
+            ge=0,
+            le=100_000,
+            description="changed files read after each backup to see whether their content "
+            "still matches their format",
+        ),
+    ] = 200
+    sample_bytes: Annotated[
+        int, Field(ge=512, le=1 << 24, description="bytes read from the start of each")
+    ] = 65536
+    baseline_backups: Annotated[
+        int,
+        Field(
+            ge=10,
+            le=1000,
+            description="the plan's recent clean backups its normal change rates are taken "
+            "from (rate signals start after 10)",
+        ),
+    ] = 30
+    sensitivity: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=100,
+            description="k: a rate is unusual above the plan's median plus k times its spread",
+        ),
+    ] = 5.0
+    min_files: Annotated[
+        int, Field(ge=1, description="fewer files changed, deleted or renamed make no signal")
+    ] = 50
+
+
+@dataclass(frozen=True, kw_only=True)
 class Notify:
     __pydantic_config__ = _STRICT
 
@@ -460,6 +516,7 @@ class Config:
     metrics: Metrics = field(default_factory=Metrics)
     reports: Reports | None = None
     notify: Notify | None = None
+    detection: Detection = field(default_factory=Detection)
 
     def pruned_repositories(self) -> list[str]:
         """The repositories a plan with a retention policy writes to: those that are pruned."""

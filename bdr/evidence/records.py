@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bdr.fsnames import shown
-from bdr.store.outcomes import BackupOutcome, CheckOutcome, DrillOutcome
+from bdr.store.outcomes import BackupOutcome, CheckOutcome, DrillOutcome, ReviewOutcome
 from bdr.store.runs import Run
 
 
@@ -78,7 +78,9 @@ def figures(run: Run, appliance: str) -> dict[str, Any]:
     elif isinstance(outcome, CheckOutcome):
         record.update(subset=outcome.subset, cycle=outcome.cycle, coverage=outcome.coverage)
     elif isinstance(outcome, BackupOutcome):
-        record.update(canary_sha256=outcome.canary_sha256)
+        record.update(canary_sha256=outcome.canary_sha256, verdict=outcome.verdict)
+    elif isinstance(outcome, ReviewOutcome):
+        record.update(decision=outcome.decision, note=shown(outcome.note))
     return {key: value for key, value in record.items() if value is not None}
 
 
@@ -150,7 +152,9 @@ def run_from_record(record: dict[str, Any], base: Run | None = None) -> Run:
         )
     elif kind == "backup":
         backup = outcome if isinstance(outcome, BackupOutcome) else BackupOutcome()
-        outcome = replace(backup, canary_sha256=text("canary_sha256"))
+        outcome = replace(backup, canary_sha256=text("canary_sha256"), verdict=text("verdict"))
+    elif kind == "review":
+        outcome = ReviewOutcome(decision=text("decision") or "", note=text("note") or "")
     return Run(
         id=int(record["run"]),
         kind=kind,

@@ -2,7 +2,8 @@
 
 A problem has a stable key (`<appliance>:<kind>:<scope>`) and at most one open row. It opens on
 a failed, partial or interrupted run of a job, or on a condition the daemon evaluates every
-minute (an RPO breach, a verified-RPO breach, low disk space, a broken evidence chain); it is
+minute (an RPO breach, a verified-RPO breach, low disk space, a broken evidence chain, a
+snapshot suspect of ransomware); it is
 reminded at most every `remind`; the next good run of the same job (or the condition clearing)
 resolves it. Each message goes into the outbox, one row per target; delivery is elsewhere.
 
@@ -26,8 +27,9 @@ from bdr.config.ownership import local_path
 from bdr.config.units import format_duration, parse_fraction, parse_size
 from bdr.localtime import zone as local_zone
 from bdr.notify import messages
-from bdr.store import daemon_state, outbox, problems, runs, verified
+from bdr.store import daemon_state, judgements, outbox, problems, runs, verified
 from bdr.store.database import History
+from bdr.store.outcomes import BackupOutcome
 from bdr.store.problems import FAILURE, INFO, SEVERITIES, WARNING, Problem
 
 log = logging.getLogger(__name__)
@@ -98,6 +100,8 @@ class Notifier:
         if run is None or run.kind not in TRACKED or run.status == runs.RUNNING:
             return
         self.observe(self._finding_of(run))
+        if run.kind == "backup" and run.plan is not None:
+            self.observe(self.suspicion(run.plan, run))
 
     def _finding_of(self, run: runs.Run) -> Finding:
         app = self.config.appliance.id
@@ -113,7 +117,9 @@ class Notifier:
             key, scope = f"{app}:{kind}:{run.repository}", f"{run.repository}"
         else:
             key, scope = f"{app}:report:monthly", "report"
-        if run.status == runs.OK:
+        if run.status == runs.OK or _only_suspect(run):
+            # A backup that worked but is suspect of ransomware is the `suspicious` problem's
+            # (one ticket for one cause), not a failed backup.
             return Finding(key, kind, scope, bad=False, run=run)
         severity = FAILURE if run.status == runs.FAILED and kind != "report" else WARNING
         reason = run.error or run.status
@@ -193,6 +199,38 @@ class Notifier:
             tier=tier or (problem.scope if problem.kind == "check" else None),
         )
 
+    def suspicion(self, plan: str, run: runs.Run | None = None) -> Finding:
+        """The plan's `suspicious` problem: open while a snapshot of it is suspect of
+        ransomware and not cleared (bdr suspect clear)."""
+        app = self.config.appliance.id
+        suspect = judgements.open_suspects(self.db, plan)
+        scope = (
+            f"{plan}/{self.config.plans[plan].repository}" if plan in self.config.plans else plan
+        )
+        if not suspect:
+            return Finding(f"{app}:suspicious:{plan}", "suspicious", scope, bad=False, run=run)
+        first = suspect[0]
+        examples = [str(e) for signal in first.signals for e in signal.get("examples", [])][:5]
+        return Finding(
+            f"{app}:suspicious:{plan}",
+            "suspicious",
+            scope,
+            bad=True,
+            severity=FAILURE,
+            title=f"backup of plan {plan} suspect of ransomware",
+            reason=(
+                f"snapshot {first.snapshot_id[:8]}: {first.reason}"
+                + (f" (e.g. {', '.join(examples)})" if examples else "")
+                + (
+                    f"; {len(suspect) - 1} later snapshot(s) suspect too"
+                    if len(suspect) > 1
+                    else ""
+                )
+                + "; retention is held until it is cleared"
+            ),
+            run=run,
+        )
+
     # -- conditions, every minute in the daemon ---------------------------------------------------
 
     def evaluate(self) -> None:
@@ -252,6 +290,7 @@ class Notifier:
                             ),
                         )
                     )
+        found += [self.suspicion(name) for name in self.config.plans]
         found += self._disks()
         values = daemon_state.daemon_values(self.db)
         chain_ok = values.get("evidence_chain_ok")
@@ -373,7 +412,21 @@ def _job_and_command(config: Config, problem: Problem) -> tuple[str | None, str]
         return f"prune:{problem.scope}", f"bdr prune {problem.scope}"
     if problem.kind == "evidence":
         return None, "bdr evidence verify"
+    if problem.kind == "suspicious":
+        return f"backup:{plan}", "bdr suspect list"
     return None, "bdr notify status"
+
+
+def _only_suspect(run: runs.Run) -> bool:
+    """Whether `run` is a backup that made its whole snapshot and is a warning only because
+    the snapshot is suspect of ransomware."""
+    outcome = run.outcome
+    return (
+        run.status == runs.WARNING
+        and isinstance(outcome, BackupOutcome)
+        and outcome.verdict == "suspect"
+        and not outcome.incomplete
+    )
 
 
 def _service_start(db: History, now: float) -> float:

@@ -128,6 +128,13 @@ def forget_ids(
     return (*_base(binary, cache_dir), "forget", "--json", "--", *snapshot_ids)
 
 
+def diff(
+    previous: str, current: str, *, binary: str = "restic", cache_dir: str | None = None
+) -> Argv:
+    """Argv that lists, one JSON message a path, what changed from `previous` to `current`."""
+    return (*_base(binary, cache_dir), "diff", "--json", previous, current)
+
+
 def prune(
     *, max_unused: str | None = None, binary: str = "restic", cache_dir: str | None = None
 ) -> Argv:

@@ -37,6 +37,18 @@ def newest(db: History, plan: str) -> BackupRun | None:
     return _typed(runs.run_from(row)) if row else None
 
 
+def previous(db: History, plan: str, repository: str, *, before_run: int) -> BackupRun | None:
+    """The newest backup of `plan` into `repository` before run `before_run` that made a
+    snapshot and counted its files: what the next snapshot is compared with."""
+    row = db.execute(
+        "SELECT * FROM runs WHERE kind = 'backup' AND plan = ? AND repository = ? AND id < ? "
+        "AND snapshot_id IS NOT NULL AND files_processed IS NOT NULL "
+        "AND status IN ('ok', 'warning') ORDER BY id DESC LIMIT 1",
+        (plan, repository, before_run),
+    ).fetchone()
+    return _typed(runs.run_from(row)) if row else None
+
+
 def for_period(db: History, start: float, end: float) -> list[BackupRun]:
     """Return the backups that ended in [start, end), oldest first."""
     return [_typed(run) for run in runs.runs_between(db, "backup", start, end)]

@@ -55,6 +55,15 @@ class BackupOutcome:
     restic_duration: float | None = None
     unreadable: tuple[str, ...] = ()
     unreadable_count: int = 0
+    # The ransomware verdict (bdr/detection): "clean", "suspect", or None when not judged.
+    verdict: str | None = None
+    suspect_reason: str | None = None
+
+    @property
+    def incomplete(self) -> bool:
+        """Whether the snapshot lacks what the plan asked for (a source missing, a file
+        unreadable, restic's own "partial" exit)."""
+        return bool(self.missing_sources or self.unreadable_count or self.restic_exit_code == 3)
 
     @classmethod
     def from_details(cls, d: dict[str, Any]) -> BackupOutcome:
@@ -74,6 +83,8 @@ class BackupOutcome:
             restic_duration=_float(d.get("restic_duration")),
             unreadable=_tuple(d.get("unreadable")),
             unreadable_count=_int(d.get("unreadable_count")),
+            verdict=_str(d.get("verdict")),
+            suspect_reason=_str(d.get("suspect_reason")),
         )
 
 
@@ -101,6 +112,8 @@ class RetentionOutcome:
     pruned: bool = False
     # Snapshots the policy would have forgotten that were kept: a drill verified them.
     kept_verified: tuple[str, ...] = ()
+    # Nothing forgotten: this snapshot of the plan is suspect of ransomware and not cleared.
+    frozen_by: str | None = None
 
     @classmethod
     def from_details(cls, d: dict[str, Any]) -> RetentionOutcome:
@@ -108,6 +121,7 @@ class RetentionOutcome:
             forgotten=_int(d.get("forgotten")),
             pruned=bool(d.get("pruned")),
             kept_verified=_tuple(d.get("kept_verified")),
+            frozen_by=_str(d.get("frozen_by")),
         )
 
 
@@ -304,6 +318,19 @@ class ReportOutcome:
         )
 
 
+@dataclass(frozen=True)
+class ReviewOutcome:
+    """A technician's review of a snapshot judged suspect of ransomware (bdr suspect)."""
+
+    kind: ClassVar[str] = "review"
+    decision: str = ""  # "cleared" (a false positive) or "confirmed"
+    note: str = ""
+
+    @classmethod
+    def from_details(cls, d: dict[str, Any]) -> ReviewOutcome:
+        return cls(decision=_str(d.get("decision")) or "", note=_str(d.get("note")) or "")
+
+
 Outcome = (
     BackupOutcome
     | CopyOutcome
@@ -313,6 +340,7 @@ Outcome = (
     | RestoreOutcome
     | DrillOutcome
     | ReportOutcome
+    | ReviewOutcome
 )
 
 _TYPES: dict[str, Any] = {
@@ -326,6 +354,7 @@ _TYPES: dict[str, Any] = {
         RestoreOutcome,
         DrillOutcome,
         ReportOutcome,
+        ReviewOutcome,
     )
 }
 

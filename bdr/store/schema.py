@@ -124,6 +124,33 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (repository, snapshot_id)
     );
     """,
+    # 8: each backup judged clean or suspect of ransomware (bdr/detection), and the
+    # technician's review of a suspect one.
+    """
+    CREATE TABLE judgements (
+        repository TEXT NOT NULL,
+        snapshot_id TEXT NOT NULL,
+        plan TEXT NOT NULL,
+        run_id INTEGER,
+        snapshot_time REAL NOT NULL,
+        judged_at REAL NOT NULL,
+        suspect INTEGER NOT NULL,
+        signals TEXT NOT NULL,
+        total INTEGER NOT NULL,
+        previous_total INTEGER NOT NULL,
+        new INTEGER NOT NULL,
+        changed INTEGER NOT NULL,
+        deleted INTEGER NOT NULL,
+        renamed INTEGER NOT NULL,
+        moved INTEGER NOT NULL,
+        patterns_version TEXT NOT NULL,
+        review TEXT,
+        reviewed_at REAL,
+        review_note TEXT,
+        PRIMARY KEY (repository, snapshot_id)
+    );
+    CREATE INDEX judgements_by_plan ON judgements (plan, repository, snapshot_time);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

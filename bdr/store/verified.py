@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from bdr.store import runs
+from bdr.store import judgements, runs
 from bdr.store.database import History
 from bdr.store.outcomes import DrillOutcome
 from bdr.store.runs import LatestSnapshot, Run
@@ -85,13 +85,21 @@ def newest_among(
     return max(chosen, key=lambda run: (_time(run), run.id), default=None)
 
 
-def _newest(db: History, plan: str, repository: str, *, full_only: bool = False) -> Run | None:
-    """`newest_among` the history's runs now: the tier's drills read newest snapshot first,
-    and only until one `verifies` (a scrape asks this of every tier; the history may hold
-    thousands of drills)."""
+def _newest(
+    db: History,
+    plan: str,
+    repository: str,
+    *,
+    full_only: bool = False,
+    before: float | None = None,
+) -> Run | None:
+    """`newest_among` the history's runs now (of snapshots taken before `before`): the tier's
+    drills read newest snapshot first, and only until one `verifies` (a scrape asks this of
+    every tier; the history may hold thousands of drills)."""
     missing = missing_by(gone(db), repository)
     cursor = db.execute(
-        f"SELECT * {_TIER_DRILLS} ORDER BY snapshot_time DESC, id DESC", (plan, repository)
+        f"SELECT * {_TIER_DRILLS} AND snapshot_time < ? ORDER BY snapshot_time DESC, id DESC",
+        (plan, repository, math.inf if before is None else before),
     )
     try:
         for row in cursor:
@@ -107,6 +115,17 @@ def newest(db: History, plan: str, repository: str) -> LatestSnapshot | None:
     """Return the newest snapshot of `plan` in `repository` that passed a drill and is not
     known to be gone."""
     run = _newest(db, plan, repository)
+    if run is None:
+        return None
+    assert run.snapshot_id is not None
+    return LatestSnapshot(run.snapshot_id, _time(run))
+
+
+def last_clean(db: History, plan: str, repository: str) -> LatestSnapshot | None:
+    """The last clean restore point of `plan` in `repository`: the newest snapshot that passed
+    a drill, is not known to be gone, and was taken before the plan's oldest snapshot suspect
+    of ransomware that is not cleared (store/judgements.py)."""
+    run = _newest(db, plan, repository, before=judgements.boundary(db, plan))
     if run is None:
         return None
     assert run.snapshot_id is not None
