@@ -1,9 +1,11 @@
 """`bdr restore`: the technician's manual restore of a plan's snapshot into a directory.
 
-Guards first (target, snapshot), then `restic restore --verify` with progress. restic 0.14
-prints no restore progress and preallocates every file at its full size, so the target's size
-says nothing; on 0.14 progress is the bytes restic has written (`/proc/<pid>/io`, wchar),
-measured against the restore size from `restic ls`. From 0.16 on, restic's JSON status is used.
+Guards first (target, snapshot: one taken at or after a snapshot suspect of ransomware needs
+--allow-suspect, and --as-of passes over such ones), then `restic restore --verify` with
+progress. restic 0.14 prints no restore progress and preallocates every file at its full
+size, so the target's size says nothing; on 0.14 progress is the bytes restic has written
+(`/proc/<pid>/io`, wchar), measured against the restore size from `restic ls`. From 0.16 on,
+restic's JSON status is used.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from bdr.restic import argv as build
 from bdr.restic.messages import Node, Snapshot, ls_nodes, restore_status, snapshot_list
 from bdr.restic.patterns import escape
 from bdr.restic.result import require_ok
+from bdr.store import judgements, verified
 from bdr.store.outcomes import RestoreOutcome
 
 Progress = Callable[[int, int], None]
@@ -45,6 +48,7 @@ class RestoreRequest:
     force: bool = False
     in_place: bool = False
     verify: bool = True
+    allow_suspect: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ class RestorePlanInfo:
     # (path, size) of each regular file the listing promises: checked in the target after the
     # restore, as restic exiting 0 is not proof that anything was written.
     listed: tuple[tuple[str, int], ...] = field(default_factory=tuple)
+    # Newer snapshots --as-of passed over: taken at or after one suspect of ransomware.
+    skipped_suspect: int = 0
 
 
 def parse_as_of(text: str) -> datetime:
@@ -229,7 +235,18 @@ def _plan_restore(ctx: Context, request: RestoreRequest) -> RestorePlanInfo:
         ctx.restic.run(ctx.restic.args(build.snapshots, plan=request.plan), env),
         f"listing snapshots in {repository}",
     )
-    snapshot = select_snapshot(snapshot_list(listing.stdout), request.snapshot, request.as_of)
+    snapshots = snapshot_list(listing.stdout)
+    boundary = None if request.allow_suspect else judgements.boundary(ctx.db, request.plan)
+    skipped = 0
+    if boundary is not None and request.as_of is not None:
+        clean = [s for s in snapshots if s.time.timestamp() < boundary]
+        skipped = len([s for s in snapshots if s.time <= request.as_of]) - len(
+            [s for s in clean if s.time <= request.as_of]
+        )
+        snapshots = clean or snapshots
+    snapshot = select_snapshot(snapshots, request.snapshot, request.as_of)
+    if boundary is not None and snapshot.time.timestamp() >= boundary:
+        _refuse_suspect(ctx, request.plan, repository, snapshot)
     nodes = require_ok(
         ctx.restic.run(ctx.restic.args(build.ls, snapshot.id), env),
         f"listing snapshot {snapshot.short_id}",
@@ -242,7 +259,28 @@ def _plan_restore(ctx: Context, request: RestoreRequest) -> RestorePlanInfo:
             f"in snapshot {snapshot.short_id}",
             hint="paths are absolute, as in the snapshot (see restic ls)",
         )
-    return RestorePlanInfo(repository, snapshot, files, size, request.includes, tuple(listed))
+    return RestorePlanInfo(
+        repository, snapshot, files, size, request.includes, tuple(listed), skipped
+    )
+
+
+def _refuse_suspect(ctx: Context, plan: str, repository: str, snapshot: Snapshot) -> None:
+    """Refuse a snapshot taken at or after one of `plan` suspect of ransomware, naming the
+    last clean restore point of the tier."""
+    first = judgements.open_suspects(ctx.db, plan)[0]
+    clean = verified.last_clean(ctx.db, plan, repository)
+    where = (
+        f"the last clean restore point is {clean.snapshot_id[:8]} "
+        f"({with_offset(datetime.fromtimestamp(clean.snapshot_time).astimezone())})"
+        if clean
+        else "no snapshot before it passed a drill (bdr snapshots lists the older ones)"
+    )
+    raise UsageError(
+        f"snapshot {snapshot.short_id} of plan {plan} may hold ransomware's work: it was taken "
+        f"at or after snapshot {first.snapshot_id[:8]}, judged suspect; {where}",
+        hint="bdr suspect show " + first.snapshot_id[:8] + "; restore it anyway with "
+        "--allow-suspect",
+    )
 
 
 def restore(

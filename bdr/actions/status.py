@@ -15,6 +15,7 @@ NEVER = "never backed up"
 OK = "ok"
 RPO_EXCEEDED = "rpo exceeded"
 IN_FUTURE = "snapshot dated in the future"
+SUSPECT = "SUSPECT of ransomware"
 # Clocks of the appliance and a NAS may differ a little; more than this is a clock problem.
 FUTURE_TOLERANCE_SECONDS = 300.0
 
@@ -47,6 +48,8 @@ class TierStatus:
 
     @property
     def state(self) -> str:
+        if self.facts.suspect is not None:
+            return SUSPECT
         return judge(self.facts.last_run, self.raw_age, self.rpo)
 
     def as_json(self) -> dict[str, object]:
@@ -73,6 +76,11 @@ class TierStatus:
             "state": self.state,
             "verified_snapshot_id": facts.verified.snapshot_id if facts.verified else None,
             "verified_snapshot_age_seconds": self.verified_age,
+            "suspect_snapshot_id": facts.suspect.snapshot_id if facts.suspect else None,
+            "last_clean_snapshot_id": facts.last_clean.snapshot_id if facts.last_clean else None,
+            "last_clean_snapshot_time": (
+                facts.last_clean.snapshot_time if facts.last_clean else None
+            ),
         }
 
 

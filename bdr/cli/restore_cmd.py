@@ -38,6 +38,11 @@ from bdr.cli.params import snapshot_id
 @click.option("--force", is_flag=True, help="Restore into a non-empty target.")
 @click.option("--in-place", is_flag=True, help="Allow restoring into / or over a source path.")
 @click.option(
+    "--allow-suspect",
+    is_flag=True,
+    help="Restore a snapshot taken at or after one suspect of ransomware (bdr suspect list).",
+)
+@click.option(
     "--verify/--no-verify",
     default=True,
     show_default=True,
@@ -56,6 +61,7 @@ def restore(
     force: bool,
     in_place: bool,
     verify: bool,
+    allow_suspect: bool,
 ) -> None:
     """Restore a snapshot of PLAN into --target, verified, with progress."""
     import time
@@ -81,9 +87,15 @@ def restore(
         force=force,
         in_place=in_place,
         verify=verify,
+        allow_suspect=allow_suspect,
     )
     ctx = app.context()
     info = plan_restore(ctx, request)
+    if info.skipped_suspect and not app.json_output:
+        app.say(
+            f"--as-of passed over {info.skipped_suspect} newer snapshot(s) taken at or after one "
+            "suspect of ransomware (bdr suspect list; --allow-suspect to take them)"
+        )
     described = (
         f"snapshot {info.snapshot.short_id} of plan {plan} "
         f"({with_offset(info.snapshot.time)}) from {info.repository}: "
@@ -99,6 +111,7 @@ def restore(
                     "bytes": info.bytes,
                     "repository": info.repository,
                     "target": str(target),
+                    "skipped_suspect": info.skipped_suspect,
                 }
             )
         else:

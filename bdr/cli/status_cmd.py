@@ -67,6 +67,15 @@ def status(app: App) -> None:
         ],
         wrap="state",
     )
+    for row in rows:
+        suspect, clean = row.facts.suspect, row.facts.last_clean
+        if suspect is not None:
+            point = f"{clean.snapshot_id} ({when(clean.snapshot_time)})" if clean else "none"
+            click.echo(
+                f"{row.facts.plan} in {row.facts.repository}: snapshot "
+                f"{suspect.snapshot_id[:8]} suspect of ransomware (bdr suspect show "
+                f"{suspect.snapshot_id[:8]}); last clean restore point: {point}"
+            )
     if service.heartbeat_age is None:
         click.echo("daemon: never ran on this appliance")
     else:

@@ -127,7 +127,18 @@ def _backups(config: Config, db: History) -> Iterator[Metric]:
         "Time of the newest snapshot that passed a drill.",
         tier,
     )
+    clean = _gauge(
+        "bdr_last_clean_snapshot_timestamp_seconds",
+        "Time of the last clean restore point: passed a drill, taken before any snapshot "
+        "suspect of ransomware that is not cleared.",
+        tier,
+    )
     rpo = _gauge("bdr_rpo_target_seconds", "The plan's recovery-point objective.", ["plan"])
+    suspect = _gauge(
+        "bdr_backup_suspect",
+        "1 while a snapshot of the plan is suspect of ransomware and not cleared.",
+        ["plan"],
+    )
     for name, plan in config.plans.items():
         rpo.add_metric([name], plan.rpo)
     for facts in tiers.all_tiers(db, config):
@@ -151,7 +162,12 @@ def _backups(config: Config, db: History) -> Iterator[Metric]:
             latest.add_metric(labels, facts.latest.snapshot_time)
         if facts.verified is not None:
             verified.add_metric(labels, facts.verified.snapshot_time)
-    yield from (success, status, duration, added, processed, files, latest, verified, rpo)
+        if facts.last_clean is not None:
+            clean.add_metric(labels, facts.last_clean.snapshot_time)
+        if facts.kind == "backup":  # once a plan: its own repository comes first
+            suspect.add_metric([facts.plan], 1 if facts.suspect is not None else 0)
+    yield from (success, status, duration, added, processed, files, latest, verified, clean)
+    yield from (rpo, suspect)
 
 
 def _drills(config: Config, db: History) -> Iterator[Metric]:

@@ -32,7 +32,8 @@ METRIC_NAMES = (
     "bdr_problems_open",
     "bdr_notifications_sent_total",
     "bdr_notify_outbox_pending",
-    # Beyond DESIGN.md's table (issue 14: prune as a job of its own).
     "bdr_prune_last_success_timestamp_seconds",
     "bdr_prune_last_freed_bytes",
+    "bdr_backup_suspect",
+    "bdr_last_clean_snapshot_timestamp_seconds",
 )

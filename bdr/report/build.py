@@ -22,6 +22,7 @@ from bdr.report.model import (
     Summary,
     recovery_seconds,
 )
+from bdr.report.suspects import boundary, last_clean, suspect_rows
 from bdr.report.tiers import plan_verdict, recovery_of, tier_detail, tier_drills, tier_summary
 from bdr.report.wording import NO_RUNS
 from bdr.store import runs
@@ -87,7 +88,8 @@ def build(inputs: Inputs) -> Report:
         drills=drills,
         checks=checks,
         exceptions=exceptions,
-        runbook=tuple(_runbook(plan, setup, drills) for plan in setup.plans),
+        suspects=suspect_rows(finished, inputs.runs, inputs.generated_at),
+        runbook=tuple(_runbook(plan, inputs, drills) for plan in setup.plans),
         evidence=inputs.evidence,
         zone=str(inputs.zone),
     )
@@ -188,8 +190,10 @@ def _check_rows(setup: Setup, finished: Sequence[Run]) -> tuple[CheckRow, ...]:
     return tuple(rows)
 
 
-def _runbook(plan: PlanSpec, setup: Setup, drills: Sequence[DrillRow]) -> RunbookPlan:
+def _runbook(plan: PlanSpec, inputs: Inputs, drills: Sequence[DrillRow]) -> RunbookPlan:
+    setup = inputs.setup
     steps = []
+    suspect = boundary(inputs.runs, plan.name, inputs.generated_at)
     for repository in plan.tiers:
         own = tier_drills(drills, plan.name, repository)
         last = own[-1] if own else None
@@ -200,14 +204,26 @@ def _runbook(plan: PlanSpec, setup: Setup, drills: Sequence[DrillRow]) -> Runboo
             if drill.plan == plan.name and drill.repository == repository
             for check in drill.checks
         )
+        clean = (
+            last_clean(inputs.runs, inputs.gone, plan.name, repository, inputs.generated_at)
+            if suspect
+            else None
+        )
+        # While a snapshot is suspect of ransomware, the newest may hold its work: the runbook
+        # restores the last clean restore point (or, with none, says so in the report).
+        chosen = clean.snapshot_id[:8] if clean and clean.snapshot_id else "latest"
         steps.append(
             RunbookTier(
                 repository=repository,
-                command=f"bdr restore {plan.name}{flag} --snapshot latest --target /srv/restore",
+                command=f"bdr restore {plan.name}{flag} --snapshot {chosen} --target /srv/restore",
                 last_drill_run=last.run if last else None,
                 last_drill_seconds=recovery_seconds(last) if last else None,
                 last_drill_projected=bool(last and last.kind == "sample"),
                 checks=tuple(dict.fromkeys(checks)),
+                suspect_snapshot=suspect.snapshot_id[:8]
+                if suspect and suspect.snapshot_id
+                else None,
+                clean_snapshot=chosen if clean else None,
             )
         )
     return RunbookPlan(plan.name, plan.sources, tuple(steps))

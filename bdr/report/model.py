@@ -260,6 +260,21 @@ class ExceptionRow:
 
 
 @dataclass(frozen=True)
+class SuspectRow:
+    """A backup judged suspect of ransomware in the period, and what a technician said of it."""
+
+    run: int
+    plan: str
+    repository: str
+    snapshot_id: str
+    started_at: float
+    reason: str
+    review: str | None  # "cleared", "confirmed", or None: not reviewed (yet)
+    reviewed_at: float | None
+    note: str
+
+
+@dataclass(frozen=True)
 class RunbookTier:
     repository: str
     command: str
@@ -267,6 +282,10 @@ class RunbookTier:
     last_drill_seconds: float | None
     last_drill_projected: bool
     checks: tuple[str, ...]
+    # When a snapshot of the plan is suspect of ransomware at the report's end: it, and the
+    # last clean restore point the command restores instead of the newest.
+    suspect_snapshot: str | None = None
+    clean_snapshot: str | None = None
 
 
 @dataclass(frozen=True)
@@ -284,6 +303,7 @@ class Report:
     drills: tuple[DrillRow, ...]
     checks: tuple[CheckRow, ...]
     exceptions: tuple[ExceptionRow, ...]
+    suspects: tuple[SuspectRow, ...]
     runbook: tuple[RunbookPlan, ...]
     evidence: EvidenceFacts | None
     zone: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bdr.config.model import Config
-from bdr.store import runs, verified
+from bdr.store import judgements, runs, verified
 from bdr.store.database import History
 
 
@@ -20,10 +20,16 @@ class TierFacts:
     last_success: runs.Run | None
     latest: runs.LatestSnapshot | None
     verified: runs.LatestSnapshot | None
+    # The newest verified snapshot taken before the plan's oldest snapshot suspect of
+    # ransomware that is not cleared (the verified one while none is open).
+    last_clean: runs.LatestSnapshot | None = None
+    suspect: judgements.Judgement | None = None  # the oldest open suspect snapshot of the plan
 
 
 def tier_facts(db: History, plan: str, repository: str, kind: str) -> TierFacts:
     """Return the facts of `plan` in `repository`, whose runs are of `kind`."""
+    newest_verified = verified.newest(db, plan, repository)
+    suspect = judgements.open_suspects(db, plan)
     return TierFacts(
         plan=plan,
         repository=repository,
@@ -33,7 +39,9 @@ def tier_facts(db: History, plan: str, repository: str, kind: str) -> TierFacts:
             db, kind, plan=plan, repository=repository, statuses=(runs.OK, runs.WARNING)
         ),
         latest=runs.latest_snapshot(db, plan, repository),
-        verified=verified.newest(db, plan, repository),
+        verified=newest_verified,
+        last_clean=verified.last_clean(db, plan, repository) if suspect else newest_verified,
+        suspect=suspect[0] if suspect else None,
     )
 
 

@@ -31,8 +31,6 @@ def design_table() -> set[str]:
 
 # In DESIGN.md's table for features not built yet; each leaves this list with its issue.
 PENDING: dict[str, str] = {
-    "bdr_backup_suspect": "issue 25 (ransomware and mass-change detection)",
-    "bdr_last_clean_snapshot_timestamp_seconds": "issue 25 (ransomware and mass-change detection)",
     "bdr_evidence_upload_pending": "issue 26 (append-only cloud, the steward)",
     "bdr_steward_last_success_timestamp_seconds": "issue 26 (append-only cloud, the steward)",
     "bdr_steward_audit_ok": "issue 26 (append-only cloud, the steward)",
