@@ -134,3 +134,55 @@ def leave_notes(root: Path, name: str) -> int:
 def share_of(paths: list[Path], share: float, *, seed: int = 3) -> list[Path]:
     """`share` of `paths`, chosen at random."""
     return random.Random(seed).sample(paths, round(len(paths) * share))
+
+
+def ordinary_edits(paths: list[Path], share: float, *, seed: int) -> list[Path]:
+    """A day's work: `share` of `paths` edited and saved in their own format."""
+    rng = random.Random(seed)
+    edited = rng.sample(paths, max(1, round(len(paths) * share)))
+    for path in edited:
+        kind = path.suffix.lstrip(".")
+        if kind == "sqlite":
+            with sqlite3.connect(path) as db:
+                db.execute("INSERT INTO ledger (note) VALUES (?)", (_text(rng, 60),))
+            db.close()
+        elif kind in KINDS:
+            path.write_bytes(_content(kind, rng))
+    return edited
+
+
+def binaries(root: Path, count: int, *, seed: int) -> None:
+    """`count` program files (.dll, with the MZ header): what a software update rewrites."""
+    rng = random.Random(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    for n in range(count):
+        (root / f"module{n:03d}.dll").write_bytes(
+            b"MZ\x90\x00" + rng.randbytes(rng.randint(2000, 6000))
+        )
+
+
+def rotate_logs(folder: Path, day: int) -> None:
+    """A daily log rotation: app.log -> app.log.1 -> app.log.2.gz ... app.log.5.gz dropped."""
+    import gzip
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "app.log.5.gz").unlink(missing_ok=True)
+    for n in range(4, 1, -1):
+        older = folder / f"app.log.{n}.gz"
+        if older.exists():
+            older.rename(folder / f"app.log.{n + 1}.gz")
+    first = folder / "app.log.1"
+    if first.exists():
+        (folder / "app.log.2.gz").write_bytes(gzip.compress(first.read_bytes(), mtime=0))
+        first.unlink()
+    log = folder / "app.log"
+    if log.exists():
+        log.rename(first)
+    log.write_text("".join(f"day {day} line {n}: request served\n" for n in range(200)))
+
+
+def zip_folder(folder: Path, archive: Path) -> None:
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                out.write(path, path.relative_to(folder))
