@@ -14,10 +14,10 @@ import pytest
 from bdr.actions.context import Context
 from bdr.actions.retention import IDS_PER_FORGET, apply_retention
 from bdr.config.model import Retention
-from bdr.config.schema import validate
-from bdr.store import runs
+from bdr.store import judgements, runs
 from bdr.store.database import connect
 from bdr.store.outcomes import DrillOutcome, RetentionOutcome
+from tests.unit.appliance import office_config
 from tests.unit.fake_restic import FakeRestic, Reply
 
 IDS = [f"{index:08x}" * 8 for index in range(1, 11)]  # oldest first
@@ -34,18 +34,7 @@ def dry_run(keep: list[str], remove: list[str]) -> Reply:
 
 @pytest.fixture
 def ctx(tmp_path: Path) -> Context:
-    password = tmp_path / "pass"
-    password.write_text("a password long enough\n")
-    password.chmod(0o600)
-    config = validate(
-        {
-            "appliance": {"state_dir": str(tmp_path / "state")},
-            "repositories": {
-                "local": {"url": str(tmp_path / "repo"), "password_file": str(password)}
-            },
-            "plans": {"office": {"sources": ["/srv"], "repository": "local"}},
-        }
-    )
+    config = office_config(tmp_path)
     return Context(config=config, db=connect(config.appliance.state_dir), restic=FakeRestic())
 
 
@@ -104,3 +93,27 @@ def test_many_removals_are_forgotten_in_batches(ctx: Context):
     ctx.restic = restic
     apply_retention(ctx, "office", "local", Retention(last=1))
     assert [len(batch) for batch in forgets(restic)] == [IDS_PER_FORGET, IDS_PER_FORGET, 10]
+
+
+def suspect_judgement(snapshot_id: str, *, when: float = 100.0) -> judgements.Judgement:
+    return judgements.Judgement(
+        plan="office", repository="local", snapshot_id=snapshot_id, snapshot_time=when,
+        run_id=None, judged_at=when, suspect=True,
+        signals=({"kind": "names", "strong": True, "text": "1 new file(s)", "examples": []},),
+        total=10, previous_total=10, new=1, changed=0, deleted=0, renamed=0, moved=0,
+        patterns_version="test",
+    )  # fmt: skip
+
+
+def test_a_suspect_snapshot_holds_retention_until_it_is_cleared(ctx: Context):
+    judgements.record(ctx.db, suspect_judgement(IDS[5]))
+    restic = FakeRestic({"forget": lambda _: dry_run(IDS[-7:], IDS[:3])})
+    ctx.restic = restic
+    held = apply_retention(ctx, "office", "local", Retention(daily=7))
+    assert restic.calls == [], "not even a dry run: nothing may be forgotten"
+    assert held.message.startswith(f"nothing forgotten: snapshot {IDS[5][:8]} of plan office")
+    assert held.outcome == RetentionOutcome(frozen_by=IDS[5][:8])
+    (found,) = judgements.matching(ctx.db, IDS[5][:8])
+    judgements.set_review(ctx.db, found, judgements.CLEARED, "a test", 200.0)
+    resumed = apply_retention(ctx, "office", "local", Retention(daily=7))
+    assert "3 snapshot(s) forgotten" in resumed.message

@@ -29,7 +29,7 @@ from bdr.report.model import (
 from bdr.report.tiers import days_of
 from bdr.store import runs
 from bdr.store.database import connect
-from bdr.store.outcomes import CheckOutcome, CopyOutcome, DrillOutcome
+from bdr.store.outcomes import BackupOutcome, CheckOutcome, CopyOutcome, DrillOutcome, ReviewOutcome
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -500,3 +500,36 @@ def test_many_disagreements_with_the_chain_are_counted_not_listed():
     assert findings_of(disagreements[:3]) == [finding for finding in found[:3]], (
         "a few are each named"
     )
+
+
+def test_a_suspect_backup_is_listed_with_its_review_and_the_runbook_restores_the_clean_one(
+    tmp_path,
+):
+    h = History(tmp_path)
+    for day in range(1, 11):
+        h.backup(at(day))
+    h.drill("office-onsite", at(5, 1), 600, taken=at(5))
+    suspect = h.run(
+        "backup", at(11), runs.WARNING, plan="office", repository="onsite",
+        snapshot_id="5a5a5a5a", error="suspect: 3 new file(s) named as ransomware names them",
+        outcome=BackupOutcome(verdict="suspect", suspect_reason="3 new file(s) named as ..."),
+    )  # fmt: skip
+    h.backup(at(12))  # changed nothing itself: after an open suspect, not clean either
+    h.drill("office-onsite", at(12, 1), 600, taken=at(12))
+    report = h.report("2026-11", now=DEC)
+    (row,) = report.suspects
+    assert (row.run, row.snapshot_id, row.review) == (suspect, "5a5a5a5a", None)
+    assert row.reason == "3 new file(s) named as ..."
+    onsite = report.runbook[0].tiers[0]
+    assert onsite.suspect_snapshot == "5a5a5a5a"
+    assert onsite.clean_snapshot == f"{int(at(5)):x}"[:8]
+    assert f"--snapshot {onsite.clean_snapshot} " in onsite.command
+    # Cleared on the 20th: the newest verified snapshot is the runbook's again.
+    h.run(
+        "review", at(20), plan="office", repository="onsite", subject="cleared",
+        snapshot_id="5a5a5a5a", outcome=ReviewOutcome(decision="cleared", note="a test"),
+    )  # fmt: skip
+    report = h.report("2026-11", now=DEC)
+    assert report.suspects[0].review == "cleared" and report.suspects[0].note == "a test"
+    assert report.runbook[0].tiers[0].suspect_snapshot is None
+    assert "--snapshot latest " in report.runbook[0].tiers[0].command
