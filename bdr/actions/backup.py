@@ -22,7 +22,7 @@ from bdr.actions.context import (
     recorded_run,
 )
 from bdr.actions.copy import copy_plan
-from bdr.actions.detect import judge_backup
+from bdr.actions.detect import judge_backup, watch_backup
 from bdr.actions.hooks import run_hooks
 from bdr.actions.retention import apply_retention
 from bdr.actions.summary import RunSummary
@@ -95,6 +95,13 @@ def backup_plan(ctx: Context, name: str, plan: Plan) -> RunSummary:
         )
         record.outcome = outcome
         started = ctx.now()
+        watch = watch_backup(ctx, name, started)
+        kept: list[str] = []  # restic's messages but the per-file ones, which `watch` reads
+
+        def on_line(line: str) -> None:
+            if watch is None or not watch.feed(line):
+                kept.append(line)
+
         ctx.say(f"backing up plan {name} into {plan.repository}")
         result = ctx.restic.run(
             ctx.restic.args(
@@ -102,14 +109,17 @@ def backup_plan(ctx: Context, name: str, plan: Plan) -> RunSummary:
                 [*(s.backed_up for s in present), selection.canary_dir],
                 plan=name,
                 excludes=selection.excludes,
+                each_file=watch is not None,
             ),
             ctx.env(plan.repository),
             on_start=load_run_end,
+            on_line=on_line,
+            keep_stdout=False,
         )
         outcome = record.outcome = replace(outcome, restic_exit_code=result.exit_code)
         summary: BackupSummary | None = None
         item_errors: list[ItemError] = []
-        for message in backup_messages([*result.stdout, *result.stderr_json]):
+        for message in backup_messages([*kept, *result.stderr_json]):
             if isinstance(message, BackupSummary):
                 summary = message
             elif isinstance(message, ItemError):
@@ -133,7 +143,7 @@ def backup_plan(ctx: Context, name: str, plan: Plan) -> RunSummary:
             f"snapshot {summary.snapshot_id}: {summary.total_files_processed} files, "
             f"{summary.total_bytes_processed} bytes processed, {summary.data_added} bytes added"
         )
-        judge_backup(ctx, record, name, plan, summary, started, decoys_touched)
+        judge_backup(ctx, record, name, plan, summary, started, decoys_touched, watch)
     return RunSummary.of(record)
 
 

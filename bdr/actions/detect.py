@@ -1,10 +1,12 @@
 """After each backup: judge the new snapshot clean or suspect of ransomware (bdr/detection).
 
-What is read: restic's summary of the backup, `restic diff` against the plan's previous
-snapshot (skipped when the summary says nothing changed), the first bytes of a bounded sample
-of the changed files from the live source, and the plan's decoys. A suspect snapshot makes
-the backup run a warning (exit 3) with reason `suspect: ...`; its problem, the retention hold
-and the last clean restore point follow from the judgement stored here.
+What is read: what restic says of each file as it backs it up (new, modified: `watch_backup`
+is the backup's line reader), restic's summary, `restic diff` against the plan's previous
+snapshot only when enough files were removed for their paths to matter, the first bytes of
+an even sample of the new and modified files from the live source, and the plan's decoys. A
+suspect snapshot makes the backup run a warning (exit 3) with reason `suspect: ...`; its
+problem, the retention hold and the last clean restore point follow from the judgement
+stored here.
 
 Judging never fails a backup: a diff restic cannot make is logged and the snapshot stays
 unjudged (the run's message says so).
@@ -13,7 +15,6 @@ unjudged (the run's message says so).
 from __future__ import annotations
 
 import logging
-import random
 from dataclasses import replace
 
 from bdr.actions.context import DEFERRED, Context, RunRecord
@@ -21,6 +22,7 @@ from bdr.config.model import Config, Detection, Plan
 from bdr.config.ownership import canary_dir
 from bdr.detection import changes as diffs
 from bdr.detection import content, names, score
+from bdr.detection.watch import BackupWatch
 from bdr.errors import BdrError, ExitCode, RunTimedOut
 from bdr.fsutil import read_head
 from bdr.restic import argv as build
@@ -43,6 +45,20 @@ def settings_of(detection: Detection) -> score.Settings:
     )
 
 
+def watch_backup(ctx: Context, name: str, started: float) -> BackupWatch | None:
+    """The reader of the backup's per-file messages, or None when detection is off."""
+    detection = ctx.config.detection
+    if not detection.enabled:
+        return None
+    own = str(canary_dir(ctx.config.appliance.state_dir, name)) + "/"
+    return BackupWatch(
+        names.shipped(detection.extra_patterns),
+        detection.sample_files,
+        seed=f"{name}:{started}",
+        ignore=own,
+    )
+
+
 def judge_backup(
     ctx: Context,
     record: RunRecord,
@@ -51,17 +67,17 @@ def judge_backup(
     summary: BackupSummary,
     started: float,
     decoys_touched: tuple[str, ...],
+    watch: BackupWatch | None,
 ) -> None:
     """Judge the snapshot the backup `record` made, store the verdict, and make the run a
     warning when it is suspect."""
-    detection = ctx.config.detection
-    if not detection.enabled:
+    if watch is None:
         return
     if record.id == DEFERRED:
         log.warning("plan %s: snapshot %s not judged: state_dir is full", name, summary.snapshot_id)
         return
     try:
-        verdict, version = _verdict(ctx, record.id, name, plan, summary, decoys_touched)
+        verdict = _verdict(ctx, record.id, name, plan, summary, decoys_touched, watch)
         judgements.record(
             ctx.db,
             judgements.Judgement(
@@ -80,7 +96,7 @@ def judge_backup(
                 deleted=verdict.counts.deleted,
                 renamed=verdict.counts.renamed,
                 moved=verdict.counts.moved,
-                patterns_version=version,
+                patterns_version=watch.patterns.version,
             ),
         )
     except RunTimedOut:
@@ -110,45 +126,40 @@ def _verdict(
     plan: Plan,
     summary: BackupSummary,
     decoys_touched: tuple[str, ...],
-) -> tuple[score.Verdict, str]:
-    detection = ctx.config.detection
-    settings = settings_of(detection)
-    patterns = names.shipped(detection.extra_patterns)
+    watch: BackupWatch,
+) -> score.Verdict:
+    settings = settings_of(ctx.config.detection)
     found = backups.previous(ctx.db, name, plan.repository, before_run=run_id)
     previous = found.run if found else None
-    facts = score.Facts(
-        summary=score.Summary(
-            total=summary.total_files_processed,
-            previous_total=previous.files_processed or 0 if previous else 0,
-            new=summary.files_new,
-            changed=summary.files_changed,
-            unmodified=summary.files_unmodified,
-        ),
-        changes=None,
-        decoys_touched=decoys_touched,
-        history=tuple(
-            score.Rates.of(_counts(j))
-            for j in judgements.recent_clean(
-                ctx.db, name, plan.repository, settings.baseline_backups
-            )
-        ),
+    made = score.Summary(
+        total=summary.total_files_processed,
+        previous_total=previous.files_processed or 0 if previous else 0,
+        new=summary.files_new,
+        changed=summary.files_changed,
+        unmodified=summary.files_unmodified,
     )
-    if previous is not None and previous.snapshot_id:
-        # The canary changes in every backup: one file changed is nothing of the client's.
-        if summary.files_new + summary.files_changed > 1 or facts.summary.removed:
-            changes = _diff(ctx, plan.repository, previous.snapshot_id, summary.snapshot_id)
-            changes = _without_bdrs_own(ctx.config, name, changes)
-            population = (*changes.added, *changes.modified)
-            sample = _sample(population, settings.sample_files, summary.snapshot_id)
-            facts = replace(
-                facts,
-                changes=changes,
-                inspections=_inspect(sample, set(changes.added), settings.sample_bytes),
-                population=len(population),
-            )
-        else:
-            facts = replace(facts, changes=diffs.Changes((), (), ()))
-    return score.judge(facts, settings, patterns), patterns.version
+    history = judgements.recent_clean(ctx.db, name, plan.repository, settings.baseline_backups)
+    facts = score.Facts(
+        summary=made,
+        compared=previous is not None,
+        decoys_touched=decoys_touched,
+        history=tuple(score.Rates.of(_counts(j)) for j in history),
+    )
+    if previous is None or not previous.snapshot_id:
+        return score.judge(facts, settings)
+    removed = None
+    if score.needs_diff(made, settings):
+        changes = _diff(ctx, plan.repository, previous.snapshot_id, summary.snapshot_id)
+        removed = _without_bdrs_own(ctx.config, name, changes)
+    facts = replace(
+        facts,
+        name_hits=tuple(watch.name_hits),
+        name_hit_count=watch.name_hit_count,
+        removed=removed,
+        inspections=_inspect(watch.sample, settings.sample_bytes),
+        population=watch.added + watch.modified,
+    )
+    return score.judge(facts, settings)
 
 
 def _counts(judgement: judgements.Judgement) -> score.Counts:
@@ -185,24 +196,17 @@ def _without_bdrs_own(config: Config, plan: str, changes: diffs.Changes) -> diff
     return diffs.Changes(keep(changes.added), keep(changes.removed), keep(changes.modified))
 
 
-def _sample(population: tuple[str, ...], size: int, seed: str) -> list[str]:
-    """Up to `size` of the changed files, chosen evenly (the same for the same snapshot)."""
-    if len(population) <= size:
-        return list(population)
-    return random.Random(seed).sample(population, size)
-
-
-def _inspect(paths: list[str], added: set[str], limit: int) -> tuple[content.Inspection, ...]:
+def _inspect(sample: list[tuple[str, bool]], limit: int) -> tuple[content.Inspection, ...]:
     """Each sampled file's first bytes, read from the live source (a file gone since the
     backup, or one restic named in bytes that are not UTF-8, is left out). An onion address
     counts only in a new file: a ransom note is written, not edited."""
     found: list[content.Inspection] = []
-    for path in paths:
+    for path, new in sample:
         head = read_head(path, limit)
         if head is None:
             continue
         inspection = content.inspect(path, head)
-        if inspection.onion and path not in added:
+        if inspection.onion and not new:
             inspection = replace(inspection, onion=False)
         found.append(inspection)
     return tuple(found)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from bdr.detection import baseline
 from bdr.detection.changes import Changes, Moves, extension, moves
 from bdr.detection.content import Inspection
-from bdr.detection.names import NamePatterns
 
 EXAMPLES = 5
 
@@ -83,9 +82,14 @@ class Signal:
 @dataclass(frozen=True)
 class Facts:
     summary: Summary
-    changes: Changes | None  # None: nothing to compare (first backup, or nothing changed)
+    compared: bool = True  # the plan has a previous snapshot: there is a change to judge
+    name_hits: tuple[str, ...] = ()  # new files named as ransomware names them (examples)
+    name_hit_count: int = 0
+    # restic's diff with the previous snapshot: run only when enough files were removed for a
+    # rename, move or delete signal to be possible (it costs a restic process).
+    removed: Changes | None = None
     inspections: tuple[Inspection, ...] = ()
-    population: int = 0  # the changed files the sample was drawn from
+    population: int = 0  # the new and modified files the sample was drawn from
     decoys_touched: tuple[str, ...] = ()
     history: tuple[Rates, ...] = ()  # the plan's recent clean backups
 
@@ -102,8 +106,8 @@ class Verdict:
         return "; ".join(signal.text for signal in self.signals)
 
 
-def judge(facts: Facts, settings: Settings, patterns: NamePatterns) -> Verdict:
-    paired = moves(facts.changes) if facts.changes is not None else None
+def judge(facts: Facts, settings: Settings) -> Verdict:
+    paired = moves(facts.removed) if facts.removed is not None else None
     counts = _counts(facts.summary, paired)
     rates = Rates.of(counts)
     signals: list[Signal] = []
@@ -116,15 +120,31 @@ def judge(facts: Facts, settings: Settings, patterns: NamePatterns) -> Verdict:
                 facts.decoys_touched[:EXAMPLES],
             )
         )
-    if facts.changes is not None:
-        signals += _names(facts.changes, patterns)
+    if facts.compared and facts.name_hit_count:
+        signals.append(
+            Signal(
+                "names",
+                True,
+                f"{facts.name_hit_count} new file(s) named as ransomware names its files or notes",
+                facts.name_hits[:EXAMPLES],
+            )
+        )
     signals += _content(facts, settings)
-    if facts.changes is not None and paired is not None:
+    if facts.compared:
         signals += _rates(facts, counts, rates, settings)
-        signals += _mass(facts.changes, paired, settings)
+    if facts.removed is not None and paired is not None:
+        signals += _mass(facts.removed, paired, settings)
     strong = any(signal.strong for signal in signals)
     weak = sum(not signal.strong for signal in signals)
     return Verdict(strong or weak >= 2, tuple(signals), counts, rates)
+
+
+def needs_diff(summary: Summary, settings: Settings) -> bool:
+    """Whether enough files were removed for a signal that needs their paths (renamed in one
+    folder, deleted by extension, moved told apart from deleted): then restic's diff runs."""
+    return summary.removed >= min(
+        settings.min_count, settings.folder_renames, settings.extension_deletes
+    )
 
 
 def _counts(summary: Summary, paired: Moves | None) -> Counts:
@@ -141,20 +161,6 @@ def _counts(summary: Summary, paired: Moves | None) -> Counts:
         renamed=paired.renamed,
         moved=paired.moved,
     )
-
-
-def _names(changes: Changes, patterns: NamePatterns) -> list[Signal]:
-    hits = patterns.hits(changes.added)
-    if not hits:
-        return []
-    return [
-        Signal(
-            "names",
-            True,
-            f"{len(hits)} new file(s) named as ransomware names its files or notes",
-            tuple(hits[:EXAMPLES]),
-        )
-    ]
 
 
 def _content(facts: Facts, settings: Settings) -> list[Signal]:

@@ -61,14 +61,18 @@ def backup(
     *,
     plan: str,
     excludes: Sequence[str] = (),
+    each_file: bool = False,
     binary: str = "restic",
     cache_dir: str | None = None,
 ) -> Argv:
+    """Argv of a backup; `each_file`: restic says of every file whether it is new, modified or
+    unchanged (a `verbose_status` message each), as the ransomware judgement reads them."""
     exclude_args = tuple(arg for pattern in excludes for arg in ("--exclude", pattern))
     return (
         *_base(binary, cache_dir),
         "backup",
         "--json",
+        *(("--verbose",) if each_file else ()),
         "--tag",
         plan_tag(plan),
         *exclude_args,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bdr.actions.context import Context, recorded_run
-from bdr.actions.detect import judge_backup
+from bdr.actions.detect import judge_backup, watch_backup
 from bdr.config.ownership import canary_dir
 from bdr.errors import ExitCode
 from bdr.restic.messages import BackupSummary
@@ -49,13 +49,21 @@ def previous_backup(ctx: Context, files: int = 100) -> None:
     runs.finish_run(ctx.db, run_id, runs.OK, snapshot_id=PREVIOUS[:8], files_processed=files)
 
 
-def judge(ctx: Context, made: BackupSummary) -> runs.Run:
+def verbose(action: str, item: str) -> str:
+    return json.dumps({"message_type": "verbose_status", "action": action, "item": item})
+
+
+def judge(ctx: Context, made: BackupSummary, *said: str) -> runs.Run:
+    """Judge a backup whose restic said `said` of its files (verbose status lines)."""
     plan = ctx.config.plans["office"]
+    watch = watch_backup(ctx, "office", 1000.0)
+    for line in said:
+        assert watch is not None and watch.feed(line)
     with recorded_run(ctx, "backup", plan="office", repository="local") as record:
         record.outcome = BackupOutcome()
         record.snapshot_id = made.snapshot_id
         record.message = "snapshot made"
-        judge_backup(ctx, record, "office", plan, made, 1000.0, ())
+        judge_backup(ctx, record, "office", plan, made, 1000.0, (), watch)
     found = runs.get_run(ctx.db, record.id)
     assert found is not None
     return found
@@ -69,9 +77,11 @@ def test_the_first_backup_is_judged_without_a_diff(ctx: Context):
     assert not found.suspect and found.previous_total == 0
 
 
-def test_when_only_the_canary_changed_no_diff_runs(ctx: Context):
+def test_when_no_file_was_removed_no_diff_runs(ctx: Context, tmp_path: Path):
     previous_backup(ctx)
-    run = judge(ctx, summary())
+    edited = tmp_path / "srv" / "letter.txt"
+    edited.write_text("Dear client,\n")
+    run = judge(ctx, summary(changed=2, unmodified=98), verbose("modified", str(edited)))
     assert ctx.restic.calls == []  # type: ignore[attr-defined]
     assert run.status == runs.OK
     assert isinstance(run.outcome, BackupOutcome) and run.outcome.verdict == "clean"
@@ -79,24 +89,38 @@ def test_when_only_the_canary_changed_no_diff_runs(ctx: Context):
 
 def test_a_ransom_note_makes_the_run_a_warning_that_says_why(ctx: Context, tmp_path: Path):
     previous_backup(ctx)
-    note = str(tmp_path / "srv" / "HOW_TO_DECRYPT.txt")
+    note = tmp_path / "srv" / "HOW_TO_DECRYPT.txt"
+    note.write_text("pay at http://" + "a" * 56 + ".onion\n")
     own = str(canary_dir(ctx.config.appliance.state_dir, "office") / "bdr-canary.txt")
-    restic = FakeRestic({"diff": lambda _: diff(("+", note), ("M", own))})
-    ctx.restic = restic
-    run = judge(ctx, summary(new=1))
-    assert restic.calls == [("restic", "diff", "--json", PREVIOUS[:8], CURRENT[:8])]
+    run = judge(ctx, summary(new=1), verbose("new", str(note)), verbose("modified", own))
+    assert ctx.restic.calls == []  # type: ignore[attr-defined]
     assert run.status == runs.WARNING
     assert run.exit_code == int(ExitCode.PARTIAL)
     assert run.error is not None and run.error.startswith("suspect: 1 new file(s) named as")
     (found,) = judgements.open_suspects(ctx.db, "office")
-    assert found.signals[0]["examples"] == [note]
-    assert found.changed == 1, "the canary's change is counted; bdr's own path is not judged"
+    assert [s["kind"] for s in found.signals] == ["names", "onion"]
+    assert found.signals[0]["examples"] == [str(note)]
+
+
+def test_many_files_removed_run_the_diff_that_tells_renames_from_deletes(ctx: Context):
+    previous_backup(ctx, files=400)
+    gone = [("-", f"/srv/scans/img{n}.tif") for n in range(300)]
+    renamed = [("+", f"/srv/scans/img{n}.tif.x7q") for n in range(300)]
+    restic = FakeRestic({"diff": lambda _: diff(*gone, *renamed)})
+    ctx.restic = restic
+    said = [verbose("new", path) for _, path in renamed]
+    run = judge(ctx, summary(new=300, changed=1, unmodified=99), *said)
+    assert restic.calls == [("restic", "diff", "--json", PREVIOUS[:8], CURRENT[:8])]
+    (found,) = judgements.matching(ctx.db, CURRENT[:8])
+    assert (found.renamed, found.deleted) == (300, 0)
+    assert "folder-renames" in [s["kind"] for s in found.signals]
+    assert run.status == runs.OK, "one weak signal: the plan has no normal yet"
 
 
 def test_a_diff_restic_cannot_make_leaves_the_snapshot_unjudged_and_the_backup_ok(ctx: Context):
-    previous_backup(ctx)
+    previous_backup(ctx, files=400)
     ctx.restic = FakeRestic({"diff": lambda _: Reply(code=1, stderr="Fatal: no matching ID")})
-    run = judge(ctx, summary(new=5))
+    run = judge(ctx, summary(new=0, changed=1, unmodified=99))
     assert run.status == runs.OK
     assert judgements.matching(ctx.db, CURRENT[:8]) == []
     assert isinstance(run.outcome, BackupOutcome) and run.outcome.verdict is None
