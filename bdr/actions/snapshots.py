@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bdr.actions.context import Context
 from bdr.errors import BdrError, ExitCode, worst
@@ -11,7 +11,7 @@ from bdr.restic.environment import ResticEnv
 from bdr.restic.gateway import Running
 from bdr.restic.messages import Snapshot, snapshot_list
 from bdr.restic.result import Result, require_ok
-from bdr.store import verified
+from bdr.store import judgements, verified
 
 TAG_PREFIX = "bdr-plan="
 
@@ -21,6 +21,9 @@ class SnapshotRow:
     repository: str
     plan: str | None
     snapshot: Snapshot
+    # Of the ransomware judgement: "suspect" (open), "after suspect" (taken after an open
+    # suspect snapshot of the plan, so not clean either), "cleared", "clean", or "" (not judged).
+    judged: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,26 @@ def list_snapshots(ctx: Context, *, plan: str | None, repository: str | None) ->
         _note(ctx, name, plan, listed)
         rows.extend(listed)
     rows.sort(key=lambda row: (row.repository, row.snapshot.time))
-    return Listing(rows, errors, worst(codes))
+    return Listing([_judged(ctx, row) for row in rows], errors, worst(codes))
+
+
+def _judged(ctx: Context, row: SnapshotRow) -> SnapshotRow:
+    """`row` with its snapshot's ransomware judgement (a copy is judged as its original)."""
+    if row.plan is None:
+        return row
+    boundary = judgements.boundary(ctx.db, row.plan)
+    taken = row.snapshot.time.timestamp()
+    found = judgements.for_snapshot(ctx.db, row.repository, row.snapshot.id)
+    if found is None and row.snapshot.original:
+        mine = [j for j in judgements.matching(ctx.db, row.snapshot.original) if j.plan == row.plan]
+        found = mine[0] if len(mine) == 1 else None
+    if found is not None and found.open:
+        return replace(row, judged="suspect")
+    if boundary is not None and taken >= boundary:
+        return replace(row, judged="after suspect")
+    if found is None:
+        return row
+    return replace(row, judged=found.review or "clean")
 
 
 def _note(ctx: Context, repository: str, plan: str | None, rows: list[SnapshotRow]) -> None:

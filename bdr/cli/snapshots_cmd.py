@@ -32,6 +32,7 @@ def snapshots(app: App, plan: str | None, repository: str | None) -> None:
                         "time": row.snapshot.time.isoformat(),
                         "paths": list(row.snapshot.paths),
                         "hostname": row.snapshot.hostname,
+                        "judged": row.judged or None,
                     }
                     for row in listing.rows
                 ],
@@ -41,13 +42,14 @@ def snapshots(app: App, plan: str | None, repository: str | None) -> None:
     else:
         table(
             None,
-            ["repository", "plan", "snapshot", "time", "paths"],
+            ["repository", "plan", "snapshot", "time", "ransomware", "paths"],
             [
                 [
                     row.repository,
                     row.plan or "-",
                     row.snapshot.short_id,
                     with_offset(row.snapshot.time),
+                    row.judged.upper() if row.judged.endswith("suspect") else row.judged or "-",
                     ", ".join(row.snapshot.paths),
                 ]
                 for row in listing.rows

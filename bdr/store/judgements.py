@@ -136,10 +136,13 @@ def suspects(db: History, plan: str | None = None) -> list[Judgement]:
 
 
 def matching(db: History, snapshot_id: str) -> list[Judgement]:
-    """The judgements of snapshots whose id begins with `snapshot_id` (as restic's short ids)."""
+    """The judgements of the snapshot `snapshot_id` names: a judged id that begins with it (a
+    technician's short id), or one it begins with (restic's full id; a backup's summary
+    gives the short one, which is what is stored)."""
     rows = db.execute(
-        "SELECT * FROM judgements WHERE substr(snapshot_id, 1, ?) = ?",
-        (len(snapshot_id), snapshot_id),
+        "SELECT * FROM judgements WHERE substr(snapshot_id, 1, ?) = ? "
+        "OR substr(?, 1, length(snapshot_id)) = snapshot_id",
+        (len(snapshot_id), snapshot_id, snapshot_id),
     )
     return [_judgement(row) for row in rows]
 

@@ -120,6 +120,11 @@ def test_a_suspect_snapshot_holds_retention_and_restore_takes_the_last_clean_one
     assert "nothing forgotten: snapshot " + suspect["snapshot_id"][:8] in attacked.stdout
     retention = [r for r in appliance.runs() if r["kind"] == "retention"][-1]
     assert json.loads(retention["details"])["frozen_by"] == suspect["snapshot_id"][:8]
+    listed = appliance.bdr_json("snapshots")["snapshots"]
+    assert [(row["short_id"], row["judged"]) for row in listed] == [
+        (clean, "clean"),
+        (suspect["snapshot_id"][:8], "suspect"),
+    ]
     # A drill of the suspect snapshot proves it restores; it does not make it clean.
     appliance.bdr("drill", "run", "onsite")
     status = appliance.bdr_json("status")["plans"][0]

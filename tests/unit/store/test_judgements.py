@@ -55,3 +55,11 @@ def test_a_short_id_matches_by_its_start_only(tmp_path):
     assert len(judgements.matching(db, "a")) == 2
     assert len(judgements.matching(db, "aa")) == 1
     assert judgements.matching(db, "%") == []
+
+
+def test_restics_full_id_finds_the_short_one_a_backup_recorded(tmp_path):
+    db = connect(tmp_path)
+    judgements.record(db, replace(judged("a", 1, suspect=True), snapshot_id="ab12cd34"))
+    assert [j.snapshot_id for j in judgements.matching(db, "ab12cd34" + "e" * 56)] == ["ab12cd34"]
+    assert judgements.for_snapshot(db, "local", "ab12cd34" + "e" * 56) is not None
+    assert judgements.matching(db, "ab12cd35" + "e" * 56) == []
