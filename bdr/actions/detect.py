@@ -51,8 +51,13 @@ def watch_backup(ctx: Context, name: str, started: float) -> BackupWatch | None:
     if not detection.enabled:
         return None
     own = str(canary_dir(ctx.config.appliance.state_dir, name)) + "/"
+    try:
+        patterns = names.shipped(detection.extra_patterns)
+    except OSError as error:  # an installation that lost its data file: back up all the same
+        log.error("plan %s: not judged for ransomware: bdr's list of names: %s", name, error)
+        return None
     return BackupWatch(
-        names.shipped(detection.extra_patterns),
+        patterns,
         detection.sample_files,
         seed=f"{name}:{started}",
         ignore=own,
