@@ -6,7 +6,7 @@ set -euo pipefail
 want=(restic)
 [ "${1:-runtime}" = test ] && want+=(sshd ssh-keygen pgrep setpriv unshare systemd-analyze prometheus
                                    prometheus-pushgateway faketime pdftotext chromium
-                                   dockerd docker-compose debootstrap)
+                                   dockerd docker-compose debootstrap rclone)
 # Libraries have no command to look for: WeasyPrint renders the report's PDF with Pango and
 # HarfBuzz, in the DejaVu fonts the report's CSS names.
 libraries=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
@@ -18,6 +18,8 @@ declare -A package=(
     [pdftotext]=poppler-utils [chromium]=chromium
     # The fleet suite (tests/fleet): its own dockerd, Compose v1, and the image's root file system.
     [dockerd]=docker.io [docker-compose]=docker-compose [debootstrap]=debootstrap
+    # The append-only REST server of the cloud tier's tests (`rclone serve restic`).
+    [rclone]=rclone
 )
 missing=()
 for command in "${want[@]}"; do

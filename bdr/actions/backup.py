@@ -60,7 +60,7 @@ def backup_plans(ctx: Context, plans: dict[str, Plan]) -> list[RunSummary]:
         for target in plan.copy_to:
             summaries.append(copy_plan(ctx, name, plan.repository, target))
         if plan.retention is not None:
-            for repository in (plan.repository, *plan.copy_to):
+            for repository in ctx.config.retained_tiers(plan):
                 summaries.append(apply_retention(ctx, name, repository, plan.retention))
     return summaries
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from bdr.actions.context import Context, recorded_run
 from bdr.actions.summary import RunSummary
 from bdr.config.units import format_size
+from bdr.errors import UsageError
 from bdr.restic import argv as build
 from bdr.restic.messages import pruned_bytes
 from bdr.restic.result import require_ok
@@ -20,12 +21,23 @@ def pruned_repositories(ctx: Context, repository: str | None) -> list[str]:
     """The repositories `bdr prune [REPOSITORY]` prunes: the one named, else every one a plan
     with a retention policy writes to."""
     if repository is not None:
-        ctx.repository(repository)
+        _refuse_append_only(ctx, repository)
         return [repository]
     return ctx.config.pruned_repositories()
 
 
+def _refuse_append_only(ctx: Context, repository: str) -> None:
+    """restic 0.14 retries a deletion an append-only server refuses for ~45 s, then fails
+    with a stack trace: bdr never starts one there."""
+    if ctx.repository(repository).append_only:
+        raise UsageError(
+            f"repositories.{repository} is append_only: the appliance may not delete there; "
+            "its retention and prune run on the MSP's steward"
+        )
+
+
 def prune_repository(ctx: Context, repository: str) -> RunSummary:
+    _refuse_append_only(ctx, repository)
     settings = ctx.repository(repository)
     with (
         recorded_run(ctx, "prune", repository=repository) as record,

@@ -3,8 +3,9 @@
 Only forget: freeing the forgotten snapshots' data (`prune`) is a job of its own, on the
 repository's prune schedule (bdr/actions/prune.py), so a backup never waits for a repack.
 
-While a snapshot of the plan is suspect of ransomware and not cleared, retention forgets
-nothing of the plan in any tier (bdr/actions/detect.py).
+An append-only tier is never asked to forget (its server would refuse; the MSP's steward runs
+its retention). While a snapshot of the plan is suspect of ransomware and not cleared,
+retention forgets nothing of the plan in any tier (bdr/actions/detect.py).
 
 On top of the plan's policy, retention never forgets the tier's verified snapshot (the newest
 that passed a drill of it) nor the newest a full drill passed on (store/verified.py). The
@@ -19,6 +20,7 @@ from __future__ import annotations
 from bdr.actions.context import Context, recorded_run
 from bdr.actions.summary import RunSummary
 from bdr.config.model import Retention
+from bdr.errors import UsageError
 from bdr.restic import argv as build
 from bdr.restic.environment import ResticEnv
 from bdr.restic.messages import forget_groups
@@ -33,6 +35,8 @@ IDS_PER_FORGET = 500
 def apply_retention(ctx: Context, plan: str, repository: str, retention: Retention) -> RunSummary:
     """Forget the plan's snapshots beyond `retention` in `repository`, keeping the verified
     ones; one run."""
+    if ctx.repository(repository).append_only:
+        raise UsageError(f"repositories.{repository} is append_only: bdr never forgets there")
     with (
         recorded_run(ctx, "retention", plan=plan, repository=repository) as record,
         ctx.lock(repository, purpose=f"retention of plan {plan}"),

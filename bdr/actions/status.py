@@ -27,6 +27,7 @@ class TierStatus:
     facts: tiers.TierFacts
     rpo: int
     now: float
+    append_only: bool = False
 
     @property
     def raw_age(self) -> float | None:
@@ -73,6 +74,7 @@ class TierStatus:
             "snapshot_age_seconds": self.snapshot_age,
             "snapshot_in_future": self.snapshot_in_future,
             "rpo_seconds": self.rpo,
+            "append_only": self.append_only,
             "state": self.state,
             "verified_snapshot_id": facts.verified.snapshot_id if facts.verified else None,
             "verified_snapshot_age_seconds": self.verified_age,
@@ -108,7 +110,12 @@ def judge(last_run: runs.Run | None, snapshot_age: float | None, rpo: int) -> st
 def plan_status(config: Config, db: History, now: float) -> list[TierStatus]:
     """Return the status of every plan in every repository it uses."""
     return [
-        TierStatus(facts, config.plans[facts.plan].rpo, now)
+        TierStatus(
+            facts,
+            config.plans[facts.plan].rpo,
+            now,
+            append_only=config.repositories[facts.repository].append_only,
+        )
         for facts in tiers.all_tiers(db, config)
     ]
 

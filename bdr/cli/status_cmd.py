@@ -54,7 +54,7 @@ def status(app: App) -> None:
         [
             [
                 row.facts.plan,
-                row.facts.repository,
+                row.facts.repository + (" (append-only)" if row.append_only else ""),
                 when(row.facts.last_run.started_at, short=True) if row.facts.last_run else "-",
                 styled(row.facts.last_run.status) if row.facts.last_run else "-",
                 row.facts.latest.snapshot_id if row.facts.latest else "-",

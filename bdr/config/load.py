@@ -162,6 +162,20 @@ def _check_references(raw: dict[str, Any]) -> Iterator[str]:
                 yield f"plans.{name}.copy_to: no repository named {target!r}"
             elif target == repository:
                 yield f"plans.{name}.copy_to: {target!r} is the plan's own repository"
+    append_only = {
+        name
+        for name, repository in _table(raw, "repositories").items()
+        if isinstance(repository, dict) and repository.get("append_only") is True
+    }
+    for name, plan in plans.items():
+        if not isinstance(plan, dict) or plan.get("retention") is None:
+            continue
+        tiers = [plan.get("repository"), *_names(plan.get("copy_to"))]
+        if all(tier in append_only for tier in tiers):
+            yield (
+                f"plans.{name}.retention: every tier of the plan is append_only, where bdr never "
+                "forgets: the MSP's steward runs their retention (remove retention here)"
+            )
     remotes = set(_table(raw, "remote"))
     for name, drill in _table(raw, "drills").items():
         if not isinstance(drill, dict):
@@ -392,6 +406,16 @@ def warnings(config: Config) -> list[str]:
                 f"metrics.listen: {metrics.listen} is open to the network without TLS and basic "
                 "auth: anyone there reads the client's backup state (set tls_cert_file, "
                 "tls_key_file, basic_auth_user and basic_auth_password_file)"
+            )
+    for name, plan in config.plans.items():
+        skipped = [
+            t for t in (plan.repository, *plan.copy_to) if t not in config.retained_tiers(plan)
+        ]
+        if plan.retention is not None and skipped:
+            found.append(
+                f"plans.{name}.retention: applies to {', '.join(config.retained_tiers(plan))} "
+                f"only; {', '.join(skipped)} is append_only: its retention runs on the MSP's "
+                "steward"
             )
     for name, repository in config.repositories.items():
         if repository.password_file is None:

@@ -165,6 +165,10 @@ def repository_url(url: str) -> str:
     return url
 
 
+# Weekly, early on Sunday: a repack's I/O away from the working week's backups.
+PRUNE_SCHEDULE = "0 4 * * 0"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Repository:
     __pydantic_config__ = _STRICT
@@ -175,7 +179,7 @@ class Repository:
         Field(
             description="when the daemon prunes the repository (its own run, off the backup path)"
         ),
-    ] = "0 4 * * 0"
+    ] = PRUNE_SCHEDULE
     max_unused: Annotated[
         str | None,
         AfterValidator(check_max_unused),
@@ -195,10 +199,23 @@ class Repository:
             "secrets, since they are visible in the process list"
         ),
     ] = field(default_factory=dict)
+    append_only: Annotated[
+        bool,
+        Field(
+            description="the server refuses this appliance any deletion (a rest: URL served "
+            "append-only): bdr never forgets or prunes there; retention is the MSP's steward's"
+        ),
+    ] = False
 
     def __post_init__(self) -> None:
         if (self.password_file is None) == (self.password_command is None):
             raise ValueError("set exactly one of password_file and password_command")
+        if self.append_only and (self.prune_schedule != PRUNE_SCHEDULE or self.max_unused):
+            raise ValueError(
+                "append_only: bdr never prunes an append-only repository (the server would "
+                "refuse it; the MSP's steward prunes it with full access): remove "
+                "prune_schedule and max_unused"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -518,12 +535,19 @@ class Config:
     notify: Notify | None = None
     detection: Detection = field(default_factory=Detection)
 
+    def retained_tiers(self, plan: Plan) -> list[str]:
+        """The tiers of `plan` where bdr applies its retention: all but the append-only ones
+        (whose retention the MSP's steward runs)."""
+        if plan.retention is None:
+            return []
+        tiers = (plan.repository, *plan.copy_to)
+        return [name for name in tiers if not self.repositories[name].append_only]
+
     def pruned_repositories(self) -> list[str]:
-        """The repositories a plan with a retention policy writes to: those that are pruned."""
+        """The repositories bdr applies a retention policy to: those that are pruned."""
         found: list[str] = []
         for plan in self.plans.values():
-            if plan.retention is not None:
-                found += [n for n in (plan.repository, *plan.copy_to) if n not in found]
+            found += [n for n in self.retained_tiers(plan) if n not in found]
         return found
 
     def plans_named(self, names: list[str] | tuple[str, ...]) -> dict[str, Plan]:

@@ -10,6 +10,9 @@ _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # PATH, LD_PRELOAD) would change which repository, program or library a backup uses.
 CREDENTIAL_PREFIXES = ("AWS_", "B2_", "AZURE_", "GOOGLE_", "OS_", "ST_", "RCLONE_")
 _PROXY_VARIABLES = {"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"}
+# A REST server's login (restic's own names, from 0.16.1 on); bdr puts it into the `rest:` URL
+# it hands restic in the environment, which every restic version reads.
+REST_LOGIN = ("RESTIC_REST_USERNAME", "RESTIC_REST_PASSWORD")
 
 
 def refused_variables(variables: dict[str, str]) -> list[str]:
@@ -17,7 +20,9 @@ def refused_variables(variables: dict[str, str]) -> list[str]:
     return [
         key
         for key in variables
-        if not key.startswith(CREDENTIAL_PREFIXES) and key.upper() not in _PROXY_VARIABLES
+        if not key.startswith(CREDENTIAL_PREFIXES)
+        and key.upper() not in _PROXY_VARIABLES
+        and key not in REST_LOGIN
     ]
 
 
@@ -25,7 +30,7 @@ def refusal(path: Path, key: str) -> str:
     allowed = ", ".join(f"{prefix}*" for prefix in CREDENTIAL_PREFIXES)
     return (
         f"{path}: {key} is not a backend credential variable (allowed: {allowed}, "
-        "HTTP(S)_PROXY, NO_PROXY)"
+        "RESTIC_REST_USERNAME, RESTIC_REST_PASSWORD, HTTP(S)_PROXY, NO_PROXY)"
     )
 
 

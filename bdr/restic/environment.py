@@ -12,8 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import quote
 
-from bdr.restic.envfile import read_env_file
+from bdr.restic.envfile import REST_LOGIN, read_env_file
 
 
 class RepositoryAccess(Protocol):
@@ -112,7 +113,12 @@ def build_env(
         variables.update(repo_vars)
         secrets |= repo_secrets
         if repo.env_file is not None:
-            for key, value in read_env_file(repo.env_file).items():
+            found = read_env_file(repo.env_file)
+            login = [found.pop(key, None) for key in REST_LOGIN]
+            if login[0] is not None and login[1] is not None:
+                variables[f"{prefix}REPOSITORY"] = _with_login(repo.url, login[0], login[1])
+                secrets.add(login[1])
+            for key, value in found.items():
                 if key in credentials and credentials[key] != value:
                     raise ValueError(
                         f"{repo.env_file} sets {key} differently from the other repository's "
@@ -127,6 +133,17 @@ def build_env(
         secrets=frozenset(secrets),
         options=_options(repository, from_repository),
     )
+
+
+def _with_login(url: str, user: str, password: str) -> str:
+    """`url` (rest:http[s]://host/...) with the REST server's login in it, percent-encoded;
+    any other URL as it is (the login is a REST server's only)."""
+    scheme, separator, rest = url.partition("://")
+    if not url.startswith("rest:http") or not separator:
+        return url
+    netloc, slash, path = rest.partition("/")
+    host = netloc.rsplit("@", 1)[-1]  # a login already in the URL gives way to the env_file's
+    return f"{scheme}://{quote(user, safe='')}:{quote(password, safe='')}@{host}{slash}{path}"
 
 
 def every_secret(repositories: Iterable[RepositoryAccess]) -> frozenset[str]:

@@ -357,3 +357,73 @@ class Pushgateway:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=30)
+
+
+@dataclass
+class RcloneRestic:
+    """`rclone serve restic` (Debian's rclone 1.60) on a loopback port, as its own user
+    (nobody): the appliance's door `--append-only`, the MSP's steward's door with full access,
+    both over one directory of repositories and each with its own htpasswd login."""
+
+    data: Path  # the served directory: repositories are its subdirectories
+    user: str
+    password: str
+    append_only: bool = True
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        import bcrypt  # a bdr dependency (htpasswd); cost 4: rclone checks it on every request
+
+        self.data.mkdir(parents=True, exist_ok=True)
+        nobody = pwd.getpwnam("nobody")
+        os.chown(self.data, nobody.pw_uid, nobody.pw_gid)
+        self.port = free_port()
+        name = "append-only" if self.append_only else "full-access"
+        htpasswd = self.data.parent / f"{name}.htpasswd"
+        hashed = bcrypt.hashpw(self.password.encode(), bcrypt.gensalt(rounds=4)).decode()
+        htpasswd.write_text(f"{self.user}:{hashed}\n")
+        htpasswd.chmod(0o644)
+        log = self.data.parent / f"rclone-{name}.log"
+        self.process = subprocess.Popen(
+            [
+                "setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}",
+                "--clear-groups", "rclone", "serve", "restic",
+                *(["--append-only"] if self.append_only else []),
+                "--addr", f"127.0.0.1:{self.port}", "--htpasswd", str(htpasswd),
+                "--config", "/dev/null", str(self.data),
+            ],
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={"PATH": os.environ["PATH"], "HOME": "/nonexistent"},
+        )  # fmt: skip
+        wait_for_port(self.port, 20, self.process, log)
+
+    def url(self, repository: str) -> str:
+        return f"rest:http://127.0.0.1:{self.port}/{repository}/"
+
+    def env_file(self, path: Path) -> Path:
+        """The env_file that gives bdr this door's login."""
+        path.write_text(f"RESTIC_REST_USERNAME={self.user}\nRESTIC_REST_PASSWORD={self.password}\n")
+        path.chmod(0o600)
+        return path
+
+    def request(self, method: str, path: str, body: bytes = b"") -> int:
+        """The HTTP status of `method` on `path` of this door, with its login."""
+        import base64
+
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/{path}", data=body or None, method=method
+        )
+        token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)

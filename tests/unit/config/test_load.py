@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bdr.config.load import load_config, validate
+from bdr.config.load import load_config, validate, warnings
 from bdr.errors import ConfigError, ExitCode, UsageError
 
 
@@ -266,3 +266,28 @@ def test_the_schema_puts_nothing_into_the_models_module():
     assert "Duration" not in vars(model) and "Cron" not in vars(model)
     hints = typing.get_type_hints(model.Plan, localns=schema.NAMESPACE, include_extras=True)
     assert hints["schedule"] == schema.Cron
+
+
+def test_an_append_only_tier_is_never_pruned_by_the_appliance(secrets):
+    raw = base(secrets)
+    raw["repositories"]["cloud"].update(append_only=True, prune_schedule="0 3 * * *")
+    (found,) = problems(raw)
+    assert found.startswith("repositories.cloud: append_only: bdr never prunes an append-only")
+    raw["repositories"]["cloud"].pop("prune_schedule")
+    config = validate(raw, source="test.toml")
+    assert config.retained_tiers(config.plans["fileserver"]) == ["local"]
+    assert config.pruned_repositories() == ["local"]
+    assert (
+        "plans.fileserver.retention: applies to local only; cloud is append_only: its "
+        "retention runs on the MSP's steward"
+    ) in warnings(config)
+
+
+def test_a_retention_no_tier_of_the_plan_can_apply_is_refused(secrets):
+    raw = base(secrets)
+    raw["repositories"]["local"]["append_only"] = True
+    raw["repositories"]["cloud"]["append_only"] = True
+    assert problems(raw) == [
+        "plans.fileserver.retention: every tier of the plan is append_only, where bdr never "
+        "forgets: the MSP's steward runs their retention (remove retention here)"
+    ]

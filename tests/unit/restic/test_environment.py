@@ -79,3 +79,21 @@ def test_secret_looking_options_are_refused(tmp_path):
                 }
             }
         )
+
+
+def test_a_rest_servers_login_from_the_env_file_goes_into_the_url_in_the_environment(tmp_path):
+    env_file = tmp_path / "cloud.env"
+    env_file.write_text("RESTIC_REST_USERNAME=dental-01\nRESTIC_REST_PASSWORD=p@ss/word:long\n")
+    env_file.chmod(0o600)
+    repository = Repository(
+        url="rest:https://backup.example.com:8000/dental-01/",
+        password_command="pass show cloud",
+        env_file=env_file,
+    )
+    env = build_env(repository, base={})
+    assert env.variables["RESTIC_REPOSITORY"] == (
+        "rest:https://dental-01:p%40ss%2Fword%3Along@backup.example.com:8000/dental-01/"
+    )
+    assert "RESTIC_REST_PASSWORD" not in env.variables  # restic 0.14 reads only the URL
+    assert "p@ss/word:long" in env.secrets
+    assert env.redact("error for p@ss/word:long") == "error for ***"

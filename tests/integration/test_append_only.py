@@ -1,0 +1,91 @@
+"""An append-only cloud tier (`rclone serve restic --append-only`, as its own user): the
+appliance backs up, copies, drills, checks and restores there, and can delete nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import Appliance
+from tests.integration.servers import RcloneRestic
+
+
+@pytest.fixture(scope="module")
+def doors() -> Iterator[tuple[RcloneRestic, RcloneRestic]]:
+    """The appliance's append-only door and the steward's full-access one, over one directory
+    (outside root's 0700 pytest directories, so that `nobody` can serve it)."""
+    root = Path(tempfile.mkdtemp(prefix="bdr-rclone-"))
+    root.chmod(0o755)
+    appliance = RcloneRestic(root / "data", "dental-01", "appliance password 1")
+    steward = RcloneRestic(root / "data", "steward", "steward password 22", append_only=False)
+    appliance.start()
+    steward.start()
+    yield appliance, steward
+    appliance.stop()
+    steward.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    """Every file the server holds (locks aside: restic's own, created and removed by design)
+    with its SHA-256."""
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and "locks" not in path.parts
+    }
+
+
+def test_an_append_only_cloud_works_as_a_tier_and_refuses_every_deletion(tmp_path, office, doors):
+    door, _ = doors
+    appliance = Appliance(tmp_path / "appliance")
+    appliance.local_repository()
+    appliance.add_repository(
+        "cloud", door.url("dental-01"), env_file=door.env_file(appliance.secrets / "cloud.env")
+    )
+    appliance.repositories["cloud"]["append_only"] = True
+    appliance.add_plan("office", [office], copy_to=["cloud"], retention={"last": 1})
+    appliance.add("drills", "offsite", plan="office", repository="cloud", rto="1h")
+    appliance.add("checks", "cloud", repository="cloud")
+    appliance.write()
+    checked = appliance.bdr("config", "check")
+    assert "plans.office.retention: applies to local only; cloud is append_only" in (
+        checked.stdout + checked.stderr
+    )
+    appliance.bdr("init")
+    for _ in range(3):
+        appliance.bdr("backup")
+    retention = [
+        (r["repository"], r["status"]) for r in appliance.runs() if r["kind"] == "retention"
+    ]
+    assert retention == [("local", "ok")] * 3, "never a forget on the append-only tier"
+    assert len(appliance.snapshot_ids("local")) == 1
+    listed = appliance.bdr_json("snapshots", "--repository", "cloud")["snapshots"]
+    assert len(listed) == 3
+    appliance.bdr("drill", "run", "offsite")
+    appliance.bdr("check", "cloud")
+    appliance.bdr("restore", "office", "--repository", "cloud", "--target", str(tmp_path / "r"))
+    restored = tmp_path / "r" / office.relative_to("/")
+    assert sorted(p.name for p in restored.rglob("*")) == sorted(p.name for p in office.rglob("*"))
+    refused = appliance.bdr("prune", "cloud", expect=2)
+    assert "append_only" in refused.stderr
+    status = appliance.bdr_json("status")["plans"]
+    assert [(t["repository"], t["append_only"]) for t in status] == [
+        ("local", False),
+        ("cloud", True),
+    ]
+    # With the appliance's own login, the server refuses to delete or rewrite anything.
+    served = door.data / "dental-01"
+    before = tree_hashes(served)
+    snapshot = next((served / "snapshots").iterdir()).name
+    pack = next(p for p in (served / "data").rglob("*") if p.is_file())
+    assert door.request("DELETE", f"dental-01/snapshots/{snapshot}") == 403
+    assert door.request("DELETE", f"dental-01/data/{pack.name}") == 403
+    assert door.request("POST", "dental-01/config", b"not a config") == 403
+    assert door.request("POST", f"dental-01/data/{pack.name}", b"junk") == 403
+    assert tree_hashes(served) == before
