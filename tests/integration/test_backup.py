@@ -160,7 +160,12 @@ def test_copy_and_retention_per_plan(appliance: Appliance, office):
     assert len(appliance.snapshot_ids("onsite")) == 2
     assert len(appliance.snapshot_ids("offsite")) == 2
     # Forget only: the data of forgotten snapshots goes at the prune, a job of its own.
-    assert runs[2]["details"] == {"forgotten": 1, "pruned": False, "kept_verified": []}
+    assert runs[2]["details"] == {
+        "forgotten": 1,
+        "pruned": False,
+        "kept_verified": [],
+        "frozen_by": None,
+    }
     assert not [row for row in appliance.runs() if row["kind"] == "prune"]
     pruned = appliance.bdr_json("prune")
     assert [(r["kind"], r["repository"], r["status"]) for r in pruned] == [
