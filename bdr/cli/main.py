@@ -39,6 +39,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "report": ("bdr.cli.report_cmd", "report", "Write the monthly restore-test report; list them."),
     "notify": ("bdr.cli.notify_cmd", "notify", "Notifications: open problems, outbox, a test."),
+    "steward": (
+        "bdr.cli.steward_cmd",
+        "steward",
+        "On the MSP's host: retention of the appliances' append-only clouds.",
+    ),
     "suspect": (
         "bdr.cli.suspect_cmd",
         "suspect",

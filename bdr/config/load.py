@@ -176,6 +176,14 @@ def _check_references(raw: dict[str, Any]) -> Iterator[str]:
                 f"plans.{name}.retention: every tier of the plan is append_only, where bdr never "
                 "forgets: the MSP's steward runs their retention (remove retention here)"
             )
+    for name in _table(raw, "steward"):
+        if name not in repositories:
+            yield f"steward.{name}: no repository named {name!r} (the cloud it keeps)"
+        elif name in append_only:
+            yield (
+                f"steward.{name}: repositories.{name} is append_only here; the steward needs "
+                "the full-access login (remove append_only, use the full-access door's env_file)"
+            )
     remotes = set(_table(raw, "remote"))
     for name, drill in _table(raw, "drills").items():
         if not isinstance(drill, dict):

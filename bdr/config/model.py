@@ -74,9 +74,19 @@ MAX_RUN_TIME: dict[str, int] = {
     # Listing reads a few small files: a cloud that accepts connections and never answers must
     # not hold a technician at 2 a.m. for an hour per repository.
     "snapshots": 300,
+    "steward": 12 * 3600,
 }
 RunKind = Literal[
-    "backup", "copy", "retention", "prune", "drill", "check", "report", "snapshots", "restore"
+    "backup",
+    "copy",
+    "retention",
+    "prune",
+    "drill",
+    "check",
+    "report",
+    "snapshots",
+    "restore",
+    "steward",
 ]
 _MAX_RUN_TIME_HELP = (
     "the longest a run of each kind may take before its restic is stopped and the run fails "
@@ -333,6 +343,69 @@ class Check:
     read_data_cycle: Annotated[int, Field(gt=0, le=256)] = 30
 
 
+@dataclass(frozen=True, kw_only=True)
+class Keep:
+    """What the steward keeps, as restic's keep-within policies but measured from now on the
+    steward's clock, never from the newest snapshot: a snapshot forged into the future by a
+    compromised appliance moves nothing. There is no keep-last for the same reason."""
+
+    __pydantic_config__ = _STRICT
+
+    within: Annotated[Duration | None, Field(description="every snapshot this young")] = None
+    within_hourly: Annotated[
+        Duration | None, Field(description="the newest of each hour, this far back")
+    ] = None
+    within_daily: Annotated[
+        Duration | None, Field(description="the newest of each day, this far back")
+    ] = None
+    within_weekly: Annotated[
+        Duration | None, Field(description="the newest of each ISO week, this far back")
+    ] = None
+    within_monthly: Annotated[
+        Duration | None, Field(description="the newest of each month, this far back")
+    ] = None
+    within_yearly: Annotated[
+        Duration | None, Field(description="the newest of each year, this far back")
+    ] = None
+
+    def __post_init__(self) -> None:
+        if all(getattr(self, f.name) is None for f in fields(self)):
+            raise ValueError(
+                "set at least one of within, within_hourly, within_daily, within_weekly, "
+                "within_monthly, within_yearly"
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Steward:
+    """Retention of an appliance's cloud repository, run from the MSP's side with a login that
+    may delete (README, "The steward")."""
+
+    __pydantic_config__ = _STRICT
+
+    appliance: Annotated[
+        str | None, Field(description="the appliance whose cloud this is; default: the key")
+    ] = None
+    keep: Keep
+    schedule: Cron = "0 6 * * *"
+    read_data_cycle: Annotated[int, Field(gt=0, le=256)] = 30
+    hold: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            description="while set (say why), nothing is forgotten: an incident under "
+            "investigation",
+        ),
+    ] = None
+    max_backup_time: Annotated[
+        Duration,
+        Field(
+            description="how long a backup may run: a snapshot first seen later than this "
+            "after its own time was back-dated and is not trusted"
+        ),
+    ] = 3 * 86400
+
+
 # A host name as DNS has them: ASCII letters, digits and hyphens in dot-separated labels.
 _HOST_NAME = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
 
@@ -534,6 +607,8 @@ class Config:
     reports: Reports | None = None
     notify: Notify | None = None
     detection: Detection = field(default_factory=Detection)
+    # On the MSP's steward host: repositories.<name> is an appliance's cloud, kept here.
+    steward: dict[Name, Steward] = field(default_factory=dict)
 
     def retained_tiers(self, plan: Plan) -> list[str]:
         """The tiers of `plan` where bdr applies its retention: all but the append-only ones

@@ -36,6 +36,12 @@ def _prune(ctx: Context, repository: str) -> None:
     prune_repository(ctx, repository)
 
 
+def _steward(ctx: Context, name: str) -> None:
+    from bdr.actions.steward import keep_cloud
+
+    keep_cloud(ctx, name)
+
+
 def _report(ctx: Context, _: str) -> None:
     from bdr.actions.report import Request, make_report
 
@@ -47,6 +53,7 @@ ACTIONS: dict[str, Callable[[Context, str], None]] = {
     "drill": _drill,
     "check": _check,
     "prune": _prune,
+    "steward": _steward,
     "report": _report,
 }
 

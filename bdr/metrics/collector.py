@@ -81,6 +81,7 @@ def _collect(config: Config, db: History) -> Iterator[Metric]:
     yield from _drills(config, db)
     yield from _checks(config, db)
     yield from _prunes(config, db)
+    yield from _steward(config, db)
     yield from _evidence(config, daemon)
     yield _report(db)
     yield from _notify(db)
@@ -261,6 +262,25 @@ def _prunes(config: Config, db: History) -> Iterator[Metric]:
         if isinstance(last.outcome, PruneOutcome) and last.outcome.freed_bytes is not None:
             freed.add_metric([repository], float(last.outcome.freed_bytes))
     yield from (success, freed)
+
+
+# The steward's jobs on an appliance's cloud, and the run kind each is recorded as.
+_STEWARD_JOBS = (("check", "check"), ("retention", "steward"), ("prune", "prune"))
+
+
+def _steward(config: Config, db: History) -> Iterator[Metric]:
+    success = _gauge(
+        "bdr_steward_last_success_timestamp_seconds",
+        "Steward host: end of the last check, retention or prune of an appliance's cloud that "
+        "succeeded.",
+        ["appliance", "repository", "job"],
+    )
+    for name, steward in config.steward.items():
+        for job, kind in _STEWARD_JOBS:
+            last = runs.last_run(db, kind, repository=name, statuses=(runs.OK, runs.WARNING))
+            if last is not None and last.ended_at is not None:
+                success.add_metric([steward.appliance or name, name, job], last.ended_at)
+    yield success
 
 
 def _notify(db: History) -> Iterator[Metric]:

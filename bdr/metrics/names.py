@@ -36,4 +36,5 @@ METRIC_NAMES = (
     "bdr_prune_last_freed_bytes",
     "bdr_backup_suspect",
     "bdr_last_clean_snapshot_timestamp_seconds",
+    "bdr_steward_last_success_timestamp_seconds",
 )

@@ -35,7 +35,7 @@ from bdr.store.problems import FAILURE, INFO, SEVERITIES, WARNING, Problem
 log = logging.getLogger(__name__)
 
 # Kinds of run whose failures are problems (a restore or the demo is a person's own business).
-TRACKED = ("backup", "copy", "retention", "prune", "drill", "check", "report")
+TRACKED = ("backup", "copy", "retention", "prune", "drill", "check", "report", "steward")
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ class Notifier:
             scope = f"{run.plan}/{run.repository}"
         elif kind == "drill":
             key, scope = f"{app}:drill:{run.subject}", f"{run.plan}/{run.repository}"
-        elif kind in ("check", "prune"):
+        elif kind in ("check", "prune", "steward"):
             key, scope = f"{app}:{kind}:{run.repository}", f"{run.repository}"
         else:
             key, scope = f"{app}:report:monthly", "report"
@@ -412,6 +412,8 @@ def _job_and_command(config: Config, problem: Problem) -> tuple[str | None, str]
         return f"prune:{problem.scope}", f"bdr prune {problem.scope}"
     if problem.kind == "evidence":
         return None, "bdr evidence verify"
+    if problem.kind == "steward":
+        return f"steward:{problem.scope}", f"bdr steward run {problem.scope}"
     if problem.kind == "suspicious":
         return f"backup:{plan}", "bdr suspect list"
     return None, "bdr notify status"

@@ -319,6 +319,27 @@ class ReportOutcome:
 
 
 @dataclass(frozen=True)
+class StewardOutcome:
+    """The steward's retention of an appliance's cloud (bdr/actions/steward.py)."""
+
+    kind: ClassVar[str] = "steward"
+    listed: int = 0
+    forgotten: int = 0
+    # Snapshots not trusted (a forged time), "id: why": never forgotten by the policy.
+    forged: tuple[str, ...] = ()
+    held: str | None = None  # the reason nothing was forgotten
+
+    @classmethod
+    def from_details(cls, d: dict[str, Any]) -> StewardOutcome:
+        return cls(
+            listed=_int(d.get("listed")),
+            forgotten=_int(d.get("forgotten")),
+            forged=_tuple(d.get("forged")),
+            held=_str(d.get("held")),
+        )
+
+
+@dataclass(frozen=True)
 class ReviewOutcome:
     """A technician's review of a snapshot judged suspect of ransomware (bdr suspect)."""
 
@@ -341,6 +362,7 @@ Outcome = (
     | DrillOutcome
     | ReportOutcome
     | ReviewOutcome
+    | StewardOutcome
 )
 
 _TYPES: dict[str, Any] = {
@@ -355,6 +377,7 @@ _TYPES: dict[str, Any] = {
         DrillOutcome,
         ReportOutcome,
         ReviewOutcome,
+        StewardOutcome,
     )
 }
 

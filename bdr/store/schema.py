@@ -151,6 +151,17 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX judgements_by_plan ON judgements (plan, repository, snapshot_time);
     """,
+    # 9: on the MSP's steward host, when each snapshot of a kept cloud was first listed: a
+    # snapshot that claims a time long before the steward's previous look, and was not there
+    # then, was back-dated.
+    """
+    CREATE TABLE steward_seen (
+        repository TEXT NOT NULL,
+        snapshot_id TEXT NOT NULL,
+        first_seen REAL NOT NULL,
+        PRIMARY KEY (repository, snapshot_id)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 
 from bdr.config.toml_writer import to_toml
-from tests.integration.servers import SeaweedS3, SftpServer
+from tests.integration.servers import RcloneRestic, SeaweedS3, SftpServer
 
 PASSWORD = "correct horse battery staple"
 
@@ -294,3 +295,19 @@ def sftp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SftpServer
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def rclone_doors() -> Iterator[tuple[RcloneRestic, RcloneRestic]]:
+    """The appliance's append-only door and the steward's full-access one, over one directory
+    (outside root's 0700 pytest directories, so that `nobody` can serve it)."""
+    root = Path(tempfile.mkdtemp(prefix="bdr-rclone-"))
+    root.chmod(0o755)
+    appliance = RcloneRestic(root / "data", "dental-01", "appliance password 1")
+    steward = RcloneRestic(root / "data", "steward", "steward password 22", append_only=False)
+    appliance.start()
+    steward.start()
+    yield appliance, steward
+    appliance.stop()
+    steward.stop()
+    shutil.rmtree(root, ignore_errors=True)

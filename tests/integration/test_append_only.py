@@ -4,31 +4,9 @@ appliance backs up, copies, drills, checks and restores there, and can delete no
 from __future__ import annotations
 
 import hashlib
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.integration.conftest import Appliance
-from tests.integration.servers import RcloneRestic
-
-
-@pytest.fixture(scope="module")
-def doors() -> Iterator[tuple[RcloneRestic, RcloneRestic]]:
-    """The appliance's append-only door and the steward's full-access one, over one directory
-    (outside root's 0700 pytest directories, so that `nobody` can serve it)."""
-    root = Path(tempfile.mkdtemp(prefix="bdr-rclone-"))
-    root.chmod(0o755)
-    appliance = RcloneRestic(root / "data", "dental-01", "appliance password 1")
-    steward = RcloneRestic(root / "data", "steward", "steward password 22", append_only=False)
-    appliance.start()
-    steward.start()
-    yield appliance, steward
-    appliance.stop()
-    steward.stop()
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def tree_hashes(root: Path) -> dict[str, str]:
@@ -41,8 +19,10 @@ def tree_hashes(root: Path) -> dict[str, str]:
     }
 
 
-def test_an_append_only_cloud_works_as_a_tier_and_refuses_every_deletion(tmp_path, office, doors):
-    door, _ = doors
+def test_an_append_only_cloud_works_as_a_tier_and_refuses_every_deletion(
+    tmp_path, office, rclone_doors
+):
+    door, _ = rclone_doors
     appliance = Appliance(tmp_path / "appliance")
     appliance.local_repository()
     appliance.add_repository(

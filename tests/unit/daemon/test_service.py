@@ -46,7 +46,9 @@ def appliance(tmp_path: Path, **appliance: object) -> Config:
                     "url": str(tmp_path / "repo"),
                     "password_file": str(password),
                     "prune_schedule": "0 4 * * 0",
-                }
+                },
+                # An appliance's cloud this host keeps as the MSP's steward.
+                "cloud": {"url": str(tmp_path / "cloud"), "password_file": str(password)},
             },
             "plans": {
                 "office": {
@@ -57,6 +59,7 @@ def appliance(tmp_path: Path, **appliance: object) -> Config:
             },
             "drills": {"onsite": {"plan": "office", "repository": "local"}},
             "checks": {"local": {"repository": "local"}},
+            "steward": {"cloud": {"keep": {"within_daily": "30d"}}},
         }
     )
 
@@ -67,7 +70,7 @@ def daemon_of(config: Config, restic: FakeRestic, tmp_path: Path) -> Daemon:
 
 def test_the_job_table_names_every_kind_a_config_schedules(tmp_path: Path):
     kinds = {spec.kind for spec in job_specs(appliance(tmp_path))}
-    assert kinds == set(ACTIONS) == {"backup", "drill", "check", "prune", "report"}
+    assert kinds == set(ACTIONS) == {"backup", "drill", "check", "prune", "steward", "report"}
 
 
 @pytest.mark.parametrize(
@@ -76,6 +79,7 @@ def test_the_job_table_names_every_kind_a_config_schedules(tmp_path: Path):
         ("backup:office", "backup", "office", "backup"),
         ("check:local", "check", "local", "check"),
         ("prune:local", "prune", "local", "prune"),
+        ("steward:cloud", "steward", "cloud", "snapshots"),
     ],
 )
 def test_a_job_runs_its_action_and_is_recorded(

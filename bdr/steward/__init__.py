@@ -1,0 +1,1 @@
+"""The MSP's steward: retention of the appliances' append-only clouds, from the MSP's side."""
