@@ -147,6 +147,8 @@ def _verdict(
     facts = score.Facts(
         summary=made,
         compared=previous is not None,
+        name_hits=tuple(watch.name_hits),
+        name_hit_count=watch.name_hit_count,
         decoys_touched=decoys_touched,
         history=tuple(score.Rates.of(_counts(j)) for j in history),
     )
@@ -158,8 +160,6 @@ def _verdict(
         removed = _without_bdrs_own(ctx.config, name, changes)
     facts = replace(
         facts,
-        name_hits=tuple(watch.name_hits),
-        name_hit_count=watch.name_hit_count,
         removed=removed,
         inspections=_inspect(watch.sample, settings.sample_bytes),
         population=watch.added + watch.modified,

@@ -120,7 +120,9 @@ def judge(facts: Facts, settings: Settings) -> Verdict:
                 facts.decoys_touched[:EXAMPLES],
             )
         )
-    if facts.compared and facts.name_hit_count:
+    # Names count from the first backup on: a share that already holds ransom notes when the
+    # appliance is installed is the client's emergency, not its normal.
+    if facts.name_hit_count:
         signals.append(
             Signal(
                 "names",

@@ -31,10 +31,14 @@ def test_one_ransom_note_is_enough():
     assert "ransomware" in verdict.reason
 
 
-def test_names_of_a_first_backup_are_not_judged():
-    # Nothing to compare with: a share backed up for the first time is the appliance's start.
+def test_a_first_backup_is_judged_by_names_alone():
+    # A share that holds ransom notes when the appliance is installed is an emergency; its
+    # contents and rates have nothing to be compared with yet.
     first = facts(compared=False, name_hits=("/srv/x.locked",), name_hit_count=1)
-    assert not judge(first, SETTINGS).suspect
+    assert judge(first, SETTINGS).suspect
+    lost = tuple(Inspection(f"/s/{n}.pdf", True, True, 7.99, False) for n in range(200))
+    assert judge(facts(compared=True, inspections=lost, population=200), SETTINGS).suspect
+    assert not judge(facts(compared=False, removed=None, population=0), SETTINGS).suspect
 
 
 def test_a_touched_decoy_is_enough():
