@@ -153,7 +153,7 @@ def _tend_decoys(state_dir: Path, name: str, plan: Plan, roots: list[str]) -> tu
     if not plan.decoys:
         decoys.remove(state_dir, name)
         return ()
-    touched = decoys.check(state_dir, name)
+    touched = decoys.check(state_dir, name, roots)
     decoys.plant(state_dir, name, roots)
     return touched
 

@@ -43,7 +43,7 @@ def _planted(state_dir: Path, plan: str) -> dict[str, str]:
 
 def _save(state_dir: Path, plan: str, planted: dict[str, str]) -> None:
     path = _record_path(state_dir, plan)
-    path.parent.mkdir(mode=0o750, exist_ok=True)
+    path.parent.mkdir(mode=0o750, parents=True, exist_ok=True)
     write_atomic(path, json.dumps(planted, indent=1, sort_keys=True).encode(), mode=0o640)
 
 
@@ -53,11 +53,15 @@ def _digest(path: str) -> str | None:
     return None if data is None else sha256(data)
 
 
-def check(state_dir: Path, plan: str) -> tuple[str, ...]:
-    """The planted decoys of `plan` that are changed, renamed or gone. They are forgotten:
-    the next `plant` writes fresh ones where their names are free again."""
+def check(state_dir: Path, plan: str, roots: list[str]) -> tuple[str, ...]:
+    """The planted decoys of `plan` in `roots` that are changed, renamed or gone; they are
+    forgotten, and the next `plant` writes fresh ones where their names are free again. A
+    decoy of a root not among `roots` (a source missing today, an unmounted share, one taken
+    out of the plan) is not judged: its absence is the source's, not ransomware's."""
     planted = _planted(state_dir, plan)
-    touched = tuple(path for path, digest in sorted(planted.items()) if _digest(path) != digest)
+    present = [root.rstrip("/") + "/" for root in roots]
+    judged = {p: d for p, d in planted.items() if any(p.startswith(r) for r in present)}
+    touched = tuple(path for path, digest in sorted(judged.items()) if _digest(path) != digest)
     if touched:
         _save(state_dir, plan, {p: d for p, d in planted.items() if p not in touched})
     return touched
