@@ -38,3 +38,6 @@ METRIC_NAMES = (
     "bdr_last_clean_snapshot_timestamp_seconds",
     "bdr_steward_last_success_timestamp_seconds",
 )
+
+# Exported only by a steward host (a config with [steward.*]), never by an appliance.
+STEWARD_HOST_ONLY = ("bdr_steward_last_success_timestamp_seconds",)
