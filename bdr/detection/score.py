@@ -170,7 +170,12 @@ def _content(facts: Facts, settings: Settings) -> list[Signal]:
     onion = [i.path for i in facts.inspections if i.onion]
     if onion:
         found.append(
-            Signal("onion", True, f"{len(onion)} new file(s) give an onion address", tuple(onion))
+            Signal(
+                "onion",
+                True,
+                f"{len(onion)} new file(s) give an onion address",
+                tuple(onion[:EXAMPLES]),
+            )
         )
     sampled = len(facts.inspections)
     lost = [i.path for i in facts.inspections if i.lost]
