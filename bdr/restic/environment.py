@@ -117,7 +117,8 @@ def build_env(
             login = [found.pop(key, None) for key in REST_LOGIN]
             if login[0] is not None and login[1] is not None:
                 variables[f"{prefix}REPOSITORY"] = _with_login(repo.url, login[0], login[1])
-                secrets.add(login[1])
+                # As written and as the URL spells it (a message may quote either).
+                secrets |= {login[1], quote(login[1], safe="")}
             for key, value in found.items():
                 if key in credentials and credentials[key] != value:
                     raise ValueError(

@@ -97,3 +97,6 @@ def test_a_rest_servers_login_from_the_env_file_goes_into_the_url_in_the_environ
     assert "RESTIC_REST_PASSWORD" not in env.variables  # restic 0.14 reads only the URL
     assert "p@ss/word:long" in env.secrets
     assert env.redact("error for p@ss/word:long") == "error for ***"
+    assert env.redact("GET http://dental-01:p%40ss%2Fword%3Along@host/") == (
+        "GET http://dental-01:***@host/"
+    )
