@@ -50,7 +50,6 @@ def watch_backup(ctx: Context, name: str, started: float) -> BackupWatch | None:
     detection = ctx.config.detection
     if not detection.enabled:
         return None
-    own = str(canary_dir(ctx.config.appliance.state_dir, name)) + "/"
     try:
         patterns = names.shipped(detection.extra_patterns)
     except OSError as error:  # an installation that lost its data file: back up all the same
@@ -60,7 +59,7 @@ def watch_backup(ctx: Context, name: str, started: float) -> BackupWatch | None:
         patterns,
         detection.sample_files,
         seed=f"{name}:{started}",
-        ignore=own,
+        ignore=_own_prefix(ctx.config, name),
     )
 
 
@@ -191,9 +190,14 @@ def _diff(ctx: Context, repository: str, previous: str, current: str) -> diffs.C
     return reader.changes()
 
 
+def _own_prefix(config: Config, plan: str) -> str:
+    """The path prefix of bdr's own files in the plan's snapshots (its canary's folder)."""
+    return str(canary_dir(config.appliance.state_dir, plan)) + "/"
+
+
 def _without_bdrs_own(config: Config, plan: str, changes: diffs.Changes) -> diffs.Changes:
     """The changes less bdr's own files: the canary is new content in every backup."""
-    own = str(canary_dir(config.appliance.state_dir, plan)) + "/"
+    own = _own_prefix(config, plan)
 
     def keep(paths: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(path for path in paths if not path.startswith(own))

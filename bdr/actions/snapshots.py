@@ -86,22 +86,36 @@ def list_snapshots(ctx: Context, *, plan: str | None, repository: str | None) ->
         _note(ctx, name, plan, listed)
         rows.extend(listed)
     rows.sort(key=lambda row: (row.repository, row.snapshot.time))
-    return Listing([_judged(ctx, row) for row in rows], errors, worst(codes))
+    return Listing(_with_judgements(ctx, rows), errors, worst(codes))
 
 
-def _judged(ctx: Context, row: SnapshotRow) -> SnapshotRow:
-    """`row` with its snapshot's ransomware judgement (a copy is judged as its original)."""
-    if row.plan is None:
-        return row
-    boundary = judgements.boundary(ctx.db, row.plan)
-    taken = row.snapshot.time.timestamp()
-    found = judgements.for_snapshot(ctx.db, row.repository, row.snapshot.id)
+def _with_judgements(ctx: Context, rows: list[SnapshotRow]) -> list[SnapshotRow]:
+    """`rows` with each snapshot's ransomware judgement, the history read once a plan (a
+    listing may hold hundreds of snapshots)."""
+    plans = {row.plan for row in rows if row.plan is not None}
+    boundaries = {plan: judgements.boundary(ctx.db, plan) for plan in plans}
+    # Keyed by restic's short id: a backup's summary records the short one.
+    known = {
+        plan: {j.snapshot_id[:8]: j for j in judgements.of_plan(ctx.db, plan)} for plan in plans
+    }
+    return [
+        _judged(row, boundaries[row.plan], known[row.plan]) if row.plan is not None else row
+        for row in rows
+    ]
+
+
+def _judged(
+    row: SnapshotRow, boundary: float | None, known: dict[str, judgements.Judgement]
+) -> SnapshotRow:
+    """`row` with its snapshot's judgement (a copy is judged as its original)."""
+    found = known.get(row.snapshot.id[:8])
+    if found is not None and found.repository != row.repository:
+        found = None
     if found is None and row.snapshot.original:
-        mine = [j for j in judgements.matching(ctx.db, row.snapshot.original) if j.plan == row.plan]
-        found = mine[0] if len(mine) == 1 else None
+        found = known.get(row.snapshot.original[:8])
     if found is not None and found.open:
         return replace(row, judged="suspect")
-    if boundary is not None and taken >= boundary:
+    if boundary is not None and row.snapshot.time.timestamp() >= boundary:
         return replace(row, judged="after suspect")
     if found is None:
         return row

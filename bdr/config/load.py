@@ -416,12 +416,11 @@ def warnings(config: Config) -> list[str]:
                 "tls_key_file, basic_auth_user and basic_auth_password_file)"
             )
     for name, plan in config.plans.items():
-        skipped = [
-            t for t in (plan.repository, *plan.copy_to) if t not in config.retained_tiers(plan)
-        ]
+        retained = config.retained_tiers(plan)
+        skipped = [t for t in (plan.repository, *plan.copy_to) if t not in retained]
         if plan.retention is not None and skipped:
             found.append(
-                f"plans.{name}.retention: applies to {', '.join(config.retained_tiers(plan))} "
+                f"plans.{name}.retention: applies to {', '.join(retained)} "
                 f"only; {', '.join(skipped)} is append_only: its retention runs on the MSP's "
                 "steward"
             )

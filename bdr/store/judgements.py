@@ -135,6 +135,14 @@ def suspects(db: History, plan: str | None = None) -> list[Judgement]:
     return [_judgement(row) for row in rows]
 
 
+def of_plan(db: History, plan: str) -> list[Judgement]:
+    """Every judgement of `plan`'s snapshots, oldest first."""
+    rows = db.execute(
+        "SELECT * FROM judgements WHERE plan = ? ORDER BY snapshot_time", (plan,)
+    ).fetchall()
+    return [_judgement(row) for row in rows]
+
+
 def matching(db: History, snapshot_id: str) -> list[Judgement]:
     """The judgements of the snapshot `snapshot_id` names: a judged id that begins with it (a
     technician's short id), or one it begins with (restic's full id; a backup's summary
@@ -145,11 +153,6 @@ def matching(db: History, snapshot_id: str) -> list[Judgement]:
         (len(snapshot_id), snapshot_id, snapshot_id),
     )
     return [_judgement(row) for row in rows]
-
-
-def for_snapshot(db: History, repository: str, snapshot_id: str) -> Judgement | None:
-    found = [j for j in matching(db, snapshot_id) if j.repository == repository]
-    return found[0] if len(found) == 1 else None
 
 
 def set_review(db: History, judgement: Judgement, review: str, note: str, now: float) -> None:
