@@ -4,11 +4,15 @@ For each `[steward.NAME]` (repositories.NAME is the appliance's cloud, reached w
 full-access login the appliance does not have): a check of the repository and its next subset
 of packs; then, only if it passed, the retention run: the listing, the snapshots whose time is
 forged set aside (steward/policy.py), the keep-within policy applied from now, `forget` of
-exactly what it does not keep; then `prune` when something was forgotten. Each is a run in the
-steward host's own history, with problems, notifications and metrics like an appliance's.
+exactly what it does not keep (nothing while `hold` is set, or while the appliance's audited
+evidence names a suspect snapshot no review cleared); then `prune` when something was
+forgotten. Each is a run in the steward host's own history, with problems, notifications and
+metrics like an appliance's.
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection, Sequence
 
 from bdr.actions.check import check_repository
 from bdr.actions.context import Context, recorded_run
@@ -29,15 +33,21 @@ from bdr.store.outcomes import StewardOutcome
 MAX_NAMED = 10
 
 
-def kept_clouds(ctx: Context, names: list[str] | tuple[str, ...]) -> list[str]:
-    """The `[steward.*]` entries `names` picks (all of them when none is named)."""
-    configured = ctx.config.steward
+def picked(configured: Collection[str], names: Sequence[str], section: str, none: str) -> list[str]:
+    """The `[section.*]` entries `names` picks (all of them when none is named); UsageError
+    for a config without one (saying `none`) or an unknown name."""
     if not configured:
-        raise UsageError("this config has no [steward.*]: it keeps no appliance's cloud")
+        raise UsageError(f"this config has no [{section}.*]: {none}")
     unknown = [name for name in names if name not in configured]
     if unknown:
-        raise UsageError(f"no [steward.{unknown[0]}] (configured: {', '.join(sorted(configured))})")
+        known = ", ".join(sorted(configured))
+        raise UsageError(f"no [{section}.{unknown[0]}] (configured: {known})")
     return list(names) or list(configured)
+
+
+def kept_clouds(ctx: Context, names: Sequence[str]) -> list[str]:
+    """The `[steward.*]` entries `names` picks (all of them when none is named)."""
+    return picked(ctx.config.steward, names, "steward", "it keeps no appliance's cloud")
 
 
 def keep_cloud(ctx: Context, name: str) -> list[RunSummary]:
@@ -81,7 +91,8 @@ def _retention(ctx: Context, name: str) -> RunSummary:
         seen.note_seen(ctx.db, name, [s.id for s in listed], now)
         trusted = [s for s in listed if s.id not in untrusted]
         keep = policy.kept(trusted, steward.keep, now=now, zone=local_zone())
-        doomed = [] if steward.hold else [s.id for s in trusted if s.id not in keep]
+        held = steward.hold or _suspect_hold(ctx, appliance)
+        doomed = [] if held else [s.id for s in trusted if s.id not in keep]
         for start in range(0, len(doomed), IDS_PER_FORGET):
             batch = doomed[start : start + IDS_PER_FORGET]
             require_ok(
@@ -89,10 +100,10 @@ def _retention(ctx: Context, name: str) -> RunSummary:
             )
         forged = tuple(f"{sid[:8]}: {why}" for sid, why in sorted(untrusted.items()))
         record.outcome = StewardOutcome(
-            listed=len(listed), forgotten=len(doomed), forged=forged, held=steward.hold
+            listed=len(listed), forgotten=len(doomed), forged=forged, held=held
         )
         record.message = f"{len(doomed)} of {len(listed)} snapshot(s) forgotten" + (
-            f"; held, nothing forgotten: {steward.hold}" if steward.hold else ""
+            f"; held, nothing forgotten: {held}" if held else ""
         )
         if forged:
             record.status = runs.WARNING
@@ -104,3 +115,17 @@ def _retention(ctx: Context, name: str) -> RunSummary:
                 f"out of retention: {named}{more}"
             )
     return RunSummary.of(record)
+
+
+def _suspect_hold(ctx: Context, appliance: str) -> str | None:
+    """Why nothing may be forgotten because of the appliance's own evidence: its uploaded
+    chain, as the last audit read it, names snapshots suspect of ransomware that no review
+    cleared. Forgetting then could lose the last clean restore point."""
+    audited = seen.audited(ctx.db, appliance) if appliance in ctx.config.audit else None
+    if audited is None or not audited.suspects:
+        return None
+    ids = ", ".join(snapshot[:8] for snapshot in audited.suspects[:MAX_NAMED])
+    return (
+        f"{appliance}'s evidence names {len(audited.suspects)} suspect snapshot(s) not "
+        f"cleared ({ids}): bdr suspect list on the appliance"
+    )

@@ -1,4 +1,4 @@
-"""`bdr evidence key|verify|export|upkeep`."""
+"""`bdr evidence key|verify|export|upload|upkeep`."""
 
 from __future__ import annotations
 
@@ -143,6 +143,26 @@ def export(app: App, month: str, out: Path) -> None:
         app.print_json({"bundle": str(bundle)})
     else:
         click.echo(f"{bundle}: check it with  sh {bundle}/verify.sh")
+
+
+@evidence.command()
+@click.pass_obj
+def upload(app: App) -> None:
+    """Upload the chain, its signed head and the signed reports to [evidence] upload_to now
+    (the daemon does it after runs, and retries until nothing waits).
+
+    Exit 0 uploaded, 2 no store configured, 6 the store refused or could not be reached.
+    """
+    from bdr.actions.upload import upload_evidence
+
+    done = upload_evidence(app.context())
+    if app.json_output:
+        app.print_json({"store": done.store, "records": done.seq, "report_files": done.reports})
+    else:
+        click.echo(
+            f"evidence uploaded to {done.store}: the chain to record {done.seq}, "
+            f"{done.reports} report file(s)"
+        )
 
 
 @evidence.command()

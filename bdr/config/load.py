@@ -184,6 +184,11 @@ def _check_references(raw: dict[str, Any]) -> Iterator[str]:
                 f"steward.{name}: repositories.{name} is append_only here; the steward needs "
                 "the full-access login (remove append_only, use the full-access door's env_file)"
             )
+    yield from _check_evidence_store(raw, repositories)
+    for name, audit in _table(raw, "audit").items():
+        repository = audit.get("repository") if isinstance(audit, dict) else None
+        if isinstance(repository, str) and repository not in repositories:
+            yield f"audit.{name}.repository: no repository named {repository!r}"
     remotes = set(_table(raw, "remote"))
     for name, drill in _table(raw, "drills").items():
         if not isinstance(drill, dict):
@@ -211,6 +216,27 @@ def _check_references(raw: dict[str, Any]) -> Iterator[str]:
         repository = check.get("repository") if isinstance(check, dict) else None
         if isinstance(repository, str) and repository not in repositories:
             yield f"checks.{name}.repository: no repository named {repository!r}"
+
+
+def _check_evidence_store(raw: dict[str, Any], repositories: set[str]) -> Iterator[str]:
+    """The evidence store is a repository of its own: a plan's snapshots beside the uploads
+    would be listed, copied, drilled and kept by rules made for neither."""
+    store = _table(raw, "evidence").get("upload_to")
+    if not isinstance(store, str):
+        return
+    if store not in repositories:
+        yield f"evidence.upload_to: no repository named {store!r}"
+        return
+    for name, plan in _table(raw, "plans").items():
+        if isinstance(plan, dict) and store in [
+            plan.get("repository"),
+            *_names(plan.get("copy_to")),
+        ]:
+            yield (
+                f"evidence.upload_to: {store!r} is a tier of plan {name!r}; the evidence store "
+                "needs a repository of its own (another path of the cloud)"
+            )
+            return
 
 
 def _nul_problems(value: Any, where: str) -> Iterator[str]:
@@ -256,6 +282,7 @@ _ABSOLUTE_PATHS = (
     ("metrics", None, ("tls_cert_file", "tls_key_file", "basic_auth_password_file", "textfile")),
     ("notify", None, ("urls_file",)),
     ("reports", None, ("output_dir",)),
+    ("audit", "*", ("allowed_signers",)),
 )
 _SECRET_FILES = {
     "password_file",
@@ -266,7 +293,7 @@ _SECRET_FILES = {
     "urls_file",
 }
 # Files that must exist (secrets are checked for their mode as well).
-_EXISTING_FILES = {*_SECRET_FILES, "known_hosts", "tls_cert_file"}
+_EXISTING_FILES = {*_SECRET_FILES, "known_hosts", "tls_cert_file", "allowed_signers"}
 
 
 def _check_files(raw: dict[str, Any]) -> Iterator[str]:
@@ -424,6 +451,12 @@ def warnings(config: Config) -> list[str]:
                 f"only; {', '.join(skipped)} is append_only: its retention runs on the MSP's "
                 "steward"
             )
+    store = config.evidence.upload_to
+    if store is not None and not config.repositories[store].append_only:
+        found.append(
+            f"evidence.upload_to: repositories.{store} is not append_only: whoever takes the "
+            "appliance can delete the proof it uploaded (serve it append-only, set append_only)"
+        )
     for name, repository in config.repositories.items():
         if repository.password_file is None:
             continue

@@ -75,6 +75,10 @@ MAX_RUN_TIME: dict[str, int] = {
     # not hold a technician at 2 a.m. for an hour per repository.
     "snapshots": 300,
     "steward": 12 * 3600,
+    "audit": 3600,
+    # A cloud that accepts connections and never answers holds the upload, never a backup;
+    # what waits goes in the next one.
+    "upload": 3600,
 }
 RunKind = Literal[
     "backup",
@@ -87,6 +91,8 @@ RunKind = Literal[
     "snapshots",
     "restore",
     "steward",
+    "audit",
+    "upload",
 ]
 _MAX_RUN_TIME_HELP = (
     "the longest a run of each kind may take before its restic is stopped and the run fails "
@@ -406,6 +412,45 @@ class Steward:
     ] = 3 * 86400
 
 
+@dataclass(frozen=True, kw_only=True)
+class Audit:
+    """On the MSP's steward host: the audit of one appliance's evidence uploaded to the cloud
+    (`[audit.APPLIANCE]`, keyed by the appliance's id)."""
+
+    __pydantic_config__ = _STRICT
+
+    repository: Annotated[
+        Name, Field(description="the repositories entry of the appliance's evidence store")
+    ]
+    allowed_signers: Annotated[
+        Path,
+        Field(
+            description="the appliance's public key as the MSP registered it (an OpenSSH "
+            "allowed_signers or .pub file)"
+        ),
+    ]
+    schedule: Cron = "30 6 * * *"
+    stalled_after: Annotated[
+        Duration,
+        Field(description="a finding when the uploaded chain has not grown for this long"),
+    ] = 2 * 86400
+
+
+@dataclass(frozen=True, kw_only=True)
+class Evidence:
+    """Where the appliance's evidence leaves the box (README, "The proof off the box")."""
+
+    __pydantic_config__ = _STRICT
+
+    upload_to: Annotated[
+        Name | None,
+        Field(
+            description="the repositories entry of the cloud's evidence store (append-only): "
+            "the chain, its signed head and the signed reports are uploaded there after runs"
+        ),
+    ] = None
+
+
 # A host name as DNS has them: ASCII letters, digits and hyphens in dot-separated labels.
 _HOST_NAME = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
 
@@ -607,8 +652,11 @@ class Config:
     reports: Reports | None = None
     notify: Notify | None = None
     detection: Detection = field(default_factory=Detection)
+    evidence: Evidence = field(default_factory=Evidence)
     # On the MSP's steward host: repositories.<name> is an appliance's cloud, kept here.
     steward: dict[Name, Steward] = field(default_factory=dict)
+    # On the MSP's steward host: the appliances whose uploaded evidence it audits, by id.
+    audit: dict[Name, Audit] = field(default_factory=dict)
 
     def retained_tiers(self, plan: Plan) -> list[str]:
         """The tiers of `plan` where bdr applies its retention: all but the append-only ones

@@ -42,6 +42,12 @@ def _steward(ctx: Context, name: str) -> None:
     keep_cloud(ctx, name)
 
 
+def _audit(ctx: Context, appliance: str) -> None:
+    from bdr.actions.audit import audit_appliance
+
+    audit_appliance(ctx, appliance)
+
+
 def _report(ctx: Context, _: str) -> None:
     from bdr.actions.report import Request, make_report
 
@@ -54,6 +60,7 @@ ACTIONS: dict[str, Callable[[Context, str], None]] = {
     "check": _check,
     "prune": _prune,
     "steward": _steward,
+    "audit": _audit,
     "report": _report,
 }
 

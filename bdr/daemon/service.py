@@ -22,6 +22,7 @@ from bdr.daemon.jobs import execute
 from bdr.daemon.recovery import startup_recovery
 from bdr.daemon.systemd import Systemd
 from bdr.daemon.upkeep import Upkeep, upkeep_argv
+from bdr.daemon.uploader import Uploader
 from bdr.errors import BdrError, ConfigError, Interrupted
 from bdr.metrics.exporter import Exporter, publish_after_run
 from bdr.notify.worker import Worker
@@ -83,6 +84,7 @@ class Daemon:
     _reload: threading.Event = field(default_factory=threading.Event)
     active: ActiveRuns = field(default_factory=ActiveRuns)
     notify_worker: Worker | None = None
+    uploader: Uploader | None = None
     scheduler: Scheduler | None = None
     # The runs that wait for their record while state_dir is full, written at the heartbeat.
     waiting: Waiting = field(default_factory=Waiting)
@@ -124,6 +126,8 @@ class Daemon:
                 publish_after_run(self.config)
                 if self.notify_worker is not None:
                     self.notify_worker.poke()
+                if self.uploader is not None:
+                    self.uploader.poke()
         except BaseException as error:
             # A job must never take the scheduler thread down; the run itself is recorded.
             if isinstance(error, StoreFull):
@@ -192,6 +196,8 @@ class Daemon:
         publish_after_run(self.config)
         self.notify_worker = Worker(lambda: self.config, self.clock)
         self.notify_worker.start()
+        self.uploader = Uploader(self.context, time.monotonic)
+        self.uploader.start()
         log.info("daemon ready: %d jobs, config %s", len(specs), self.config_path)
         self.notifier.send("READY=1\nSTATUS=idle")
         # After READY and beside the heartbeat: the first start after an upgrade may append a
@@ -217,6 +223,7 @@ class Daemon:
             self._stop.wait(0.5)
         upkeep.stop()
         code = self.shutdown(db)
+        self.uploader.stop()
         self.notify_worker.stop()  # after the runs: their messages are queued, maybe sent
         if exporter is not None:
             exporter.stop()

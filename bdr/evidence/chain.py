@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -221,6 +222,30 @@ def _checkpoint(directory: Path, chain: str, seq: int, line: bytes, key: Signing
     write_atomic(folder / f"{name}.sig", signature, mode=0o644)
     write_atomic(directory / "head", head, mode=0o644)
     write_atomic(directory / "head.sig", signature, mode=0o644)
+
+
+def copy_signed(state_dir: Path, target: Path) -> int:
+    """Copy the chain's whole records and its signed head into `target`, as one consistent
+    state (under the chain's lock: no append in between); return the last record's seq."""
+    directory = evidence_dir(state_dir)
+    with _locked(directory):
+        path = directory / CHAIN
+        if not path.exists():
+            return 0
+        tail = _tail(path)
+        whole = path.stat().st_size - tail.torn
+        with open(path, "rb") as source, open(target / CHAIN, "wb") as copy:
+            remaining = whole
+            while remaining:
+                chunk = source.read(min(remaining, 1 << 20))
+                if not chunk:
+                    break
+                copy.write(chunk)
+                remaining -= len(chunk)
+        for name in ("head", "head.sig"):
+            if (directory / name).exists():
+                shutil.copyfile(directory / name, target / name)
+        return int(json.loads(tail.last)["seq"]) if tail.last else 0
 
 
 def _run_key(record: dict[str, Any]) -> tuple[object, object, object]:

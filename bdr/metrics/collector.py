@@ -15,7 +15,8 @@ from prometheus_client.registry import Collector
 
 from bdr import __version__
 from bdr.config.model import Config
-from bdr.evidence import chain
+from bdr.config.ownership import report_dir
+from bdr.evidence import chain, upload
 from bdr.store import checks, daemon_state, drills, outbox, problems, runs, tiers
 from bdr.store.database import History, reader
 from bdr.store.errors import StoreError
@@ -82,7 +83,7 @@ def _collect(config: Config, db: History) -> Iterator[Metric]:
     yield from _checks(config, db)
     yield from _prunes(config, db)
     yield from _steward(config, db)
-    yield from _evidence(config, daemon)
+    yield from _evidence(config, db, daemon)
     yield _report(db)
     yield from _notify(db)
     totals = CounterMetricFamily(
@@ -271,8 +272,8 @@ _STEWARD_JOBS = (("check", "check"), ("retention", "steward"), ("prune", "prune"
 def _steward(config: Config, db: History) -> Iterator[Metric]:
     success = _gauge(
         "bdr_steward_last_success_timestamp_seconds",
-        "Steward host: end of the last check, retention or prune of an appliance's cloud that "
-        "succeeded.",
+        "Steward host: end of the last check, retention or prune of an appliance's cloud, or "
+        "audit of its evidence, that succeeded.",
         ["appliance", "repository", "job"],
     )
     for name, steward in config.steward.items():
@@ -280,7 +281,21 @@ def _steward(config: Config, db: History) -> Iterator[Metric]:
             last = runs.last_run(db, kind, repository=name, statuses=(runs.OK, runs.WARNING))
             if last is not None and last.ended_at is not None:
                 success.add_metric([steward.appliance or name, name, job], last.ended_at)
+    for appliance, audit in config.audit.items():
+        last = runs.last_run(db, "audit", subject=appliance, statuses=(runs.OK,))
+        if last is not None and last.ended_at is not None:
+            success.add_metric([appliance, audit.repository, "audit"], last.ended_at)
     yield success
+    audited = _gauge(
+        "bdr_steward_audit_ok",
+        "Steward host: 1 when the last audit of the appliance's uploaded evidence passed.",
+        ["appliance"],
+    )
+    for appliance in config.audit:
+        last = runs.last_run(db, "audit", subject=appliance)
+        if last is not None and last.status != runs.RUNNING:
+            audited.add_metric([appliance], 1.0 if last.status == runs.OK else 0.0)
+    yield audited
 
 
 def _notify(db: History) -> Iterator[Metric]:
@@ -313,7 +328,7 @@ def _report(db: History) -> Metric:
     return success
 
 
-def _evidence(config: Config, daemon: dict[str, str]) -> Iterator[Metric]:
+def _evidence(config: Config, db: History, daemon: dict[str, str]) -> Iterator[Metric]:
     head = chain.head(config.appliance.state_dir)
     records = CounterMetricFamily("bdr_evidence_records", "Records in the evidence chain.")
     records.add_metric([], head.records)
@@ -330,3 +345,14 @@ def _evidence(config: Config, daemon: dict[str, str]) -> Iterator[Metric]:
     if "evidence_chain_ok" in daemon:
         ok.add_metric([], float(daemon["evidence_chain_ok"]))
     yield ok
+    waiting = _gauge(
+        "bdr_evidence_upload_pending",
+        "Evidence records and report files waiting for the cloud's evidence store.",
+        [],
+    )
+    if config.evidence.upload_to is not None:
+        state = daemon_state.uploaded(db)
+        waiting.add_metric(
+            [], upload.pending(head.records, state.seq, report_dir(config), set(state.reports))
+        )
+    yield waiting

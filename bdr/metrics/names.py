@@ -37,7 +37,9 @@ METRIC_NAMES = (
     "bdr_backup_suspect",
     "bdr_last_clean_snapshot_timestamp_seconds",
     "bdr_steward_last_success_timestamp_seconds",
+    "bdr_evidence_upload_pending",
+    "bdr_steward_audit_ok",
 )
 
 # Exported only by a steward host (a config with [steward.*]), never by an appliance.
-STEWARD_HOST_ONLY = ("bdr_steward_last_success_timestamp_seconds",)
+STEWARD_HOST_ONLY = ("bdr_steward_last_success_timestamp_seconds", "bdr_steward_audit_ok")

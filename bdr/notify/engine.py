@@ -35,7 +35,7 @@ from bdr.store.problems import FAILURE, INFO, SEVERITIES, WARNING, Problem
 log = logging.getLogger(__name__)
 
 # Kinds of run whose failures are problems (a restore or the demo is a person's own business).
-TRACKED = ("backup", "copy", "retention", "prune", "drill", "check", "report", "steward")
+TRACKED = ("backup", "copy", "retention", "prune", "drill", "check", "report", "steward", "audit")
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,8 @@ class Notifier:
             key, scope = f"{app}:drill:{run.subject}", f"{run.plan}/{run.repository}"
         elif kind in ("check", "prune", "steward"):
             key, scope = f"{app}:{kind}:{run.repository}", f"{run.repository}"
+        elif kind == "audit":
+            key, scope = f"{app}:audit:{run.subject}", f"{run.subject}"
         else:
             key, scope = f"{app}:report:monthly", "report"
         if run.status == runs.OK or _only_suspect(run):
@@ -414,6 +416,8 @@ def _job_and_command(config: Config, problem: Problem) -> tuple[str | None, str]
         return None, "bdr evidence verify"
     if problem.kind == "steward":
         return f"steward:{problem.scope}", f"bdr steward run {problem.scope}"
+    if problem.kind == "audit":
+        return f"audit:{problem.scope}", f"bdr steward audit {problem.scope}"
     if problem.kind == "suspicious":
         return f"backup:{plan}", "bdr suspect list"
     return None, "bdr notify status"

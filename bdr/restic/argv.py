@@ -81,6 +81,18 @@ def backup(
     )
 
 
+def backup_tagged(
+    path: str, *, tag: str, binary: str = "restic", cache_dir: str | None = None
+) -> Argv:
+    """Argv of a backup of one folder under `tag` (not a plan's: the evidence upload)."""
+    return (*_base(binary, cache_dir), "backup", "--json", "--tag", tag, "--", path)
+
+
+def dump(snapshot: str, path: str, *, binary: str = "restic", cache_dir: str | None = None) -> Argv:
+    """Argv that writes one file of `snapshot` to stdout."""
+    return (*_base(binary, cache_dir), "dump", "--", snapshot, path)
+
+
 def copy(plan: str, *, binary: str = "restic", cache_dir: str | None = None) -> Argv:
     """Argv that copies the plan's snapshots from RESTIC_FROM_REPOSITORY; copies are idempotent."""
     return (*_base(binary, cache_dir), "copy", "--tag", plan_tag(plan))
@@ -149,11 +161,12 @@ def prune(
 def snapshots(
     *,
     plan: str | None = None,
+    tagged: str | None = None,
     latest: int | None = None,
     binary: str = "restic",
     cache_dir: str | None = None,
 ) -> Argv:
-    tag = ("--tag", plan_tag(plan)) if plan else ()
+    tag = ("--tag", plan_tag(plan)) if plan else ("--tag", tagged) if tagged else ()
     newest = ("--latest", str(latest)) if latest else ()
     return (*_base(binary, cache_dir), "snapshots", "--json", *tag, *newest)
 

@@ -10,7 +10,7 @@ from bdr.config.model import Config, Reports
 @dataclass(frozen=True)
 class JobSpec:
     job_id: str  # "backup:office", "drill:office-onsite", "check:cloud"
-    kind: str  # backup | drill | check | prune | steward | report
+    kind: str  # backup | drill | check | prune | steward | audit | report
     subject: str  # the plan, drill or check it runs
     cron: str
 
@@ -38,6 +38,10 @@ def job_specs(config: Config) -> list[JobSpec]:
     specs += [
         JobSpec(f"steward:{name}", "steward", name, steward.schedule)
         for name, steward in config.steward.items()
+    ]
+    specs += [
+        JobSpec(f"audit:{name}", "audit", name, audit.schedule)
+        for name, audit in config.audit.items()
     ]
     schedule = config.reports.schedule if config.reports else Reports().schedule
     specs.append(JobSpec("report:monthly", "report", "monthly", schedule))

@@ -3,7 +3,9 @@ heartbeat, versions, the evidence chain's last verification) that status and met
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -67,3 +69,37 @@ def set_daemon_value(connection: sqlite3.Connection, key: str, value: str) -> No
 
 def daemon_values(connection: sqlite3.Connection) -> dict[str, str]:
     return {row["key"]: row["value"] for row in connection.execute("SELECT * FROM daemon")}
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """What the cloud's evidence store holds of this appliance's evidence, as last uploaded."""
+
+    seq: int = 0  # the chain's last record uploaded
+    reports: frozenset[str] = frozenset()  # the report files uploaded (evidence.upload marks)
+    at: float | None = None
+    error: str | None = None  # why the last upload failed; None after one that worked
+
+
+def uploaded(connection: sqlite3.Connection) -> Uploaded:
+    values = daemon_values(connection)
+    try:
+        reports = frozenset(json.loads(values.get("evidence_uploaded_reports", "[]")))
+        seq = int(values.get("evidence_uploaded_seq", "0"))
+        at = float(values["evidence_uploaded_at"]) if "evidence_uploaded_at" in values else None
+    except (ValueError, TypeError):
+        return Uploaded(error=values.get("evidence_upload_error"))
+    return Uploaded(seq, reports, at, values.get("evidence_upload_error") or None)
+
+
+def note_uploaded(
+    connection: sqlite3.Connection, seq: int, reports: Iterable[str], at: float
+) -> None:
+    set_daemon_value(connection, "evidence_uploaded_seq", str(seq))
+    set_daemon_value(connection, "evidence_uploaded_reports", json.dumps(sorted(reports)))
+    set_daemon_value(connection, "evidence_uploaded_at", repr(at))
+    set_daemon_value(connection, "evidence_upload_error", "")
+
+
+def note_upload_failed(connection: sqlite3.Connection, error: str) -> None:
+    set_daemon_value(connection, "evidence_upload_error", error)

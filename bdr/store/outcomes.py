@@ -340,6 +340,26 @@ class StewardOutcome:
 
 
 @dataclass(frozen=True)
+class AuditOutcome:
+    """The steward's audit of an appliance's evidence in the cloud (bdr/actions/audit.py)."""
+
+    kind: ClassVar[str] = "audit"
+    upload: str | None = None  # the newest upload's snapshot id
+    records: int = 0
+    uploads: int = 0
+    findings: tuple[str, ...] = ()
+
+    @classmethod
+    def from_details(cls, d: dict[str, Any]) -> AuditOutcome:
+        return cls(
+            upload=_str(d.get("upload")),
+            records=_int(d.get("records")),
+            uploads=_int(d.get("uploads")),
+            findings=_tuple(d.get("findings")),
+        )
+
+
+@dataclass(frozen=True)
 class ReviewOutcome:
     """A technician's review of a snapshot judged suspect of ransomware (bdr suspect)."""
 
@@ -363,6 +383,7 @@ Outcome = (
     | ReportOutcome
     | ReviewOutcome
     | StewardOutcome
+    | AuditOutcome
 )
 
 _TYPES: dict[str, Any] = {
@@ -378,6 +399,7 @@ _TYPES: dict[str, Any] = {
         ReportOutcome,
         ReviewOutcome,
         StewardOutcome,
+        AuditOutcome,
     )
 }
 

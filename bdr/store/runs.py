@@ -205,12 +205,13 @@ def last_run(
     *,
     plan: str | None = None,
     repository: str | None = None,
+    subject: str | None = None,
     statuses: tuple[str, ...] | None = None,
 ) -> Run | None:
     """Return the newest finished-or-running run of `kind` matching the given fields."""
     query = "SELECT * FROM runs WHERE kind = ?"
     params: list[Any] = [kind]
-    for column, value in (("plan", plan), ("repository", repository)):
+    for column, value in (("plan", plan), ("repository", repository), ("subject", subject)):
         if value is not None:
             query += f" AND {column} = ?"
             params.append(value)

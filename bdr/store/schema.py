@@ -162,6 +162,19 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (repository, snapshot_id)
     );
     """,
+    # 10: on the steward host, the head of each appliance's uploaded chain as its last audit
+    # saw it (a later chain must still hold it: no rollback), and the suspect snapshots that
+    # chain names open (the steward's retention forgets nothing of that appliance meanwhile).
+    """
+    CREATE TABLE audit_seen (
+        appliance TEXT PRIMARY KEY,
+        chain TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        audited_at REAL NOT NULL,
+        suspects TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -291,3 +291,37 @@ def test_a_retention_no_tier_of_the_plan_can_apply_is_refused(secrets):
         "plans.fileserver.retention: every tier of the plan is append_only, where bdr never "
         "forgets: the MSP's steward runs their retention (remove retention here)"
     ]
+
+
+def test_the_evidence_store_is_a_repository_of_its_own_and_should_be_append_only(secrets):
+    raw = base(secrets)
+    raw["evidence"] = {"upload_to": "vault"}
+    assert problems(raw) == ["evidence.upload_to: no repository named 'vault'"]
+    raw["evidence"] = {"upload_to": "cloud"}
+    assert problems(raw) == [
+        "evidence.upload_to: 'cloud' is a tier of plan 'fileserver'; the evidence store needs "
+        "a repository of its own (another path of the cloud)"
+    ]
+    raw["repositories"]["proof"] = {**raw["repositories"]["cloud"], "url": "rest:http://x/p/"}
+    raw["evidence"] = {"upload_to": "proof"}
+    config = validate(raw, source="test.toml")
+    assert config.evidence.upload_to == "proof"
+    assert any(
+        w.startswith("evidence.upload_to: repositories.proof is not append_only")
+        for w in warnings(config)
+    )
+    raw["repositories"]["proof"]["append_only"] = True
+    assert not any("evidence.upload_to" in w for w in warnings(validate(raw, source="test.toml")))
+
+
+def test_an_audit_names_a_repository_and_the_registered_key(secrets, tmp_path):
+    raw = base(secrets)
+    raw["audit"] = {
+        "acme-02": {"repository": "vault", "allowed_signers": str(tmp_path / "missing")},
+        "acme-03": {"repository": "cloud", "allowed_signers": "relative/signers"},
+    }
+    assert sorted(problems(raw)) == [
+        "audit.acme-02.allowed_signers: file " + str(tmp_path / "missing") + " does not exist",
+        "audit.acme-02.repository: no repository named 'vault'",
+        "audit.acme-03.allowed_signers: 'relative/signers' must be an absolute path",
+    ]

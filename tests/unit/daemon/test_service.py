@@ -60,6 +60,8 @@ def appliance(tmp_path: Path, **appliance: object) -> Config:
             "drills": {"onsite": {"plan": "office", "repository": "local"}},
             "checks": {"local": {"repository": "local"}},
             "steward": {"cloud": {"keep": {"within_daily": "30d"}}},
+            # ... and audits the evidence of.
+            "audit": {"office-1": {"repository": "cloud", "allowed_signers": str(password)}},
         }
     )
 
@@ -70,7 +72,19 @@ def daemon_of(config: Config, restic: FakeRestic, tmp_path: Path) -> Daemon:
 
 def test_the_job_table_names_every_kind_a_config_schedules(tmp_path: Path):
     kinds = {spec.kind for spec in job_specs(appliance(tmp_path))}
-    assert kinds == set(ACTIONS) == {"backup", "drill", "check", "prune", "steward", "report"}
+    assert (
+        kinds
+        == set(ACTIONS)
+        == {
+            "backup",
+            "drill",
+            "check",
+            "prune",
+            "steward",
+            "audit",
+            "report",
+        }
+    )
 
 
 @pytest.mark.parametrize(
@@ -211,3 +225,10 @@ def _until(condition: object, seconds: float = 10) -> None:
             return
         waiter.wait(0.01)
     raise AssertionError("condition never became true")
+
+
+def test_a_failing_upload_is_tried_again_later_and_later_up_to_an_hour():
+    from bdr.daemon.uploader import retry_after
+
+    assert [retry_after(n) for n in (1, 2, 3)] == [30.0, 60.0, 120.0]
+    assert retry_after(20) == 3600.0
