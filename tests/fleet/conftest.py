@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import urllib.parse
@@ -51,13 +50,11 @@ def fleet_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     # Compose reads these from the environment; the suites after this one get theirs back.
     before = os.environ.copy()
     try:
-        weed = shutil.which("weed") or str(Path(sys.executable).parent / "weed")
         os.environ.update(
             DOCKER_HOST=f"unix://{engine.SOCKET}",
             BDR_FLEET_IMAGE=engine.image(logs / "image.log"),
             BDR_FLEET_RELEASE=str(engine.release(ROOT, tmp_path_factory.mktemp("release"))),
             BDR_FLEET_WHEELS=str(engine.wheels(ROOT, sys.executable)),
-            BDR_FLEET_WEED=weed,
         )
         yield logs
     finally:

@@ -31,6 +31,7 @@ MIRROR = "http://deb.debian.org/debian"
 # Prometheus for the central server and the appliances' agents.
 PACKAGES = (
     "restic",
+    "rclone",
     "python3",
     "python3-venv",
     "openssh-server",

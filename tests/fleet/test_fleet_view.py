@@ -59,7 +59,7 @@ def test_broken_cloud_credentials_fire_the_copy_alert_for_that_appliance_alone(f
         fleet.bdr(service, "backup")
     env = "/etc/bdr/secrets/cloud.env"
     fleet.exec(
-        "appliance-b", "sed", "-i", "s/^AWS_SECRET_ACCESS_KEY=.*/AWS_SECRET_ACCESS_KEY=wrong/", env
+        "appliance-b", "sed", "-i", "s/^RESTIC_REST_PASSWORD=.*/RESTIC_REST_PASSWORD=wrong/", env
     )
     try:
         # The local backup stands; the copy fails for want of access (exit 6), which the
@@ -75,7 +75,7 @@ def test_broken_cloud_credentials_fire_the_copy_alert_for_that_appliance_alone(f
             "appliance-b",
             "sed",
             "-i",
-            "s/^AWS_SECRET_ACCESS_KEY=.*/AWS_SECRET_ACCESS_KEY=fleet-secret-Qw7/",
+            "s/^RESTIC_REST_PASSWORD=.*/RESTIC_REST_PASSWORD=rest-law-01-Jk4/",
             env,
         )
     fleet.bdr("appliance-b", "backup")

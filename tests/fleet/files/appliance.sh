@@ -15,8 +15,9 @@ secret() {  # name content
 }
 [ -e /etc/bdr/secrets/local.pass ] || secret local.pass "local-$ID-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 [ -e /etc/bdr/secrets/cloud.pass ] || secret cloud.pass "cloud-$ID-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-[ -e /etc/bdr/secrets/cloud.env ] || secret cloud.env "AWS_ACCESS_KEY_ID=fleet-access
-AWS_SECRET_ACCESS_KEY=fleet-secret-Qw7"
+# The appliance's login at the cloud's append-only door (tests/fleet/files/appliances.htpasswd).
+[ -e /etc/bdr/secrets/cloud.env ] || secret cloud.env "RESTIC_REST_USERNAME=$ID
+RESTIC_REST_PASSWORD=rest-$ID-Jk4"
 # The fleet's config replaces the example install.sh wrote, once: what a test adds later (a
 # remote host, a drill) stays across restarts and upgrades, as a technician's edits do.
 if cmp -s /etc/bdr/bdr.toml /tmp/release/appliance/bdr.example.toml; then
