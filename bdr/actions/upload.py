@@ -16,7 +16,6 @@ from bdr.actions.context import Context
 from bdr.config.ownership import report_dir
 from bdr.errors import BdrError, UsageError
 from bdr.evidence import upload
-from bdr.evidence.chain import head
 from bdr.localtime import zone_name
 from bdr.restic import argv as build
 from bdr.restic.result import require_ok
@@ -30,15 +29,6 @@ class Uploaded:
     store: str
     seq: int
     reports: int  # report files in the upload
-
-
-def pending(ctx: Context) -> int:
-    """Evidence records and report files the store does not hold yet (0 without a store)."""
-    if ctx.config.evidence.upload_to is None:
-        return 0
-    state = daemon_state.uploaded(ctx.db)
-    records = head(ctx.config.appliance.state_dir).records
-    return upload.pending(records, state.seq, report_dir(ctx.config), set(state.reports))
 
 
 def upload_evidence(ctx: Context) -> Uploaded:

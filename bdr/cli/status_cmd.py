@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bdr.cli.app import App
+
+if TYPE_CHECKING:
+    from bdr.config.model import Config
+    from bdr.store.database import History
 
 
 @click.command()
@@ -35,6 +40,7 @@ def status(app: App) -> None:
                 "client": config.appliance.client,
                 "plans": [row.as_json() for row in rows],
                 "daemon": service.as_json(),
+                "evidence_upload": _upload_json(config, db),
                 "history_damaged": (
                     {"run_id": damaged.id, "at": damaged.started_at, "what": damaged.error}
                     if damaged
@@ -81,6 +87,17 @@ def status(app: App) -> None:
     else:
         state = "alive" if service.alive else "NOT RUNNING"
         click.echo(f"daemon: {state} (last heartbeat {age(service.heartbeat_age)})")
+    uploads = _upload_json(config, db)
+    if uploads is not None:
+        done = uploads["uploaded_at"]
+        line = f"evidence: {uploads['pending']} waiting for {uploads['store']}" + (
+            f", last upload {age(time.time() - done)}"
+            if done is not None
+            else ", never uploaded"
+        )
+        if uploads["error"]:
+            line += f"; the last try failed: {uploads['error']}"
+        click.echo(line)
     if service.jobs:
         table(
             None,
@@ -95,3 +112,20 @@ def status(app: App) -> None:
                 for job in service.jobs
             ],
         )
+
+
+def _upload_json(config: Config, db: History) -> dict[str, Any] | None:
+    """Where the evidence goes and what waits (None when it goes nowhere)."""
+    from bdr.evidence.upload import waiting
+    from bdr.store import daemon_state
+
+    if config.evidence.upload_to is None:
+        return None
+    state = daemon_state.uploaded(db)
+    return {
+        "store": config.evidence.upload_to,
+        "pending": waiting(config, db),
+        "uploaded_seq": state.seq,
+        "uploaded_at": state.at,
+        "error": state.error,
+    }

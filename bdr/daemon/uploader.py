@@ -46,14 +46,15 @@ class Uploader(threading.Thread):
         self.join(timeout)
 
     def run(self) -> None:
-        from bdr.actions.upload import pending, upload_evidence
+        from bdr.actions.upload import upload_evidence
+        from bdr.evidence.upload import waiting
 
         next_try = 0.0
         while not self._stopping.is_set():
             if self._monotonic() >= next_try:
                 ctx = self._context()
                 try:
-                    if ctx.config.evidence.upload_to is not None and pending(ctx):
+                    if waiting(ctx.config, ctx.db):
                         upload_evidence(ctx)
                     self.failures = 0
                 except BdrError as error:

@@ -21,8 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bdr.atomic import write_atomic
-from bdr.evidence.chain import copy_signed
+from bdr.config.model import Config
+from bdr.config.ownership import report_dir
+from bdr.evidence.chain import copy_signed, head
 from bdr.evidence.keys import ALLOWED_SIGNERS, PUBLIC_FILE, evidence_dir
+from bdr.store import daemon_state
+from bdr.store.database import History
 
 STAGING = "upload"
 SETUP = "setup.json"
@@ -61,6 +65,15 @@ def pending(records: int, uploaded_seq: int, reports: Path, uploaded: set[str]) 
     """Evidence records and report files the evidence store does not hold yet."""
     waiting_reports = sum(1 for _, mark in report_files(reports) if mark not in uploaded)
     return max(0, records - uploaded_seq) + waiting_reports
+
+
+def waiting(config: Config, db: History) -> int:
+    """What waits for `[evidence] upload_to` on this appliance (0 when it has no store)."""
+    if config.evidence.upload_to is None:
+        return 0
+    state = daemon_state.uploaded(db)
+    records = head(config.appliance.state_dir).records
+    return pending(records, state.seq, report_dir(config), set(state.reports))
 
 
 def stage(state_dir: Path, reports: Path, setup: object, zone_name: str | None) -> Staged:

@@ -15,7 +15,6 @@ from prometheus_client.registry import Collector
 
 from bdr import __version__
 from bdr.config.model import Config
-from bdr.config.ownership import report_dir
 from bdr.evidence import chain, upload
 from bdr.store import checks, daemon_state, drills, outbox, problems, runs, tiers
 from bdr.store.database import History, reader
@@ -351,8 +350,5 @@ def _evidence(config: Config, db: History, daemon: dict[str, str]) -> Iterator[M
         [],
     )
     if config.evidence.upload_to is not None:
-        state = daemon_state.uploaded(db)
-        waiting.add_metric(
-            [], upload.pending(head.records, state.seq, report_dir(config), set(state.reports))
-        )
+        waiting.add_metric([], upload.waiting(config, db))
     yield waiting

@@ -85,7 +85,7 @@ def test_promtool_checks_and_tests_the_rules():
         text=True,
     )
     assert check.returncode == 0, check.stdout + check.stderr
-    assert "SUCCESS: 17 rules found" in check.stdout
+    assert "SUCCESS: 19 rules found" in check.stdout
     tests = subprocess.run(
         ["promtool", "test", "rules", "bdr-alerts.test.yml", "bdr-alerts-monthly.test.yml"],
         cwd=DASHBOARDS,

@@ -95,6 +95,9 @@ def test_the_evidence_leaves_the_box_and_the_steward_audits_it(tmp_path, office,
     assert pending(appliance) >= 1
     appliance.bdr("evidence", "upload")
     assert pending(appliance) == 0
+    status = appliance.bdr_json("status")["evidence_upload"]
+    assert status["store"] == "evidence" and status["pending"] == 0 and status["error"] is None
+    assert "evidence: 0 waiting for evidence, last upload" in appliance.bdr("status").stdout
 
     # The MSP registers the appliance's key and audits from the full-access door.
     key = appliance.bdr_json("evidence", "key")
