@@ -91,9 +91,7 @@ def status(app: App) -> None:
     if uploads is not None:
         done = uploads["uploaded_at"]
         line = f"evidence: {uploads['pending']} waiting for {uploads['store']}" + (
-            f", last upload {age(time.time() - done)}"
-            if done is not None
-            else ", never uploaded"
+            f", last upload {age(time.time() - done)}" if done is not None else ", never uploaded"
         )
         if uploads["error"]:
             line += f"; the last try failed: {uploads['error']}"

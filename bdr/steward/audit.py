@@ -67,16 +67,19 @@ def rollback(uploaded: Uploaded, seen: Head | None, *, seen_at: str) -> str | No
 def stray_heads(uploaded: Uploaded, heads: Sequence[tuple[str, Head | None]]) -> list[str]:
     """A finding for each upload (snapshot id, its head) whose head the chain does not hold:
     an upload of a chain that was cut short or rewritten, whatever time it claims."""
-    found = []
-    for snapshot, head in heads:
-        if head is None:
-            found.append(f"upload {snapshot[:8]} holds no readable signed head")
-        elif not holds(uploaded, head):
-            found.append(
-                f"upload {snapshot[:8]} holds a head (record {head.seq}) that is not in the "
-                "newest chain: a chain cut short or rewritten was uploaded"
-            )
-    return found
+    return [
+        f"upload {snapshot[:8]} holds no readable signed head"
+        if head is None
+        else f"upload {snapshot[:8]} holds a head (record {head.seq}) that is not in the "
+        "newest chain: a chain cut short or rewritten was uploaded"
+        for snapshot, head in _not_held(uploaded, heads)
+    ]
+
+
+def _not_held(
+    uploaded: Uploaded, named: Sequence[tuple[str, Head | None]]
+) -> list[tuple[str, Head | None]]:
+    return [(name, head) for name, head in named if head is None or not holds(uploaded, head)]
 
 
 def stalled(uploaded: Uploaded, *, now: float, stalled_after: float) -> str | None:
@@ -95,16 +98,13 @@ def stalled(uploaded: Uploaded, *, now: float, stalled_after: float) -> str | No
 def report_heads(uploaded: Uploaded, reports: Sequence[tuple[str, Head | None]]) -> list[str]:
     """A finding for each report (file name, the head it quotes) whose head is not in the
     chain: a report made from a history the proof does not hold."""
-    found = []
-    for name, head in reports:
-        if head is None:
-            found.append(f"report {name} quotes no chain head")
-        elif not holds(uploaded, head):
-            found.append(
-                f"report {name} quotes chain head record {head.seq} (SHA-256 "
-                f"{head.sha256[:16]}...), which the chain does not hold"
-            )
-    return found
+    return [
+        f"report {name} quotes no chain head"
+        if head is None
+        else f"report {name} quotes chain head record {head.seq} (SHA-256 "
+        f"{head.sha256[:16]}...), which the chain does not hold"
+        for name, head in _not_held(uploaded, reports)
+    ]
 
 
 def open_suspects(records: Iterable[dict[str, Any]]) -> list[str]:
