@@ -27,7 +27,7 @@ from bdr.errors import BdrError, UsageError
 from bdr.fsnames import REPLACEMENT, json_name, shown
 from bdr.localtime import in_range, localise, with_offset
 from bdr.restic import argv as build
-from bdr.restic.messages import Node, Snapshot, ls_nodes, restore_status, snapshot_list
+from bdr.restic.messages import Node, Snapshot, ls_nodes, restore_status
 from bdr.restic.patterns import escape
 from bdr.restic.result import require_ok
 from bdr.store import judgements, verified
@@ -216,26 +216,21 @@ def plan_restore(ctx: Context, request: RestoreRequest) -> RestorePlanInfo:
 
 
 def _plan_restore(ctx: Context, request: RestoreRequest) -> RestorePlanInfo:
-    plan = ctx.config.plans.get(request.plan)
-    if plan is None:
-        raise UsageError(f"no plan named {request.plan!r}")
-    repository = request.repository or plan.repository
-    tiers = [plan.repository, *plan.copy_to]
-    if repository not in tiers:
-        raise UsageError(
-            f"plan {request.plan!r} keeps no snapshots in {repository!r} "
-            f"(tiers: {', '.join(tiers)})"
-        )
+    from bdr.actions.browse import in_snapshot, plan_snapshots, plan_tier
+
+    plan, repository = plan_tier(ctx, request.plan, request.repository)
     empty = [item for item in request.includes if not item.strip()]
     if empty:
-        raise UsageError("--include is empty: give an absolute path as in the snapshot")
+        raise UsageError(
+            "--include is empty: give a path as in the snapshot, or relative to a source"
+        )
+    # A path relative to the plan's sources means that path under each of them.
+    includes = tuple(
+        dict.fromkeys(path for item in request.includes for path in in_snapshot(plan, item))
+    )
     check_target(request.target, plan, ctx.config, force=request.force, in_place=request.in_place)
     env = ctx.env(repository)
-    listing = require_ok(
-        ctx.restic.run(ctx.restic.args(build.snapshots, plan=request.plan), env),
-        f"listing snapshots in {repository}",
-    )
-    snapshots = snapshot_list(listing.stdout)
+    snapshots = plan_snapshots(ctx, request.plan, repository)
     boundary = None if request.allow_suspect else judgements.boundary(ctx.db, request.plan)
     skipped = 0
     if boundary is not None and request.as_of is not None:
@@ -251,17 +246,20 @@ def _plan_restore(ctx: Context, request: RestoreRequest) -> RestorePlanInfo:
         ctx.restic.run(ctx.restic.args(build.ls, snapshot.id), env),
         f"listing snapshot {snapshot.short_id}",
     )
-    listed = selection(ls_nodes(nodes.stdout), request.includes)
+    listed = selection(ls_nodes(nodes.stdout), includes)
     files, size = len(listed), sum(size for _, size in listed)
-    if request.includes and files == 0:
+    if includes and files == 0:
         raise UsageError(
             f"--include {' '.join(request.includes)} matches no file "
             f"in snapshot {snapshot.short_id}",
-            hint="paths are absolute, as in the snapshot (see restic ls)",
+            hint=f"paths are as in the snapshot or relative to a source: bdr ls {request.plan}, "
+            f"bdr find {request.plan} NAME",
         )
-    return RestorePlanInfo(
-        repository, snapshot, files, size, request.includes, tuple(listed), skipped
-    )
+    if includes:
+        # Only the candidates the snapshot holds go to restic (a relative path under one of
+        # several roots).
+        includes = tuple(i for i in includes if any(included(p, (i,)) for p, _ in listed))
+    return RestorePlanInfo(repository, snapshot, files, size, includes, tuple(listed), skipped)
 
 
 def _refuse_suspect(ctx: Context, plan: str, repository: str, snapshot: Snapshot) -> None:

@@ -25,6 +25,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "backup": ("bdr.cli.backup_cmd", "backup", "Back up plans, copy them to their tiers, prune."),
     "snapshots": ("bdr.cli.snapshots_cmd", "snapshots", "List the snapshots of plans."),
     "status": ("bdr.cli.status_cmd", "status", "Show the last backup and RPO of every plan."),
+    "ls": ("bdr.cli.browse_cmd", "ls", "List a folder of a plan's snapshot."),
+    "find": ("bdr.cli.browse_cmd", "find", "Find files by name in a plan's snapshots."),
+    "diff": ("bdr.cli.browse_cmd", "diff", "What changed in a plan between two snapshots."),
     "restore": ("bdr.cli.restore_cmd", "restore", "Restore a plan's snapshot into a directory."),
     "demo": ("bdr.cli.demo_cmd", "demo", "Run a self-contained demo appliance under ./demo."),
     "drill": ("bdr.cli.drill_cmd", "drill", "Run restore drills; list them and their history."),
@@ -35,14 +38,14 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "evidence": (
         "bdr.cli.evidence_cmd",
         "evidence",
-        "The signed chain of every run: key, verify, export.",
+        "The signed chain of every run: key, verify, export, upload.",
     ),
     "report": ("bdr.cli.report_cmd", "report", "Write the monthly restore-test report; list them."),
     "notify": ("bdr.cli.notify_cmd", "notify", "Notifications: open problems, outbox, a test."),
     "steward": (
         "bdr.cli.steward_cmd",
         "steward",
-        "On the MSP's host: retention of the appliances' append-only clouds.",
+        "On the MSP's host: keep the appliances' clouds, audit their evidence.",
     ),
     "suspect": (
         "bdr.cli.suspect_cmd",

@@ -308,3 +308,22 @@ def summaries(items: Sequence[RunSummary]) -> None:
                 head, Text.from_markup(styled(item.status)), status[len(item.status) :], tail
             )
         )
+
+
+def listing(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Print aligned columns whose last one (a path) is never folded or cut: the technician
+    copies it into the next command. Characters a terminal would act on (a newline in a file
+    name, an escape sequence) are printed as `\\x..` escapes."""
+    import click
+
+    texts = [[_visible(cell) for cell in row] for row in [list(headers), *rows]]
+    widths = [max(len(row[index]) for row in texts) for index in range(len(headers) - 1)]
+    for row in texts:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        click.echo("  ".join([*cells, row[-1]]))
+
+
+def _visible(text: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else f"\\x{ord(char):02x}" for char in text)

@@ -93,6 +93,20 @@ def dump(snapshot: str, path: str, *, binary: str = "restic", cache_dir: str | N
     return (*_base(binary, cache_dir), "dump", "--", snapshot, path)
 
 
+def find(
+    pattern: str,
+    *,
+    snapshot_id: str | None = None,
+    plan: str | None = None,
+    binary: str = "restic",
+    cache_dir: str | None = None,
+) -> Argv:
+    """Argv that finds files named like `pattern` in one snapshot, or in every snapshot of
+    `plan`."""
+    chosen = ("--snapshot", snapshot_id) if snapshot_id else ("--tag", plan_tag(plan or ""))
+    return (*_base(binary, cache_dir), "find", "--json", *chosen, "--", pattern)
+
+
 def copy(plan: str, *, binary: str = "restic", cache_dir: str | None = None) -> Argv:
     """Argv that copies the plan's snapshots from RESTIC_FROM_REPOSITORY; copies are idempotent."""
     return (*_base(binary, cache_dir), "copy", "--tag", plan_tag(plan))
