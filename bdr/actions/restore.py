@@ -11,10 +11,11 @@ restic's JSON status is used.
 from __future__ import annotations
 
 import os
+import posixpath
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -137,6 +138,36 @@ def selection(nodes: Iterable[Node], includes: Iterable[str]) -> list[tuple[str,
         if node.type == "file" and included(node.path, patterns):
             found.append((node.path, node.size))
     return found
+
+
+@dataclass(frozen=True)
+class Landing:
+    """Where a restore put what it restored: the folder (or the one file) all of it is in, and
+    that folder's first entries with how many files and bytes each holds."""
+
+    where: Path
+    single_file: bool
+    entries: tuple[tuple[str, int, int], ...]  # (name, files, bytes), the largest first
+
+
+def landing(target: Path, listed: Sequence[tuple[str, int]], *, most: int = 5) -> Landing:
+    """Where the files of `listed` (snapshot paths, sizes) are under `target` after a restore
+    (restic restores each under its full path)."""
+    paths = [path for path, _ in listed]
+    if not paths:
+        return Landing(target, False, ())
+    common = posixpath.commonpath(paths) if len(paths) > 1 else paths[0]
+    where = target / common.lstrip("/")
+    if len(paths) == 1:
+        return Landing(where, True, ())
+    counts: dict[str, list[int]] = {}
+    for path, size in listed:
+        name = path[len(common) :].lstrip("/").split("/", 1)[0]
+        entry = counts.setdefault(name, [0, 0])
+        entry[0] += 1
+        entry[1] += size
+    ranked = sorted(counts.items(), key=lambda item: (-item[1][1], item[0]))[:most]
+    return Landing(where, False, tuple((name, n, size) for name, (n, size) in ranked))
 
 
 def missing_in(target: Path, listed: Iterable[tuple[str, int]]) -> list[str]:

@@ -66,7 +66,7 @@ def restore(
     """Restore a snapshot of PLAN into --target, verified, with progress."""
     import time
 
-    from bdr.actions.restore import RestoreRequest, parse_as_of, plan_restore
+    from bdr.actions.restore import RestoreRequest, landing, parse_as_of, plan_restore
     from bdr.actions.restore import restore as run_restore
     from bdr.cli.render import console
     from bdr.config.units import format_duration, format_size
@@ -147,6 +147,7 @@ def restore(
                 progress=lambda done, total: bar.update(task, completed=done, total=total or 1),
             )
     elapsed = time.monotonic() - started
+    landed = landing(target, info.listed)
     if app.json_output:
         app.print_json(
             {
@@ -155,6 +156,7 @@ def restore(
                 "bytes": info.bytes,
                 "seconds": elapsed,
                 "target": str(target),
+                "restored_to": str(landed.where),
                 "snapshot": info.snapshot.id,
             }
         )
@@ -163,6 +165,12 @@ def restore(
         click.echo(
             f"restored {described}\n  into {target} in {format_duration(elapsed)} ({verified})"
         )
+        if landed.single_file:
+            click.echo(f"  the file is {landed.where}")
+        else:
+            click.echo(f"  all of it is in {landed.where}/")
+            for name, files, size in landed.entries:
+                click.echo(f"    {name}: {files} file(s), {format_size(size)}")
     else:
         app.abort(summary.message, summary.exit_code)
     app.exit(summary.exit_code)

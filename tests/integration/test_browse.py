@@ -84,10 +84,12 @@ def test_diff_says_what_was_added_removed_and_changed_with_sizes(two_backups):
 def test_a_restore_takes_a_path_relative_to_the_sources(two_backups, tmp_path):
     appliance, office, _ = two_backups
     target = tmp_path / "back"
-    appliance.bdr(
+    done = appliance.bdr(
         "restore", "office", "--include", "documents/invoices/2026-001.txt",
         "--target", str(target),
     )  # fmt: skip
+    # The output says exactly where the file went (restic keeps its full path).
+    assert f"the file is {target}{office}/documents/invoices/2026-001.txt" in done.stdout
     restored = [p for p in target.rglob("*") if p.is_file()]
     assert [p.relative_to(target).as_posix() for p in restored] == [
         f"{office}/documents/invoices/2026-001.txt".lstrip("/")
