@@ -18,6 +18,7 @@ One table, shared by the CLI and the daemon, so that scripts and monitoring can 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 
 
 class ExitCode(enum.IntEnum):
@@ -116,3 +117,16 @@ def worst(codes: list[ExitCode]) -> ExitCode:
         if code in present:
             return code
     return ExitCode.OK
+
+
+def unknown_name(what: str, name: str, known: Iterable[str]) -> UsageError:
+    """The error for a plan, drill or repository name the config does not have: the names it
+    has, and the one a typo most likely meant."""
+    import difflib
+
+    names = sorted(known)
+    close = difflib.get_close_matches(name, names, n=1)
+    return UsageError(
+        f"no {what} named {name!r} (configured: {', '.join(names) or 'none'})"
+        + (f"; did you mean {close[0]!r}?" if close else "")
+    )

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from bdr.actions.context import Context
 from bdr.config.model import Plan
-from bdr.errors import UsageError
+from bdr.errors import UsageError, unknown_name
 from bdr.restic import argv as build
 from bdr.restic.messages import Node, Snapshot, json_objects, ls_nodes, parse_time, snapshot_list
 from bdr.restic.patterns import escape
@@ -28,8 +28,7 @@ def plan_tier(ctx: Context, plan_name: str, repository: str | None) -> tuple[Pla
     the known plans, or the plan's tiers."""
     plan = ctx.config.plans.get(plan_name)
     if plan is None:
-        known = ", ".join(sorted(ctx.config.plans)) or "none"
-        raise UsageError(f"no plan named {plan_name!r} (plans: {known})")
+        raise unknown_name("plan", plan_name, ctx.config.plans)
     tier = repository or plan.repository
     tiers = [plan.repository, *plan.copy_to]
     if tier not in tiers:

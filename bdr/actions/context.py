@@ -12,7 +12,7 @@ from typing import Any
 from bdr.config.model import Config, Repository
 from bdr.config.units import format_duration
 from bdr.drill.strategy import Tuning
-from bdr.errors import BdrError, ExitCode, Interrupted, UsageError, interrupted_by
+from bdr.errors import BdrError, ExitCode, Interrupted, interrupted_by, unknown_name
 from bdr.restic.environment import ResticEnv, build_env
 from bdr.restic.gateway import ResticGateway
 from bdr.restic.lock import repository_locks
@@ -65,8 +65,7 @@ class Context:
         try:
             return self.config.repositories[name]
         except KeyError:
-            known = ", ".join(sorted(self.config.repositories))
-            raise UsageError(f"no repository named {name!r} (configured: {known})") from None
+            raise unknown_name("repository", name, self.config.repositories) from None
 
     def time_limit(self, kind: str) -> contextlib.AbstractContextManager[None]:
         """Within the block, restic is stopped once `appliance.max_run_time` of `kind` passes."""

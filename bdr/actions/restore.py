@@ -106,6 +106,10 @@ def select_snapshot(snapshots: list[Snapshot], spec: str, as_of: datetime | None
     if spec == "latest":
         return snapshots[-1]
     matches = [snapshot for snapshot in snapshots if snapshot.id.startswith(spec)]
+    if not matches:
+        # An id of another tier (bdr snapshots of onsite, asked in the cloud): its copy here,
+        # which restic's copy records as its `original`.
+        matches = [s for s in snapshots if s.original and s.original.startswith(spec)]
     if len(matches) != 1:
         problem = "matches no snapshot" if not matches else "matches several snapshots"
         raise UsageError(f"snapshot id {spec!r} {problem} of this plan", hint="see bdr snapshots")

@@ -158,3 +158,33 @@ def daemon_status(db: History, now: float) -> DaemonStatus:
     alive = age is not None and age <= HEARTBEAT_STALE_SECONDS and stopped < (beat or 0)
     pid = int(values["pid"]) if "pid" in values else None
     return DaemonStatus(alive, age, pid, daemon_state.scheduled_jobs(db))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The appliance in one line and one exit code, as Nagios-style monitors and RMM tools
+    read them: 0 ok, 1 warning, 2 critical, 3 unknown."""
+
+    code: int
+    line: str
+
+
+CRITICAL_STATES = (RPO_EXCEEDED, SUSPECT, IN_FUTURE, NEVER, "last run failed")
+NAGIOS = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
+
+
+def verdict(rows: list[TierStatus], daemon: DaemonStatus) -> Verdict:
+    """The worst of every tier's state and the daemon's, named."""
+    if not rows:
+        return Verdict(3, "BDR UNKNOWN - no plan is configured")
+    critical = [r for r in rows if r.state in CRITICAL_STATES]
+    warning = [r for r in rows if r not in critical and r.state != OK]
+    said = [f"{r.facts.plan}/{r.facts.repository} {r.state}" for r in (*critical, *warning)]
+    if daemon.heartbeat_age is not None and not daemon.alive:
+        said.append("daemon not running")
+    elif daemon.heartbeat_age is None:
+        said.append("daemon never ran")
+    daemon_down = not daemon.alive
+    code = 2 if critical or daemon_down else 1 if warning else 0
+    summary = "; ".join(said) if said else f"{len(rows)} tier(s) within their RPO"
+    return Verdict(code, f"BDR {NAGIOS[code]} - {summary}")

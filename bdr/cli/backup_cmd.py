@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 
 from bdr.cli.app import App
-from bdr.cli.params import seconds
+from bdr.cli.params import complete_plans, seconds
 
 
 @click.command()
-@click.argument("plans", nargs=-1, metavar="[PLAN]...")
+@click.argument("plans", nargs=-1, metavar="[PLAN]...", shell_complete=complete_plans)
 @click.option(
     "--lock-timeout",
     type=float,
@@ -29,7 +29,9 @@ def backup(app: App, plans: tuple[str, ...], lock_timeout: float | None) -> None
     config = app.config
     unknown = [name for name in plans if name not in config.plans]
     if unknown:
-        app.abort(f"no plan named {', '.join(unknown)} (configured: {', '.join(config.plans)})", 2)
+        from bdr.errors import unknown_name
+
+        raise unknown_name("plan", unknown[0], config.plans)
     if not config.plans:
         app.abort(f"{app.config_path} has no [plans.*]: nothing to back up", 2)
     summaries = backup_plans(app.context(lock_timeout=lock_timeout), config.plans_named(plans))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from bdr.cli.app import App
-from bdr.cli.params import snapshot_id
+from bdr.cli.params import complete_plans, complete_repositories, snapshot_id
 
 if TYPE_CHECKING:
     from bdr.restic.messages import Snapshot
@@ -32,12 +32,16 @@ def _size(value: int | None) -> str:
 
 
 @click.command(name="ls")
-@click.argument("plan")
+@click.argument("plan", shell_complete=complete_plans)
 @click.argument("path", required=False)
 @click.option("--snapshot", default="latest", show_default=True, callback=snapshot_id,
               help="'latest' or a snapshot id.")  # fmt: skip
 @click.option("--as-of", metavar="TIME", help="The newest snapshot not newer than TIME.")
-@click.option("--repository", help="Look in this tier (default: the plan's repository).")
+@click.option(
+    "--repository",
+    shell_complete=complete_repositories,
+    help="Look in this tier (default: the plan's repository).",
+)
 @click.pass_obj
 def ls(
     app: App, plan: str, path: str | None, snapshot: str, as_of: str | None, repository: str | None
@@ -88,10 +92,14 @@ def ls(
 
 
 @click.command()
-@click.argument("plan")
+@click.argument("plan", shell_complete=complete_plans)
 @click.argument("pattern")
 @click.option("--all-snapshots", is_flag=True, help="Look in every snapshot, not the newest only.")
-@click.option("--repository", help="Look in this tier (default: the plan's repository).")
+@click.option(
+    "--repository",
+    shell_complete=complete_repositories,
+    help="Look in this tier (default: the plan's repository).",
+)
 @click.pass_obj
 def find(app: App, plan: str, pattern: str, all_snapshots: bool, repository: str | None) -> None:
     """Find files and folders named PATTERN ('*.docx', 'invoice?.pdf') in PLAN's newest
@@ -139,10 +147,14 @@ def find(app: App, plan: str, pattern: str, all_snapshots: bool, repository: str
 
 
 @click.command()
-@click.argument("plan")
+@click.argument("plan", shell_complete=complete_plans)
 @click.argument("first", callback=snapshot_id)
 @click.argument("second", callback=snapshot_id, default="latest")
-@click.option("--repository", help="Compare in this tier (default: the plan's repository).")
+@click.option(
+    "--repository",
+    shell_complete=complete_repositories,
+    help="Compare in this tier (default: the plan's repository).",
+)
 @click.pass_obj
 def diff(app: App, plan: str, first: str, second: str, repository: str | None) -> None:
     """What changed in PLAN from snapshot FIRST to SECOND (default: latest): files added,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from bdr.cli.app import App
-from bdr.cli.params import snapshot_id
+from bdr.cli.params import complete_drills, snapshot_id
 
 
 @click.group()
@@ -14,7 +14,7 @@ def drill() -> None:
 
 
 @drill.command()
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=complete_drills)
 @click.option("--all", "run_all", is_flag=True, help="Run every configured drill.")
 @click.option("--snapshot", callback=snapshot_id, help="Drill this snapshot instead of the newest.")
 @click.pass_obj
@@ -104,7 +104,7 @@ def list_drills(app: App) -> None:
 
 
 @drill.command()
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=complete_drills)
 @click.option("--limit", default=50, show_default=True, help="How many drills to show.")
 @click.pass_obj
 def history(app: App, name: str | None, limit: int) -> None:

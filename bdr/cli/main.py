@@ -55,6 +55,31 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+def _set_json(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(App).json_output = True
+
+
+def _with_json(command: click.Command) -> click.Command:
+    """Give `command`, or each command of a group, a `--json` of its own: scripts write
+    `bdr snapshots --json` as often as `bdr --json snapshots`, and both mean the same."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _with_json(sub)
+        return command
+    if not any("--json" in getattr(param, "opts", ()) for param in command.params):
+        command.params.append(
+            click.Option(
+                ["--json"],
+                is_flag=True,
+                expose_value=False,
+                callback=_set_json,
+                help="Print data as JSON (as `bdr --json COMMAND`).",
+            )
+        )
+    return command
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -65,7 +90,7 @@ class LazyGroup(click.Group):
             return None
         module = importlib.import_module(entry[0])
         command: click.Command = getattr(module, entry[1])
-        return command
+        return _with_json(command)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][2]) for name in sorted(COMMANDS)]

@@ -17,7 +17,6 @@ def notify() -> None:
 def status(app: App) -> None:
     """Show the open problems, the recently resolved ones and the messages not yet delivered."""
     import time
-    from datetime import datetime
 
     from bdr.apprise_urls import masked, read_urls, target_id
     from bdr.config.units import format_duration
@@ -56,9 +55,10 @@ def status(app: App) -> None:
         )
         return
     from bdr.cli.render import table
+    from bdr.cli.render import when as shown_time
 
     def when(moment: float | None) -> str:
-        return "-" if moment is None else datetime.fromtimestamp(moment).strftime("%m-%d %H:%M")
+        return shown_time(moment, short=True)
 
     if app.config.notify is None:
         click.echo("no [notify] section: problems are tracked, no message is sent")

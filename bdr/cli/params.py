@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
 
 _SNAPSHOT_ID = re.compile(r"^[0-9a-f]{4,64}$")
 
@@ -29,3 +34,38 @@ def seconds(ctx: click.Context, param: click.Parameter, value: float | None) -> 
     if not math.isfinite(value) or value < 0:
         raise click.BadParameter(f"{value} is not a number of seconds (0 or more)")
     return value
+
+
+def _configured(ctx: click.Context, table: str) -> list[str]:
+    """The names of `[table.*]` in the config this command line names, for shell completion:
+    read as plain TOML (a config with an error still completes), nothing on any failure."""
+    import tomllib
+
+    from bdr.config.load import config_path
+
+    root = ctx.find_root()
+    try:
+        text = config_path(root.params.get("config_option")).read_text(encoding="utf-8")
+        names = tomllib.loads(text).get(table, {})
+    except (OSError, ValueError):
+        return []
+    return sorted(names) if isinstance(names, dict) else []
+
+
+Completer = Callable[[click.Context, click.Parameter, str], list["CompletionItem"]]
+
+
+def _completer(table: str) -> Completer:
+    def complete(
+        ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(n) for n in _configured(ctx, table) if n.startswith(incomplete)]
+
+    return complete
+
+
+complete_plans = _completer("plans")
+complete_drills = _completer("drills")
+complete_repositories = _completer("repositories")

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bdr.config.units import format_duration
+from bdr.localtime import zone
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -261,15 +262,12 @@ def _shared(
 
 
 def when(timestamp: float | None, *, short: bool = False) -> str:
-    """Return a local time; `short` drops the seconds, and the year when it is this year, for
-    narrow table columns."""
+    """Return a local time, ISO ordered with its zone (`2026-12-06 00:43 CET`): `12-06` is
+    the 12th of June to half of Europe. `short` drops the seconds, for table columns."""
     if timestamp is None:
         return "-"
-    moment = datetime.fromtimestamp(timestamp).astimezone()
-    if not short:
-        return moment.strftime("%Y-%m-%d %H:%M:%S")
-    this_year = moment.year == datetime.now().astimezone().year
-    return moment.strftime("%m-%d %H:%M" if this_year else "%Y-%m-%d %H:%M")
+    moment = datetime.fromtimestamp(timestamp, zone())
+    return moment.strftime("%Y-%m-%d %H:%M %Z" if short else "%Y-%m-%d %H:%M:%S %Z")
 
 
 def age(seconds: float | None, *, in_future: bool = False) -> str:

@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 
 from bdr.cli.app import App
-from bdr.cli.params import snapshot_id
+from bdr.cli.params import complete_plans, complete_repositories, snapshot_id
 
 
 @click.command()
-@click.argument("plan")
+@click.argument("plan", shell_complete=complete_plans)
 @click.option(
     "--target",
     required=True,
@@ -26,7 +26,11 @@ from bdr.cli.params import snapshot_id
     help="'latest' or a snapshot id.",
 )
 @click.option("--as-of", metavar="TIME", help="The newest snapshot not newer than TIME.")
-@click.option("--repository", help="Restore from this tier (default: the plan's repository).")
+@click.option(
+    "--repository",
+    shell_complete=complete_repositories,
+    help="Restore from this tier (default: the plan's repository).",
+)
 @click.option(
     "--include",
     "includes",

@@ -5,11 +5,16 @@ from __future__ import annotations
 import click
 
 from bdr.cli.app import App
+from bdr.cli.params import complete_plans, complete_repositories
 
 
 @click.command()
-@click.option("--plan", help="Only this plan's snapshots (in all its repositories).")
-@click.option("--repository", help="Only this repository.")
+@click.option(
+    "--plan",
+    shell_complete=complete_plans,
+    help="Only this plan's snapshots (in all its repositories).",
+)
+@click.option("--repository", shell_complete=complete_repositories, help="Only this repository.")
 @click.pass_obj
 def snapshots(app: App, plan: str | None, repository: str | None) -> None:
     """List the snapshots of plans, read live from the repositories."""
@@ -18,7 +23,9 @@ def snapshots(app: App, plan: str | None, repository: str | None) -> None:
     from bdr.localtime import with_offset
 
     if plan is not None and plan not in app.config.plans:
-        app.abort(f"no plan named {plan!r}", 2)
+        from bdr.errors import unknown_name
+
+        raise unknown_name("plan", plan, app.config.plans)
     listing = list_snapshots(app.context(), plan=plan, repository=repository)
     if app.json_output:
         app.print_json(

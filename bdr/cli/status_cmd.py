@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -15,13 +15,21 @@ if TYPE_CHECKING:
 
 
 @click.command()
+@click.option(
+    "--check",
+    is_flag=True,
+    help="One line and a Nagios exit code for monitors and RMM tools: 0 ok, 1 warning, "
+    "2 critical (RPO exceeded, suspect, failed, daemon down), 3 unknown.",
+)
 @click.pass_obj
-def status(app: App) -> None:
+def status(app: App, check: bool) -> None:
     """Show, per plan and repository, the last backup and the newest snapshot's age vs the RPO."""
     from bdr.actions.status import daemon_status, plan_status
     from bdr.cli.render import age, styled, table, when
     from bdr.config.units import format_duration
 
+    if check:
+        _check(app)
     config = app.config
     db = app.history()
     now = time.time()
@@ -127,3 +135,22 @@ def _upload_json(config: Config, db: History) -> dict[str, Any] | None:
         "uploaded_at": state.at,
         "error": state.error,
     }
+
+
+def _check(app: App) -> NoReturn:
+    """`status --check`: one line, one Nagios code; a config or history that cannot be read is
+    UNKNOWN (3), never a crash a monitor reports as CRITICAL."""
+    from bdr.actions.status import Verdict, daemon_status, plan_status, verdict
+    from bdr.errors import BdrError
+
+    try:
+        now = time.time()
+        db = app.history()
+        judged = verdict(plan_status(app.config, db, now), daemon_status(db, now))
+    except BdrError as error:
+        judged = Verdict(3, f"BDR UNKNOWN - {error.message}")
+    if app.json_output:
+        app.print_json({"code": judged.code, "line": judged.line})
+    else:
+        click.echo(judged.line)
+    app.exit(judged.code)

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from bdr.cli.app import App
+from bdr.cli.params import complete_plans
 from bdr.store.judgements import Judgement
 
 
@@ -44,7 +45,7 @@ def _as_json(judgement: Judgement) -> dict[str, Any]:
 
 
 @suspect.command("list")
-@click.argument("plan", required=False)
+@click.argument("plan", required=False, shell_complete=complete_plans)
 @click.option("--all", "show_all", is_flag=True, help="Also the cleared ones.")
 @click.pass_obj
 def list_suspects(app: App, plan: str | None, show_all: bool) -> None:
@@ -54,8 +55,9 @@ def list_suspects(app: App, plan: str | None, show_all: bool) -> None:
     from bdr.store import judgements
 
     if plan is not None and plan not in app.config.plans:
-        known = ", ".join(sorted(app.config.plans)) or "none"
-        app.abort(f"no plan named {plan!r} (configured: {known})", 2)
+        from bdr.errors import unknown_name
+
+        raise unknown_name("plan", plan, app.config.plans)
     ctx = app.context()
     found = [
         j for j in judgements.suspects(ctx.db, plan) if show_all or j.review != judgements.CLEARED

@@ -451,6 +451,11 @@ def warnings(config: Config) -> list[str]:
                 f"only; {', '.join(skipped)} is append_only: its retention runs on the MSP's "
                 "steward"
             )
+    if config.notify is None and (config.plans or config.steward or config.audit):
+        found.append(
+            "notify: not configured: a failed backup, drill or check reaches nobody until "
+            "someone reads bdr status (set notify.urls_file)"
+        )
     store = config.evidence.upload_to
     if store is not None and not config.repositories[store].append_only:
         found.append(

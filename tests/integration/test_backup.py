@@ -223,7 +223,7 @@ def test_unknown_plan_is_a_usage_error(appliance: Appliance, office):
     appliance.local_repository()
     appliance.add_plan("office", [office])
     result = appliance.bdr("backup", "ofice", expect=2)
-    assert "no plan named ofice" in result.stderr
+    assert "no plan named 'ofice' (configured: office); did you mean 'office'?" in result.stderr
 
 
 def test_init_is_idempotent_and_never_reinitialises(appliance: Appliance, office):

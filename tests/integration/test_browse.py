@@ -43,7 +43,7 @@ def test_ls_lists_a_folder_given_relative_to_the_sources(two_backups):
     missing = appliance.bdr("ls", "office", "documents/nothing", expect=2)
     assert f"{office}/documents/nothing is not in snapshot" in missing.stderr
     unknown = appliance.bdr("ls", "ofice", expect=2)
-    assert "no plan named 'ofice' (plans: office)" in unknown.stderr
+    assert "no plan named 'ofice' (configured: office); did you mean 'office'?" in unknown.stderr
 
 
 def test_find_names_snapshot_time_size_and_path_newest_first(two_backups):
@@ -100,3 +100,31 @@ def test_a_restore_takes_a_path_relative_to_the_sources(two_backups, tmp_path):
     )  # fmt: skip
     assert "bdr ls office" in wrong.stderr
     assert json.loads(appliance.bdr("--json", "status").stdout)["plans"]
+
+
+def test_scripts_get_json_after_the_command_and_a_nagios_line(two_backups):
+    appliance, _, _ = two_backups
+    listed = json.loads(appliance.bdr("snapshots", "--json").stdout)
+    assert len(listed["snapshots"]) == 2
+    # Backed up within the RPO, but no daemon ever ran here: a monitor must hear of it.
+    checked = appliance.bdr("status", "--check", expect=2)
+    assert checked.stdout == "BDR CRITICAL - daemon never ran\n"
+
+
+def test_an_onsite_snapshot_id_finds_its_copy_in_the_cloud_tier(tmp_path, office):
+    appliance = Appliance(tmp_path / "appliance")
+    appliance.local_repository()
+    appliance.local_repository("cloud")
+    appliance.add_plan("office", [office], copy_to=["cloud"])
+    appliance.write()
+    appliance.bdr("init")
+    appliance.bdr("backup")
+    onsite = appliance.snapshot_ids("local")[0]
+    target = tmp_path / "from-cloud"
+    done = appliance.bdr_json(
+        "restore", "office", "--snapshot", onsite[:8], "--repository", "cloud",
+        "--target", str(target),
+    )  # fmt: skip
+    copy = done["snapshot"]
+    assert copy[:8] != onsite[:8] and copy[:8] in appliance.snapshot_ids("cloud")
+    assert (target / str(office).lstrip("/") / "documents/letters/welcome.txt").exists()

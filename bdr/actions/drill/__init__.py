@@ -26,7 +26,7 @@ from bdr.actions.drill.verify import verify
 from bdr.config.model import Drill
 from bdr.drill.projection import Point, Projection, error_floor, project
 from bdr.drill.verdict import DATA, ERROR, INTERRUPTED, PASSED, UNPROVEN, Verdict, judge
-from bdr.errors import BdrError, ExitCode, Interrupted, UsageError, interrupted_by
+from bdr.errors import BdrError, ExitCode, Interrupted, interrupted_by, unknown_name
 from bdr.restic.environment import every_secret
 from bdr.store import drills, runs
 from bdr.store.outcomes import DrillOutcome, Phases, to_details
@@ -73,8 +73,7 @@ def run_drill(ctx: Context, name: str, *, snapshot_id: str | None = None) -> Dri
     """Run drill `name` on the newest snapshot (or `snapshot_id`) and return its result."""
     drill = ctx.config.drills.get(name)
     if drill is None:
-        known = ", ".join(sorted(ctx.config.drills)) or "none"
-        raise UsageError(f"no drill named {name!r} (configured: {known})")
+        raise unknown_name("drill", name, ctx.config.drills)
     area: tuple[Path, int] | None = None
     kept = False
     try:

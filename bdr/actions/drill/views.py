@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bdr.config.model import Config
-from bdr.errors import UsageError
+from bdr.errors import unknown_name
 from bdr.store import drills
 from bdr.store.database import History
 
@@ -81,7 +81,7 @@ def drill_history(
     Raises UsageError for a drill name that is not configured.
     """
     if name is not None and name not in config.drills:
-        raise UsageError(f"no drill named {name!r}")
+        raise unknown_name("drill", name, config.drills)
     return [
         DrillHistoryRow(
             run_id=past.run.id,

@@ -325,3 +325,14 @@ def test_an_audit_names_a_repository_and_the_registered_key(secrets, tmp_path):
         "audit.acme-02.repository: no repository named 'vault'",
         "audit.acme-03.allowed_signers: 'relative/signers' must be an absolute path",
     ]
+
+
+def test_a_config_that_notifies_nobody_is_warned_about(secrets, tmp_path):
+    raw = base(secrets)
+    raw.pop("notify", None)
+    assert any(w.startswith("notify: not configured") for w in warnings(validate(raw, source="t")))
+    urls = tmp_path / "urls"
+    urls.write_text("json://localhost\n")
+    urls.chmod(0o600)
+    raw["notify"] = {"urls_file": str(urls)}
+    assert not any(w.startswith("notify:") for w in warnings(validate(raw, source="t")))
