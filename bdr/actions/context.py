@@ -80,7 +80,11 @@ class Context:
         except (OSError, ValueError) as error:
             raise BdrError(f"repositories.{name}: {error}") from None
 
-    def lock(self, *repositories: str, purpose: str) -> contextlib.AbstractContextManager[None]:
+    def lock(
+        self, *repositories: str, purpose: str, exclusive: bool = True
+    ) -> contextlib.AbstractContextManager[None]:
+        """bdr's lock of `repositories`: alone (check, forget, prune, init), or shared with
+        other shared holders (backup, copy, restore, drill: what restic runs side by side)."""
         timeout = (
             self.lock_timeout
             if self.lock_timeout is not None
@@ -91,6 +95,7 @@ class Context:
             list(repositories),
             timeout=timeout,
             purpose=purpose,
+            exclusive=exclusive,
             supervisor=self.supervisor,
             on_wait=self.say,
         )

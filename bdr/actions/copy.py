@@ -19,7 +19,7 @@ def copy_plan(ctx: Context, plan: str, source: str, target: str) -> RunSummary:
     """
     with (
         recorded_run(ctx, "copy", plan=plan, repository=target, subject=source) as record,
-        ctx.lock(source, target, purpose=f"copy of plan {plan} to {target}"),
+        ctx.lock(source, target, purpose=f"copy of plan {plan} to {target}", exclusive=False),
     ):
         ctx.say(f"copying plan {plan} from {source} to {target}")
         result = ctx.restic.run(

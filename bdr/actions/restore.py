@@ -328,7 +328,7 @@ def restore(
             repository=info.repository,
             subject=str(request.target),
         ) as record,
-        ctx.lock(info.repository, purpose=f"restore of plan {request.plan}"),
+        ctx.lock(info.repository, purpose=f"restore of plan {request.plan}", exclusive=False),
     ):
         record.snapshot_id = info.snapshot.short_id
         outcome = record.outcome = RestoreOutcome(

@@ -42,7 +42,7 @@ def upload_evidence(ctx: Context) -> Uploaded:
     state_dir = ctx.config.appliance.state_dir
     try:
         staged = upload.stage(state_dir, report_dir(ctx.config), setup_of(ctx.config), zone_name())
-        with ctx.lock(store, purpose="evidence upload"), ctx.time_limit("upload"):
+        with ctx.lock(store, purpose="evidence upload", exclusive=False), ctx.time_limit("upload"):
             args = ctx.restic.args(build.backup_tagged, str(staged.root), tag=upload.TAG)
             require_ok(ctx.restic.run(args, ctx.env(store)), f"evidence upload to {store}")
     except BdrError as error:

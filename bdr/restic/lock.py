@@ -1,14 +1,18 @@
-"""The per-repository lock that keeps bdr processes from running restic on one repository at once.
+"""The per-repository lock between bdr's own runs, with restic's semantics: shared or alone.
 
-restic's own repository lock lets two backups run side by side and makes an exclusive command
-fail at once; bdr instead queues its own runs here (`state_dir/locks/<repository>.lock`) so the
-daemon and a technician's manual command wait their turn instead of failing.
+restic lets backups, copies and restores of one repository run side by side (non-exclusive
+locks), while `check`, `forget` and `prune` need it alone and fail at once when anything else
+holds it. bdr queues its runs the same way here (`state_dir/locks/<repository>.lock`, flock
+shared or exclusive): a technician's restore starts while a days-long copy to the cloud runs,
+and a check or prune waits for both (and never starts while they run) instead of failing.
+Who holds a lock is written to `<repository>.holders/<pid>-<n>` for whoever waits.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import logging
 import os
 import time
@@ -23,6 +27,9 @@ log = logging.getLogger(__name__)
 # flock offers no wait with a timeout: the lock is tried again this often. The supervisor's
 # drain ends the wait at once.
 POLL_SECONDS = 0.2
+# A run that waits says so again this often, with how long it has waited.
+REMIND_SECONDS = 60.0
+_numbers = itertools.count(1)
 
 
 @contextlib.contextmanager
@@ -33,58 +40,92 @@ def repository_lock(
     timeout: float,
     purpose: str,
     supervisor: Supervisor,
+    exclusive: bool = True,
     on_wait: Callable[[str], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[None]:
-    """Hold the bdr lock of `repository` for the duration of the block.
+    """Hold the bdr lock of `repository` for the duration of the block: alone (`exclusive`),
+    or beside other shared holders.
 
-    Waits up to `timeout` seconds for another bdr process; calls `on_wait` once with a message
-    naming the holder when it has to wait. Raises RepositoryBusyError after the timeout, and
-    Interrupted when `supervisor` drains meanwhile: a run still waiting has started nothing, so
-    it gives up at once instead of holding a daemon's stop until its lock_timeout.
+    Waits up to `timeout` seconds for other bdr runs; calls `on_wait` with a message naming
+    the holders when it has to wait, and again every REMIND_SECONDS with how long it has
+    waited. Raises RepositoryBusyError after the timeout, and Interrupted when `supervisor`
+    drains meanwhile: a run still waiting has started nothing, so it gives up at once instead
+    of holding a daemon's stop until its lock_timeout.
     """
     directory = state_dir / "locks"
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{repository}.lock"
+    holders = directory / f"{repository}.holders"
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+    mine: Path | None = None
     try:
-        deadline = clock() + timeout
-        told = False
+        started = clock()
+        told_at: float | None = None
         while True:
             try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(descriptor, mode | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                holder = _read_holder(descriptor)
+                holder = _holders(holders)
+                waited = clock() - started
                 if supervisor.draining:
                     raise Interrupted(
                         f"stopped while waiting for repository {repository!r}: {holder}"
                     ) from None
-                if clock() >= deadline:
+                if waited >= timeout:
                     raise RepositoryBusyError(
                         f"repository {repository!r} is busy: {holder}; gave up after "
                         f"{timeout:.0f}s",
                         hint="try again later, or raise appliance.lock_timeout",
                     ) from None
-                if not told:
-                    message = f"waiting for repository {repository!r}: {holder}"
+                if told_at is None or clock() - told_at >= REMIND_SECONDS:
+                    alone = " alone" if exclusive else ""
+                    how = "" if told_at is None else f" (waited {_age(waited)} so far)"
+                    message = f"waiting for repository {repository!r}{alone}{how}: {holder}"
                     log.info(message)
                     if on_wait is not None:
                         on_wait(message)
-                    told = True
+                    told_at = clock()
                 supervisor.wait(POLL_SECONDS)
         # Who holds it, for whoever waits: not worth failing a run over (a full state_dir).
         with contextlib.suppress(OSError):
-            os.ftruncate(descriptor, 0)
-            os.pwrite(descriptor, f"pid {os.getpid()}: {purpose}\n".encode(), 0)
+            holders.mkdir(exist_ok=True)
+            mine = holders / f"{os.getpid()}-{next(_numbers)}"
+            mine.write_text(f"{os.getpid()} {time.time():.0f} {purpose}\n")
         yield
     finally:
+        if mine is not None:
+            with contextlib.suppress(OSError):
+                mine.unlink()
         os.close(descriptor)
 
 
-def _read_holder(descriptor: int) -> str:
-    text = os.pread(descriptor, 200, 0).decode(errors="replace").strip()
-    return f"held by {text}" if text else "held by another bdr process"
+def _holders(folder: Path) -> str:
+    """Who holds the lock, as the holders wrote it: `pid 123: copy of plan office to cloud
+    (for 3h 10m)`; the files of processes that are gone are left out."""
+    found = []
+    with contextlib.suppress(OSError):
+        for entry in sorted(folder.iterdir()):
+            with contextlib.suppress(OSError, ValueError):
+                pid_text, since, purpose = entry.read_text().strip().split(" ", 2)
+                pid = int(pid_text)
+                if pid != os.getpid():
+                    os.kill(pid, 0)  # ProcessLookupError (an OSError) when it is gone
+                age = _age(time.time() - float(since))
+                found.append(f"pid {pid}: {purpose} (for {age})")
+    return "held by " + "; ".join(found) if found else "held by another bdr process"
+
+
+def _age(seconds: float) -> str:
+    """`45s`, `12m`, `3h 10m`: how long a holder has held, or a run waited."""
+    whole = int(max(0.0, seconds))
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m"
+    return f"{whole // 3600}h {whole % 3600 // 60:02d}m"
 
 
 @contextlib.contextmanager
@@ -95,6 +136,7 @@ def repository_locks(
     timeout: float,
     purpose: str,
     supervisor: Supervisor,
+    exclusive: bool = True,
     on_wait: Callable[[str], None] | None = None,
 ) -> Iterator[None]:
     """Hold the locks of several repositories, in name order so that two callers cannot deadlock."""
@@ -107,6 +149,7 @@ def repository_locks(
                     timeout=timeout,
                     purpose=purpose,
                     supervisor=supervisor,
+                    exclusive=exclusive,
                     on_wait=on_wait,
                 )
             )

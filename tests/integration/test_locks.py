@@ -160,3 +160,49 @@ def test_a_drill_that_times_out_on_the_lock_exits_5_as_backup_does(ready: Applia
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_restore_runs_beside_a_copy_held_by_a_slow_cloud_and_a_check_waits(
+    appliance: Appliance, office, rclone_doors, tmp_path
+):
+    """restic's semantics: a copy and a restore share the onsite repository; a check needs it
+    alone, and says who holds it and for how long."""
+    import signal
+
+    door, _ = rclone_doors
+    appliance.local_repository()
+    appliance.add_repository(
+        "cloud", door.url("test-01-slow"), env_file=door.env_file(appliance.secrets / "c.env")
+    )
+    appliance.repositories["cloud"]["append_only"] = True
+    appliance.add_plan("office", [office], copy_to=["cloud"])
+    appliance.appliance["lock_timeout"] = "3s"
+    appliance.write()
+    appliance.bdr("init")
+    appliance.bdr("backup")
+    assert door.process is not None
+    os.kill(door.process.pid, signal.SIGSTOP)  # the cloud stops answering mid-upload
+    try:
+        backup = subprocess.Popen(
+            [sys.executable, "-m", "bdr", "--config", str(appliance.config_path), "backup"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert backup.stderr is not None
+        for line in backup.stderr:
+            if "copying plan office" in line:
+                break
+        started = time.monotonic()
+        target = tmp_path / "urgent"
+        done = appliance.bdr("restore", "office", "--target", str(target))
+        assert time.monotonic() - started < 30, "the restore did not wait for the copy"
+        assert "restored snapshot" in done.stdout
+        assert (target / str(office).lstrip("/") / "documents/letters/welcome.txt").exists()
+        assert backup.poll() is None, "the copy is still held by the stopped cloud"
+        refused = appliance.bdr("check", "local", expect=5)
+        said = refused.stdout + refused.stderr
+        assert "waiting for repository 'local' alone" in said
+        assert "copy of plan office to cloud (for " in said
+    finally:
+        os.kill(door.process.pid, signal.SIGCONT)
+    out, err = backup.communicate(timeout=120)
+    assert backup.returncode == 0, out + err

@@ -59,7 +59,7 @@ def restore_phase(job: Job, snapshot_id: str | None) -> Restored:
     """Restore what the drill proves, under bdr's lock of the repository: the newest snapshot
     (or `snapshot_id`) whole, or a sample of it, the way `choose_strategy` says."""
     ctx, drill = job.ctx, job.drill
-    with ctx.lock(drill.repository, purpose=f"drill {job.name}"):
+    with ctx.lock(drill.repository, purpose=f"drill {job.name}", exclusive=False):
         env = ctx.env(drill.repository)
         made = backups.newest(ctx.db, drill.plan) if snapshot_id is None else None
         facts = Facts(
