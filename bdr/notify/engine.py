@@ -27,6 +27,7 @@ from bdr.config.ownership import local_path
 from bdr.config.units import format_duration, parse_fraction, parse_size
 from bdr.localtime import zone as local_zone
 from bdr.notify import messages
+from bdr.restic.outcome import repository_cause
 from bdr.store import daemon_state, judgements, outbox, problems, runs, verified
 from bdr.store.database import History
 from bdr.store.outcomes import BackupOutcome
@@ -99,9 +100,44 @@ class Notifier:
         run = runs.get_run(self.db, run_id)
         if run is None or run.kind not in TRACKED or run.status == runs.RUNNING:
             return
-        self.observe(self._finding_of(run))
+        access = self._access_of(run)
+        if access is None or not access.bad:
+            # A run that could not reach its repository is that repository's problem (one
+            # ticket for one broken password), not its job's.
+            self.observe(self._finding_of(run))
+        if access is not None:
+            self.observe(access)
         if run.kind == "backup" and run.plan is not None:
             self.observe(self.suspicion(run.plan, run))
+
+    def _access_of(self, run: runs.Run) -> Finding | None:
+        """The repository's own problem as `run` shows it: bad when the run could not use the
+        repository (unreachable, credentials refused, wrong password, missing, full, locked
+        too long), good when the run got through to it; None for a run with no repository."""
+        repository = run.repository
+        if repository is None:
+            return None
+        key = f"{self.config.appliance.id}:repository:{repository}"
+        cause = repository_cause(run.error) if run.status == runs.FAILED else None
+        if cause is None:
+            # It got through (or failed for a reason of its own, after reaching it).
+            return Finding(key, "repository", repository, bad=False, run=run)
+        current = problems.open_for(self.db, key)
+        since = current.opened_at if current is not None else run.started_at
+        broken = [
+            r for r in runs.failed_on(self.db, repository, since) if repository_cause(r.error)
+        ]
+        jobs = list(dict.fromkeys(_job_label(r) for r in [*broken, run]))
+        return Finding(
+            key,
+            "repository",
+            repository,
+            bad=True,
+            severity=FAILURE,
+            title=f"repository {repository}: {cause}",
+            reason=f"{run.error}; jobs it broke: {', '.join(jobs)}",
+            run=run,
+        )
 
     def _finding_of(self, run: runs.Run) -> Finding:
         app = self.config.appliance.id
@@ -198,7 +234,7 @@ class Notifier:
             next_job=job,
             command=command,
             plan=plan if tier else None,
-            tier=tier or (problem.scope if problem.kind == "check" else None),
+            tier=tier or (problem.scope if problem.kind in ("check", "repository") else None),
         )
 
     def suspicion(self, plan: str, run: runs.Run | None = None) -> Finding:
@@ -416,11 +452,22 @@ def _job_and_command(config: Config, problem: Problem) -> tuple[str | None, str]
         return None, "bdr evidence verify"
     if problem.kind == "steward":
         return f"steward:{problem.scope}", f"bdr steward run {problem.scope}"
+    if problem.kind == "repository":
+        return None, f"bdr snapshots --repository {problem.scope}"
     if problem.kind == "audit":
         return f"audit:{problem.scope}", f"bdr steward audit {problem.scope}"
     if problem.kind == "suspicious":
         return f"backup:{plan}", "bdr suspect list"
     return None, "bdr notify status"
+
+
+def _job_label(run: runs.Run) -> str:
+    """A job as a ticket names it: `copy of office`, `drill offsite`, `check`."""
+    if run.kind == "drill":
+        return f"drill {run.subject}"
+    if run.kind == "audit":
+        return f"audit of {run.subject}"
+    return f"{run.kind} of {run.plan}" if run.plan else run.kind
 
 
 def _only_suspect(run: runs.Run) -> bool:

@@ -144,7 +144,12 @@ def compose(
     if event != "resolved" and error:
         lines += ["", "What happened:", error, ""]
     if event != "resolved":
-        if context.next_run:
+        if problem.kind == "repository":
+            lines.append(
+                f"Next: it resolves when any job reaches {problem.scope} again; the jobs it "
+                "broke are retried on their schedules"
+            )
+        elif context.next_run:
             lines.append(
                 f"Next: bdr runs {context.next_job or 'the job'} again at "
                 f"{_when(context.next_run, zone)}"

@@ -141,3 +141,24 @@ def lock_holder(stderr: str) -> str | None:
         age = re.sub(r"(\d+)\.\d+", r"\1", created["age"])  # 517.734754ms -> 517ms
         text += f", created {created['at'].strip()} ({age} ago)"
     return text
+
+
+# What a run's error says of the repository it could not use, in the words the technician's
+# ticket gets: one cause of a repository's, however many jobs it broke.
+_CAUSES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("refused the credentials", (Outcome.ACCESS_DENIED.value,)),
+    ("wrong password", (Outcome.WRONG_PASSWORD.value,)),
+    ("missing", (Outcome.REPOSITORY_MISSING.value,)),
+    ("full", (Outcome.NO_SPACE.value,)),
+    ("locked too long", ("locked by a live restic", "repository locked by", " is busy: ")),
+    ("unreachable", _NETWORK_TEXTS),
+)
+
+
+def repository_cause(error: str | None) -> str | None:
+    """Why a run could not use its repository, from its recorded error; None when the run
+    failed for a reason of its own (a source, a check's finding, a drill's data)."""
+    for cause, texts in _CAUSES:
+        if error and any(text in error for text in texts):
+            return cause
+    return None

@@ -335,3 +335,12 @@ def runs_for_period(connection: sqlite3.Connection, since: float, until: float) 
         (since, until, since, OK, WARNING),
     ).fetchall()
     return [run_from(row) for row in rows]
+
+
+def failed_on(connection: sqlite3.Connection, repository: str, since: float) -> list[Run]:
+    """The runs on `repository` that failed since `since`, oldest first."""
+    rows = connection.execute(
+        "SELECT * FROM runs WHERE repository = ? AND started_at >= ? AND status = ? ORDER BY id",
+        (repository, since, FAILED),
+    ).fetchall()
+    return [run_from(row) for row in rows]

@@ -83,8 +83,10 @@ def test_ten_failures_are_one_message_and_the_next_good_run_resolves_it(
     break_repository(appliance)
     for _ in range(10):
         appliance.bdr("backup", expect=None)
+    # The repository is gone: its problem, one for however many runs it broke.
     (problem,) = status(appliance)["open"]
-    assert (problem["key"], problem["occurrences"]) == ("test-01:backup:office", 10)
+    assert (problem["key"], problem["occurrences"]) == ("test-01:repository:local", 10)
+    assert problem["title"] == "repository local: missing"
     deliver(appliance, lambda: len(smtp.messages) >= 1, "the opening mail")
     # The daemon has stopped with nothing left to send: nothing more comes.
     assert status(appliance)["outbox"] == []
@@ -98,22 +100,24 @@ def test_ten_failures_are_one_message_and_the_next_good_run_resolves_it(
     assert (first["level"], second["level"]) == ("FAIL", "OK")
     for part in ("appliance", "scope", "reason"):
         assert first[part] == second[part]  # the PSA threads them by subject
-    assert (first["appliance"], first["scope"]) == ("test-01", "office/local")
+    assert (first["appliance"], first["scope"]) == ("test-01", "local")
     body = opened.get_content()
-    assert "Alert-ID: test-01:backup:office" in body and "Client: Test Client" in body
-    assert "More: bdr status" in body and "Run: " in body
-    assert "Alert-ID: test-01:backup:office" in resolved.get_content()
+    assert "Alert-ID: test-01:repository:local" in body and "Client: Test Client" in body
+    assert "More: bdr snapshots --repository local" in body and "Run: " in body
+    assert "Next: it resolves when any job reaches local again" in body
+    assert "Alert-ID: test-01:repository:local" in resolved.get_content()
     assert "resolved" in resolved.get_content() and "(10 occurrence(s))" in resolved.get_content()
     assert status(appliance)["open"] == []
 
 
-def test_two_plans_failing_are_two_problems(
+def test_two_plans_failing_for_their_own_reasons_are_two_problems(
     appliance: Appliance, office: Path, smtp: SmtpServer, tmp_path: Path
 ):
     notifying(appliance, office, smtp.url())
+    appliance.bdr("backup")
     appliance.add_plan("mail", [tmp_path / "mail-that-is-not-there"], schedule=far_away())
+    appliance.plans["office"]["sources"] = [str(tmp_path / "office-unmounted")]
     appliance.write()
-    break_repository(appliance)
     appliance.bdr("backup", expect=None)
     keys = sorted(problem["key"] for problem in status(appliance)["open"])
     assert keys == ["test-01:backup:mail", "test-01:backup:office"]
@@ -182,11 +186,11 @@ def test_a_webhook_answering_500_then_200_gets_the_fields_once(
     deliver(appliance, lambda: len(webhook.delivered()) >= 1, "the webhook's 200")
     assert [status for status, _ in webhook.received] == [500, 200]
     (payload,) = webhook.delivered()
-    assert payload["alert_id"] == "test-01:backup:office"
-    assert (payload["level"], payload["client"], payload["plan"]) == (
+    assert payload["alert_id"] == "test-01:repository:local"
+    assert (payload["level"], payload["client"], payload["tier"]) == (
         "FAIL",
         "Test Client",
-        "office",
+        "local",
     )
     assert SUBJECT.match(payload["title"])
     counts = appliance.bdr("metrics").stdout

@@ -48,8 +48,11 @@ def setup(tmp_path: Path):
     return config, db, clock
 
 
-def backup(db, clock, status, plan="office", error="backup of plan office: repository missing"):
-    run_id = runs.start_run(db, "backup", plan=plan, repository="local", now=clock)
+def backup(
+    db, clock, status, plan="office", error="backup of plan office: a source is unreadable",
+    kind="backup", repository="local", subject=None,
+):  # fmt: skip
+    run_id = runs.start_run(db, kind, plan=plan, repository=repository, subject=subject, now=clock)
     runs.finish_run(
         db,
         run_id,
@@ -203,3 +206,34 @@ def test_outbox_backs_off_and_gives_up_after_three_days(setup):
     outbox.failed(db, late[0], "still refused", clock.now + 4 * 86400)
     assert outbox.sent_counts(db) == {"sent": 0, "failed": 3, "given_up": 1}
     assert outbox.pending_count(db) == 1
+
+
+def test_one_broken_cloud_password_is_one_ticket_naming_the_jobs_it_broke(setup):
+    config, db, clock = setup
+    notifier = Notifier(config, db, now=clock)
+    refused = "copy to cloud: storage refused the credentials: 401 Unauthorized"
+    notifier.after_run(backup(db, clock, runs.OK))  # the onsite backup stands
+    notifier.after_run(backup(db, clock, runs.FAILED, kind="copy", repository="cloud",
+                              error=refused))  # fmt: skip
+    clock.now += 60
+    notifier.after_run(backup(db, clock, runs.FAILED, kind="drill", repository="cloud",
+                              subject="offsite", error="drill offsite: " + refused))  # fmt: skip
+    notifier.after_run(backup(db, clock, runs.FAILED, kind="check", repository="cloud",
+                              plan=None, error="check of cloud: " + refused))  # fmt: skip
+    (problem,) = problems.all_open(db)
+    assert problem.key == "acme-01:repository:cloud"
+    assert problem.title == "repository cloud: refused the credentials"
+    assert problem.last_reason.endswith("jobs it broke: copy of office, drill offsite, check")
+    assert [row["event"] for row in messages(db)] == ["opened", "opened"]  # one per URL
+    # Any job that reaches the cloud again resolves it.
+    notifier.after_run(backup(db, clock, runs.OK, kind="copy", repository="cloud"))
+    assert problems.all_open(db) == []
+
+
+def test_a_job_that_fails_for_its_own_reason_keeps_its_own_ticket(setup):
+    config, db, clock = setup
+    notifier = Notifier(config, db, now=clock)
+    notifier.after_run(backup(db, clock, runs.FAILED, kind="drill", repository="local",
+                              subject="onsite", error="drill onsite: 3 files differ"))  # fmt: skip
+    (problem,) = problems.all_open(db)
+    assert problem.key == "acme-01:drill:onsite"
