@@ -18,6 +18,18 @@ def free_bytes(path: Path) -> int:
     return shutil.disk_usage(probe).free
 
 
+def usage_near(path: Path) -> tuple[int, int] | None:
+    """(total, free) bytes of the file system holding `path` or its nearest existing parent;
+    None when none can be read."""
+    for candidate in (path, *path.parents):
+        try:
+            usage = shutil.disk_usage(candidate)
+        except OSError:
+            continue
+        return usage.total, usage.free
+    return None
+
+
 def remove_tree(path: Path) -> None:
     """Remove `path` and everything under it, also read-only directories a restore recreated."""
     if not os.path.lexists(path):

@@ -135,6 +135,7 @@ def fleet() -> dict[str, Any]:
     backup_age = f"(time() - {sel('bdr_snapshot_latest_timestamp_seconds')})"
     verified_age = f"(time() - {sel('bdr_verified_snapshot_timestamp_seconds')})"
     rpo = sel("bdr_rpo_target_seconds")
+    failed = sel("bdr_runs_total", 'status="failed"')
     panels = [
         panel(
             "stat",
@@ -160,14 +161,16 @@ def fleet() -> dict[str, Any]:
             "short",
             [
                 target(
-                    f"count(time() - {sel('bdr_daemon_heartbeat_timestamp_seconds')} > 900) "
-                    "or vector(0)",
+                    "count(time() - max_over_time("
+                    f"{sel('bdr_daemon_heartbeat_timestamp_seconds')}[1d]) > 900) or vector(0)",
                     instant=True,
                 )
             ],
             (10, 0, 5, 4),
             thresholds=RED_AT_ONE_COUNT,
-            description="Appliances whose daemon has not written a heartbeat for 15 minutes.",
+            description="Appliances whose daemon has not written a heartbeat for 15 minutes, "
+            "also those whose series stopped altogether (a dead box), as BdrApplianceSilent "
+            "counts them: any heartbeat in the last day.",
         ),
         panel(
             "stat",
@@ -195,6 +198,73 @@ def fleet() -> dict[str, Any]:
         ),
         panel(
             "bargauge",
+            "Problems open",
+            "short",
+            [
+                target(
+                    f"sum by (client, site, appliance) ({sel('bdr_problems_open')})",
+                    "{{client}} {{appliance}}",
+                    instant=True,
+                )
+            ],
+            (0, 4, 6, 8),
+            thresholds=[(None, "green"), (1, "orange"), (3, "red")],
+            options={"orientation": "horizontal", "displayMode": "gradient"},
+            description="Open problems (tickets) per appliance: `bdr notify status` on it.",
+        ),
+        panel(
+            "bargauge",
+            "Failed runs in the last 24 h",
+            "short",
+            [
+                target(
+                    "sum by (client, site, appliance, kind) (increase("
+                    f"{failed}[24h])) or sum by (client, "
+                    f"site, appliance, kind) (0 * {sel('bdr_runs_total')})",
+                    "{{client}} {{appliance}} {{kind}}",
+                    instant=True,
+                )
+            ],
+            (6, 4, 6, 8),
+            thresholds=RED_AT_ONE_COUNT,
+            options={"orientation": "horizontal", "displayMode": "gradient"},
+            description="Failed backups, copies, drills, checks... per appliance and kind.",
+        ),
+        panel(
+            "bargauge",
+            "Free disk",
+            "bytes",
+            [
+                target(
+                    f"min by (client, site, appliance, path) ({sel('bdr_filesystem_free_bytes')})",
+                    "{{client}} {{appliance}} {{path}}",
+                    instant=True,
+                )
+            ],
+            (12, 4, 6, 8),
+            thresholds=[(None, "red"), (10 * 2**30, "orange"), (50 * 2**30, "green")],
+            options={"orientation": "horizontal", "displayMode": "gradient"},
+            description="Free space where the appliance keeps its state, scratch area and "
+            "local repositories: red under 10 GiB, orange under 50 GiB.",
+        ),
+        panel(
+            "bargauge",
+            "Repository size",
+            "bytes",
+            [
+                target(
+                    f"max by (client, site, appliance, repository) "
+                    f"({sel('bdr_repository_size_bytes')})",
+                    "{{client}} {{appliance}} {{repository}}",
+                    instant=True,
+                )
+            ],
+            (18, 4, 6, 8),
+            options={"orientation": "horizontal", "displayMode": "gradient"},
+            description="Each repository's size, measured after its check.",
+        ),
+        panel(
+            "bargauge",
             "RTO compliance: projected full recovery / RTO",
             "percentunit",
             [
@@ -205,7 +275,7 @@ def fleet() -> dict[str, Any]:
                     instant=True,
                 )
             ],
-            (0, 4, 12, 9),
+            (0, 12, 12, 9),
             thresholds=RED_AT_1,
             options={"orientation": "horizontal", "displayMode": "gradient"},
             description="Measured (full drills) or projected (sample drills) full recovery "
@@ -223,7 +293,7 @@ def fleet() -> dict[str, Any]:
                     instant=True,
                 )
             ],
-            (12, 4, 12, 9),
+            (12, 12, 12, 9),
             thresholds=RED_AT_1,
             options={"orientation": "horizontal", "displayMode": "gradient"},
             description="What the last drill actually took, restore to checks.",
@@ -239,7 +309,7 @@ def fleet() -> dict[str, Any]:
                     instant=True,
                 )
             ],
-            (0, 13, 12, 9),
+            (0, 21, 12, 9),
             thresholds=RED_AT_1,
             options={"orientation": "horizontal", "displayMode": "gradient"},
             description="Age of the newest snapshot as a share of the RPO.",
@@ -255,7 +325,7 @@ def fleet() -> dict[str, Any]:
                     instant=True,
                 )
             ],
-            (12, 13, 12, 9),
+            (12, 21, 12, 9),
             thresholds=[(None, "green"), (24, "orange"), (48, "red")],
             options={"orientation": "horizontal", "displayMode": "gradient"},
             description="Age of the newest snapshot that passed a restore drill, in RPOs.",
@@ -291,7 +361,7 @@ def fleet() -> dict[str, Any]:
                     table=True,
                 ),
             ],
-            (0, 22, 24, 10),
+            (0, 30, 24, 10),
             description="Oldest backup, oldest verified snapshot, heartbeat age (seconds) and "
             "whether every drill passed (1), per appliance.",
             transformations=[
@@ -310,6 +380,32 @@ def fleet() -> dict[str, Any]:
                 },
             ],
         ),
+    ]
+    per_client = panels[-1]
+    # One unit does not fit every column: ages are seconds, "drills passed" is 1 or 0.
+    per_client["fieldConfig"]["overrides"] = [
+        {
+            "matcher": {"id": "byName", "options": "drills passed"},
+            "properties": [
+                {"id": "unit", "value": "bool_yes_no"},
+                {
+                    "id": "thresholds",
+                    "value": {
+                        "mode": "absolute",
+                        "steps": [{"color": "red", "value": None}, {"color": "green", "value": 1}],
+                    },
+                },
+                {"id": "custom.cellOptions", "value": {"type": "color-background"}},
+            ],
+        }
+    ]
+    # From a row of the fleet to that appliance's own dashboard.
+    per_client["fieldConfig"]["defaults"]["links"] = [
+        {
+            "title": "Open the appliance's dashboard",
+            "url": "/d/bdr-appliance/bdr-appliance?var-client=${__data.fields.client}"
+            "&var-appliance=${__data.fields.appliance}",
+        }
     ]
     return dashboard(
         "bdr-fleet",

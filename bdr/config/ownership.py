@@ -71,6 +71,17 @@ def owned_paths(config: Config) -> list[tuple[str, str]]:
     return owned
 
 
+def watched_places(config: Config) -> list[tuple[str, Path]]:
+    """The places whose free space bdr watches, by name: the state and scratch directories and
+    every local repository."""
+    places = [("state", config.appliance.state_dir), ("scratch", config.appliance.scratch_dir)]
+    for name, repository in config.repositories.items():
+        local = local_path(repository.url)
+        if local is not None:
+            places.append((name, Path(local)))
+    return places
+
+
 def report_dir(config: Config) -> Path:
     """Where reports are written: `[reports] output_dir`, else `state_dir/reports`."""
     configured = config.reports.output_dir if config.reports else None

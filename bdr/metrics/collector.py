@@ -15,7 +15,9 @@ from prometheus_client.registry import Collector
 
 from bdr import __version__
 from bdr.config.model import Config
+from bdr.config.ownership import watched_places
 from bdr.evidence import chain, upload
+from bdr.fsutil import usage_near
 from bdr.store import checks, daemon_state, drills, outbox, problems, runs, tiers
 from bdr.store.database import History, reader
 from bdr.store.errors import StoreError
@@ -83,6 +85,7 @@ def _collect(config: Config, db: History) -> Iterator[Metric]:
     yield from _prunes(config, db)
     yield from _steward(config, db)
     yield from _evidence(config, db, daemon)
+    yield _filesystems(config)
     yield _report(db)
     yield from _notify(db)
     totals = CounterMetricFamily(
@@ -352,3 +355,19 @@ def _evidence(config: Config, db: History, daemon: dict[str, str]) -> Iterator[M
     if config.evidence.upload_to is not None:
         waiting.add_metric([], upload.waiting(config, db))
     yield waiting
+
+
+def _filesystems(config: Config) -> Metric:
+    free = _gauge(
+        "bdr_filesystem_free_bytes",
+        "Free bytes of the file systems of the state and scratch directories and the local "
+        "repositories.",
+        ["path"],
+    )
+    seen: set[str] = set()
+    for _, path in watched_places(config):
+        usage = usage_near(path)
+        if usage is not None and str(path) not in seen:
+            seen.add(str(path))
+            free.add_metric([str(path)], float(usage[1]))
+    return free

@@ -39,6 +39,7 @@ METRIC_NAMES = (
     "bdr_steward_last_success_timestamp_seconds",
     "bdr_evidence_upload_pending",
     "bdr_steward_audit_ok",
+    "bdr_filesystem_free_bytes",
 )
 
 # Exported only by a steward host (a config with [steward.*]), never by an appliance.

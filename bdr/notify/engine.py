@@ -14,17 +14,16 @@ so that what makes a ticket in the MSP's PSA can be read in one file.
 from __future__ import annotations
 
 import logging
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
-from pathlib import Path
 
 from bdr.apprise_urls import MAIL_SCHEMES, read_urls, scheme, target_id
 from bdr.config.model import Config
-from bdr.config.ownership import local_path
+from bdr.config.ownership import watched_places
 from bdr.config.units import format_duration, parse_fraction, parse_size
+from bdr.fsutil import usage_near
 from bdr.localtime import zone as local_zone
 from bdr.notify import messages
 from bdr.restic.outcome import repository_cause
@@ -350,14 +349,12 @@ class Notifier:
     def _disks(self) -> list[Finding]:
         app = self.config.appliance.id
         threshold = self.config.notify.min_free if self.config.notify else "5%"
-        places = [("scratch", self.config.appliance.scratch_dir)]
-        for name, repository in self.config.repositories.items():
-            local = local_path(repository.url)
-            if local is not None:
-                places.append((name, Path(local)))
         found = []
-        for name, path in places:
-            usage = _usage(path)
+        # The state directory's own full disk is said by the run that cannot write its record.
+        for name, path in watched_places(self.config):
+            if name == "state":
+                continue
+            usage = usage_near(path)
             if usage is None:
                 continue
             total, free = usage
@@ -490,17 +487,6 @@ def _service_start(db: History, now: float) -> float:
     if "started_at" in values:
         candidates.append(float(values["started_at"]))
     return min(candidates, default=now)
-
-
-def _usage(path: Path) -> tuple[int, int] | None:
-    """(total, free) bytes of the file system holding `path` (or its nearest parent)."""
-    for candidate in (path, *path.parents):
-        try:
-            usage = shutil.disk_usage(candidate)
-        except OSError:
-            continue
-        return usage.total, usage.free
-    return None
 
 
 def after_run(config: Config, db: History, run_id: int, now: Callable[[], float]) -> None:

@@ -31,7 +31,6 @@ def design_table() -> set[str]:
 
 # In DESIGN.md's table for features not built yet; each leaves this list with its issue.
 PENDING: dict[str, str] = {
-    "bdr_filesystem_free_bytes": "issue 27 (the technician's first day: a free-disk panel)",
 }
 # Added by issues after DESIGN.md's table was written; each names its issue.
 BEYOND: dict[str, str] = {}
