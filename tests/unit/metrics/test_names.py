@@ -30,8 +30,7 @@ def design_table() -> set[str]:
 
 
 # In DESIGN.md's table for features not built yet; each leaves this list with its issue.
-PENDING: dict[str, str] = {
-}
+PENDING: dict[str, str] = {}
 # Added by issues after DESIGN.md's table was written; each names its issue.
 BEYOND: dict[str, str] = {}
 
