@@ -20,12 +20,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from bdr.actions import placement
 from bdr.actions.context import Context, recorded_run
 from bdr.actions.summary import RunSummary
 from bdr.config.model import Config, Plan
 from bdr.config.ownership import owned_paths
 from bdr.errors import BdrError, UsageError
 from bdr.fsnames import REPLACEMENT, json_name, shown
+from bdr.fsutil import remove_tree
 from bdr.localtime import in_range, localise, with_offset
 from bdr.restic import argv as build
 from bdr.restic.messages import Node, Snapshot, ls_nodes, restore_status
@@ -50,6 +52,10 @@ class RestoreRequest:
     in_place: bool = False
     verify: bool = True
     allow_suspect: bool = False
+    # Restore relative to the plan's source folders, not under the full path.
+    strip: bool = False
+    # What to do with a file already where one is restored: None refuses (listing them).
+    conflict: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,9 @@ class RestorePlanInfo:
     listed: tuple[tuple[str, int], ...] = field(default_factory=tuple)
     # Newer snapshots --as-of passed over: taken at or after one suspect of ransomware.
     skipped_suspect: int = 0
+    # Files already where the restore would put one (each a path under the target).
+    conflicts: tuple[Path, ...] = ()
+    strip: tuple[str, ...] | None = None  # the source roots paths are made relative to
 
 
 def parse_as_of(text: str) -> datetime:
@@ -154,24 +163,34 @@ class Landing:
     entries: tuple[tuple[str, int, int], ...]  # (name, files, bytes), the largest first
 
 
-def landing(target: Path, listed: Sequence[tuple[str, int]], *, most: int = 5) -> Landing:
-    """Where the files of `listed` (snapshot paths, sizes) are under `target` after a restore
-    (restic restores each under its full path)."""
-    paths = [path for path, _ in listed]
-    if not paths:
+def landing(
+    target: Path,
+    listed: Sequence[tuple[str, int]],
+    *,
+    strip: Sequence[str] | None = None,
+    most: int = 5,
+) -> Landing:
+    """Where the files of `listed` (snapshot paths, sizes) are under `target` after a restore:
+    under their full paths (restic's way), or relative to their source folders (`strip`)."""
+    placed = [
+        (str(where), size)
+        for path, size in listed
+        if (where := placement.destination(target, path, strip)) is not None
+    ]
+    if not placed:
         return Landing(target, False, ())
+    paths = [path for path, _ in placed]
     common = posixpath.commonpath(paths) if len(paths) > 1 else paths[0]
-    where = target / common.lstrip("/")
     if len(paths) == 1:
-        return Landing(where, True, ())
+        return Landing(Path(common), True, ())
     counts: dict[str, list[int]] = {}
-    for path, size in listed:
+    for path, size in placed:
         name = path[len(common) :].lstrip("/").split("/", 1)[0]
         entry = counts.setdefault(name, [0, 0])
         entry[0] += 1
         entry[1] += size
     ranked = sorted(counts.items(), key=lambda item: (-item[1][1], item[0]))[:most]
-    return Landing(where, False, tuple((name, n, size) for name, (n, size) in ranked))
+    return Landing(Path(common), False, tuple((name, n, size) for name, (n, size) in ranked))
 
 
 def missing_in(target: Path, listed: Iterable[tuple[str, int]]) -> list[str]:
@@ -202,7 +221,7 @@ def missing_in(target: Path, listed: Iterable[tuple[str, int]]) -> list[str]:
     return wrong
 
 
-def check_target(target: Path, plan: Plan, config: Config, *, force: bool, in_place: bool) -> None:
+def check_target(target: Path, plan: Plan, config: Config, *, in_place: bool) -> None:
     """Refuse a target that would overwrite live data, mix with existing files, or land in
     what bdr owns (a drill's cleanup would delete it; a repository would be damaged)."""
     resolved = Path(os.path.realpath(target))
@@ -235,13 +254,8 @@ def check_target(target: Path, plan: Plan, config: Config, *, force: bool, in_pl
                     f"refusing to restore into {target}: it is the source {source} or inside it",
                     hint="restore elsewhere, or pass --in-place",
                 )
-    if resolved.exists():
-        if not resolved.is_dir():
-            raise UsageError(f"target {target} exists and is not a directory")
-        if not force and any(resolved.iterdir()):
-            raise UsageError(
-                f"target {target} is not empty", hint="choose an empty directory or pass --force"
-            )
+    if resolved.exists() and not resolved.is_dir():
+        raise UsageError(f"target {target} exists and is not a directory")
 
 
 def plan_restore(ctx: Context, request: RestoreRequest) -> RestorePlanInfo:
@@ -263,7 +277,7 @@ def _plan_restore(ctx: Context, request: RestoreRequest) -> RestorePlanInfo:
     includes = tuple(
         dict.fromkeys(path for item in request.includes for path in in_snapshot(plan, item))
     )
-    check_target(request.target, plan, ctx.config, force=request.force, in_place=request.in_place)
+    check_target(request.target, plan, ctx.config, in_place=request.in_place)
     env = ctx.env(repository)
     snapshots = plan_snapshots(ctx, request.plan, repository)
     boundary = None if request.allow_suspect else judgements.boundary(ctx.db, request.plan)
@@ -294,7 +308,26 @@ def _plan_restore(ctx: Context, request: RestoreRequest) -> RestorePlanInfo:
         # Only the candidates the snapshot holds go to restic (a relative path under one of
         # several roots).
         includes = tuple(i for i in includes if any(included(p, (i,)) for p, _ in listed))
-    return RestorePlanInfo(repository, snapshot, files, size, includes, tuple(listed), skipped)
+    strip = tuple(str(source) for source in plan.sources) if request.strip else None
+    clashes = tuple(placement.conflicts(request.target, listed, strip))
+    if clashes and request.conflict is None and not request.force and not request.dry_run:
+        first = ", ".join(shown(str(path)) for path in clashes[:5])
+        raise UsageError(
+            f"{len(clashes)} file(s) in {request.target} would be overwritten (first: {first})",
+            hint="--conflict skip keeps them, rename puts the restored file beside each, "
+            "overwrite replaces them; --dry-run lists them all",
+        )
+    return RestorePlanInfo(
+        repository,
+        snapshot,
+        files,
+        size,
+        includes,
+        tuple(listed),
+        skipped,
+        conflicts=clashes,
+        strip=strip,
+    )
 
 
 def _refuse_suspect(ctx: Context, plan: str, repository: str, snapshot: Snapshot) -> None:
@@ -335,6 +368,9 @@ def restore(
             target=str(request.target), includes=info.includes, verified=request.verify
         )
         request.target.mkdir(parents=True, exist_ok=True)
+        staged = info.strip is not None or request.conflict in (placement.SKIP, placement.RENAME)
+        # Staged: restic restores beside the target, and the files are moved into place.
+        into = request.target / f".bdr-restore-{record.id}" if staged else request.target
         json_progress = ctx.restic.features.restore_json_progress
         meter = _WriteMeter(info.bytes, progress) if progress and not json_progress else None
         started = time.monotonic()
@@ -342,7 +378,7 @@ def restore(
             ctx.restic.args(
                 build.restore,
                 info.snapshot.id,
-                str(request.target),
+                str(into),
                 includes=[escape(item) for item in info.includes],
                 verify=request.verify,
                 json_progress=json_progress,
@@ -353,21 +389,48 @@ def restore(
         )
         if meter:
             meter.stop()
-        require_ok(result, f"restore of snapshot {info.snapshot.short_id}")
-        wrong = missing_in(request.target, info.listed)
-        if wrong:
-            raise BdrError(
-                f"restore of snapshot {info.snapshot.short_id}: restic reported success, but "
-                f"{len(wrong)} of {info.files} listed file(s) are not in {request.target} with "
-                f"their size (first: {shown(wrong[0])})"
-            )
+        try:
+            require_ok(result, f"restore of snapshot {info.snapshot.short_id}")
+            wrong = missing_in(into, info.listed)
+            if wrong:
+                raise BdrError(
+                    f"restore of snapshot {info.snapshot.short_id}: restic reported success, "
+                    f"but {len(wrong)} of {info.files} listed file(s) are not in {into} with "
+                    f"their size (first: {shown(wrong[0])})"
+                )
+            if staged:
+                suffix = "restored-" + time.strftime("%Y%m%d-%H%M", time.localtime(ctx.now()))
+                placed = placement.place(
+                    into, request.target, info.strip, request.conflict or placement.OVERWRITE,
+                    suffix,
+                )  # fmt: skip
+                outcome = replace(
+                    outcome,
+                    skipped=len(placed.skipped),
+                    renamed=tuple(str(path) for path in placed.renamed.values()),
+                )
+        finally:
+            if staged:
+                remove_tree(into)
         if progress:
             progress(info.bytes, info.bytes)
         seconds = time.monotonic() - started
         record.files_processed = info.files
         record.bytes_processed = info.bytes
         record.outcome = replace(outcome, seconds=seconds)
-        record.message = f"restored {info.files} files into {request.target}"
+        record.message = (
+            f"restored {info.files} files into {request.target}"
+            + (
+                f"; {outcome.skipped} kept as they were (--conflict skip)"
+                if outcome.skipped
+                else ""
+            )
+            + (
+                f"; {len(outcome.renamed)} restored beside the file there (--conflict rename)"
+                if outcome.renamed
+                else ""
+            )
+        )
     return RunSummary.of(record)
 
 

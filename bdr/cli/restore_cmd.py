@@ -39,7 +39,19 @@ from bdr.cli.params import complete_plans, complete_repositories, snapshot_id
     help="Restore only this path (absolute, as in the snapshot); repeatable.",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would be restored, restore nothing.")
-@click.option("--force", is_flag=True, help="Restore into a non-empty target.")
+@click.option(
+    "--conflict",
+    type=click.Choice(["skip", "overwrite", "rename"]),
+    help="A file already where one is restored: keep it (skip), replace it (overwrite), or "
+    "put the restored one beside it as NAME.restored-DATE (rename). Default: refuse, naming them.",
+)
+@click.option("--force", is_flag=True, help="Same as --conflict overwrite.")
+@click.option(
+    "--strip",
+    is_flag=True,
+    help="Restore relative to the plan's source folder, not under its full path "
+    "(documents/x.txt, not srv/share/documents/x.txt).",
+)
 @click.option("--in-place", is_flag=True, help="Allow restoring into / or over a source path.")
 @click.option(
     "--allow-suspect",
@@ -62,7 +74,9 @@ def restore(
     repository: str | None,
     includes: tuple[str, ...],
     dry_run: bool,
+    conflict: str | None,
     force: bool,
+    strip: bool,
     in_place: bool,
     verify: bool,
     allow_suspect: bool,
@@ -74,6 +88,7 @@ def restore(
     from bdr.actions.restore import restore as run_restore
     from bdr.cli.render import console
     from bdr.config.units import format_duration, format_size
+    from bdr.fsnames import shown
     from bdr.localtime import with_offset
 
     if snapshot != "latest" and as_of is not None:
@@ -89,6 +104,8 @@ def restore(
         includes=includes,
         dry_run=dry_run,
         force=force,
+        conflict=conflict,
+        strip=strip,
         in_place=in_place,
         verify=verify,
         allow_suspect=allow_suspect,
@@ -116,10 +133,17 @@ def restore(
                     "repository": info.repository,
                     "target": str(target),
                     "skipped_suspect": info.skipped_suspect,
+                    "would_overwrite": [str(path) for path in info.conflicts],
                 }
             )
         else:
             click.echo(f"would restore {described} into {target}")
+            if info.conflicts:
+                what = {"skip": "would keep", "rename": "would put the restored one beside"}
+                verb = what.get(conflict or "", "would overwrite")
+                click.echo(f"{verb} {len(info.conflicts)} file(s) already there:")
+                for path in info.conflicts:
+                    click.echo(f"  {shown(str(path))}")
         return
     started = time.monotonic()
     if app.json_output:
@@ -151,7 +175,7 @@ def restore(
                 progress=lambda done, total: bar.update(task, completed=done, total=total or 1),
             )
     elapsed = time.monotonic() - started
-    landed = landing(target, info.listed)
+    landed = landing(target, info.listed, strip=info.strip)
     if app.json_output:
         app.print_json(
             {
@@ -175,6 +199,14 @@ def restore(
             click.echo(f"  all of it is in {landed.where}/")
             for name, files, size in landed.entries:
                 click.echo(f"    {name}: {files} file(s), {format_size(size)}")
+        from bdr.store.outcomes import RestoreOutcome
+
+        outcome = summary.outcome
+        if isinstance(outcome, RestoreOutcome):
+            if outcome.skipped:
+                click.echo(f"  {outcome.skipped} file(s) already there were kept (--conflict skip)")
+            for renamed in outcome.renamed:
+                click.echo(f"  restored beside the file there: {shown(renamed)}")
     else:
         app.abort(summary.message, summary.exit_code)
     app.exit(summary.exit_code)

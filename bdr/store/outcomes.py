@@ -165,6 +165,8 @@ class RestoreOutcome:
     includes: tuple[str, ...] = ()
     verified: bool = True
     seconds: float | None = None
+    skipped: int = 0  # files already in the target, kept (--conflict skip)
+    renamed: tuple[str, ...] = ()  # restored files put beside the one there (--conflict rename)
 
     @classmethod
     def from_details(cls, d: dict[str, Any]) -> RestoreOutcome:
@@ -173,6 +175,8 @@ class RestoreOutcome:
             includes=_tuple(d.get("includes")),
             verified=bool(d.get("verified", True)),
             seconds=_float(d.get("seconds")),
+            skipped=_int(d.get("skipped")),
+            renamed=_tuple(d.get("renamed")),
         )
 
 

@@ -45,15 +45,45 @@ def test_restore_with_include_brings_back_only_that_folder(backed_up: Appliance,
     assert restored == ["2026-001.txt", "2026-002.txt"]
 
 
-def test_restore_into_non_empty_target_is_refused(backed_up: Appliance, tmp_path):
+def test_a_file_already_there_is_never_overwritten_without_a_word(
+    backed_up: Appliance, office, tmp_path
+):
     target = tmp_path / "busy"
-    target.mkdir()
-    (target / "keep.txt").write_text("precious")
+    letter = target / str(office).lstrip("/") / "documents/letters/welcome.txt"
+    letter.parent.mkdir(parents=True)
+    letter.write_text("edited since the backup")
+    (target / "keep.txt").write_text("precious")  # in the way of nothing: no conflict
     result = backed_up.bdr("restore", "office", "--target", str(target), expect=2)
-    assert f"target {target} is not empty" in result.stderr
-    assert sorted(p.name for p in target.iterdir()) == ["keep.txt"]
+    assert f"1 file(s) in {target} would be overwritten (first: {letter})" in result.stderr
+    assert sorted(p.name for p in target.iterdir()) == ["keep.txt", "tmp"]  # nothing written
+    dry = backed_up.bdr("restore", "office", "--target", str(target), "--dry-run").stdout
+    assert f"would overwrite 1 file(s) already there:\n  {letter}\n" in dry
+    kept = backed_up.bdr("restore", "office", "--target", str(target), "--conflict", "skip")
+    assert "1 file(s) already there were kept" in kept.stdout
+    assert letter.read_text() == "edited since the backup"
+    assert (letter.parent.parent / "invoices/2026-001.txt").exists()
+    beside = backed_up.bdr("restore", "office", "--target", str(target), "--conflict", "rename")
+    copies = sorted(p.name for p in letter.parent.iterdir())
+    assert copies[0] == "welcome.txt" and copies[1].startswith("welcome.txt.restored-"), copies
+    assert (letter.parent / copies[1]).read_text() == "Dear client,\n"
+    assert f"restored beside the file there: {letter.parent / copies[1]}" in beside.stdout
+    assert letter.read_text() == "edited since the backup"
+    assert not list(target.glob(".bdr-restore-*")), "the staging folder is gone"
     backed_up.bdr("restore", "office", "--target", str(target), "--force")
+    assert letter.read_text() == "Dear client,\n"
     assert (target / "keep.txt").read_text() == "precious"
+
+
+def test_strip_puts_a_file_back_relative_to_its_source_folder(backed_up: Appliance, tmp_path):
+    target = tmp_path / "share"
+    done = backed_up.bdr(
+        "restore", "office", "--include", "documents/letters/welcome.txt", "--strip",
+        "--target", str(target),
+    )  # fmt: skip
+    assert [p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()] == [
+        "documents/letters/welcome.txt"
+    ]
+    assert f"the file is {target}/documents/letters/welcome.txt" in done.stdout
 
 
 def test_restore_over_the_source_needs_in_place(backed_up: Appliance, office):

@@ -127,19 +127,31 @@ def test_target_guards(tmp_path: Path):
     )
     for owned in ("state", "scratch/x", "repo/data"):
         with pytest.raises(UsageError, match=r"inside .* which bdr manages"):
-            check_target(tmp_path / owned, plan, config, force=False, in_place=True)
+            check_target(tmp_path / owned, plan, config, in_place=True)
     with pytest.raises(UsageError, match="into /"):
-        check_target(Path("/"), plan, config, force=False, in_place=False)
+        check_target(Path("/"), plan, config, in_place=False)
     with pytest.raises(UsageError, match="source"):
-        check_target(source / "sub", plan, config, force=False, in_place=False)
+        check_target(source / "sub", plan, config, in_place=False)
+    # A target that holds files is fine: what would be overwritten is judged file by file.
     full = tmp_path / "full"
     full.mkdir()
     (full / "x").write_text("x")
-    with pytest.raises(UsageError, match="not empty"):
-        check_target(full, plan, config, force=False, in_place=False)
-    check_target(full, plan, config, force=True, in_place=False)
-    check_target(tmp_path / "new", plan, config, force=False, in_place=False)
-    check_target(source, plan, config, force=True, in_place=True)
+    check_target(full, plan, config, in_place=False)
+    check_target(tmp_path / "new", plan, config, in_place=False)
+    check_target(source, plan, config, in_place=True)
+
+
+def test_conflicts_are_the_files_already_where_one_lands(tmp_path: Path):
+    from bdr.actions.placement import conflicts, destination
+
+    listed = [("/srv/share/docs/a.txt", 1), ("/srv/share/docs/b.txt", 2), ("/var/canary", 3)]
+    assert destination(tmp_path, "/srv/share/docs/a.txt", None) == tmp_path / "srv/share/docs/a.txt"
+    assert destination(tmp_path, "/srv/share/docs/a.txt", ["/srv/share"]) == tmp_path / "docs/a.txt"
+    assert destination(tmp_path, "/var/canary", ["/srv/share"]) is None
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs/b.txt").write_text("edited")
+    assert conflicts(tmp_path, listed, ["/srv/share"]) == [tmp_path / "docs/b.txt"]
+    assert conflicts(tmp_path, listed, None) == []
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from bdr.store import backups, checks, drills, runs, tiers
 from bdr.store.database import connect
 from bdr.store.outcomes import (
     AppCheckResult,
+    AuditOutcome,
     BackupOutcome,
     CheckOutcome,
     CopyOutcome,
@@ -47,6 +48,7 @@ FULL = [
     CopyOutcome(copied_snapshots=2, restic_exit_code=0, snapshot_time=1700000000.5),
     RetentionOutcome(forgotten=3, pruned=True, kept_verified=("abcd1234",), frozen_by="ab12cd34"),
     ReviewOutcome(decision="cleared", note="the accounts team archived 2019"),
+    AuditOutcome(upload="ab" * 32, records=40, uploads=7, findings=("rolled back: ...",)),
     CheckOutcome(
         subset=2,
         cycle=7,
@@ -55,7 +57,14 @@ FULL = [
         repository_size_bytes=9,
         restic_exit_code=1,
     ),
-    RestoreOutcome(target="/tmp/t", includes=("/srv/a",), verified=False, seconds=2.5),
+    RestoreOutcome(
+        target="/tmp/t",
+        includes=("/srv/a",),
+        verified=False,
+        seconds=2.5,
+        skipped=2,
+        renamed=("/tmp/t/a.restored-20261206-1430",),
+    ),
     ReportOutcome(
         month="2026-10", partial=True, report_id="a-2026-10-x", files=("/r/a.pdf", "/r/a.html")
     ),
