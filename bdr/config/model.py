@@ -292,6 +292,16 @@ class AppCheck:
     expect: str | None = None
     timeout: Duration = 300
     remote: Name | None = None
+    name: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=80,
+            description="what the check proves, as the report's runbook names it "
+            "(default: its program and where it runs)",
+            examples=["the practice database answers"],
+        ),
+    ] = None
 
     @property
     def runs_on(self) -> str:

@@ -215,7 +215,8 @@ def _runbook(plan: PlanSpec, inputs: Inputs, drills: Sequence[DrillRow]) -> Runb
         steps.append(
             RunbookTier(
                 repository=repository,
-                command=f"bdr restore {plan.name}{flag} --snapshot {chosen} --target /srv/restore",
+                command=f"sudo -u bdr bdr restore {plan.name}{flag} --snapshot {chosen} "
+                "--target /srv/restore",
                 last_drill_run=last.run if last else None,
                 last_drill_seconds=recovery_seconds(last) if last else None,
                 last_drill_projected=bool(last and last.kind == "sample"),

@@ -67,7 +67,10 @@ def setup_of(config: Config) -> Setup:
 
 
 def _check_name(check: AppCheck) -> str:
-    """The program an application check runs, without its arguments (they may hold secrets)."""
+    """The check as the technician configured its name; else the program it runs, without its
+    arguments (they may hold secrets)."""
+    if check.name:
+        return check.name
     name = Path(check.run[0]).name if check.run else "check"
     return f"{name} on {check.remote}" if check.remote else name
 

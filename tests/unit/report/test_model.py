@@ -533,3 +533,27 @@ def test_a_suspect_backup_is_listed_with_its_review_and_the_runbook_restores_the
     assert report.suspects[0].review == "cleared" and report.suspects[0].note == "a test"
     assert report.runbook[0].tiers[0].suspect_snapshot is None
     assert "--snapshot latest " in report.runbook[0].tiers[0].command
+
+
+def test_the_runbook_names_a_check_as_the_technician_named_it(tmp_path):
+    from bdr.report.load import setup_of
+    from tests.unit.appliance import office_config
+
+    config = office_config(
+        tmp_path,
+        drills={
+            "onsite": {
+                "plan": "office",
+                "repository": "local",
+                "checks": [
+                    {
+                        "run": ["python3", "-c", "import sys"],
+                        "name": "the practice database answers",
+                    },
+                    {"run": ["/usr/bin/pg_isready", "--host", "db"]},
+                ],
+            }
+        },
+    )
+    (drill,) = setup_of(config).drills
+    assert drill.checks == ("the practice database answers", "pg_isready")
