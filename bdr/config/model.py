@@ -222,6 +222,22 @@ class Repository:
             "append-only): bdr never forgets or prunes there; retention is the MSP's steward's"
         ),
     ] = False
+    limit_upload: Annotated[
+        int | None,
+        Field(gt=0, description="restic's --limit-upload, in KiB/s: the client's uplink"),
+    ] = None
+    limit_download: Annotated[
+        int | None, Field(gt=0, description="restic's --limit-download, in KiB/s")
+    ] = None
+    limit_hours: Annotated[
+        str | None,
+        Field(
+            pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$",
+            description="local hours in which the limits apply (HH:MM-HH:MM, may wrap past "
+            "midnight); always when unset. A restic keeps the limit it started with",
+            examples=["07:30-18:00"],
+        ),
+    ] = None
 
     def __post_init__(self) -> None:
         if (self.password_file is None) == (self.password_command is None):

@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
@@ -32,6 +33,12 @@ class RepositoryAccess(Protocol):
     def env_file(self) -> Path | None: ...
     @property
     def options(self) -> Mapping[str, str]: ...
+    @property
+    def limit_upload(self) -> int | None: ...
+    @property
+    def limit_download(self) -> int | None: ...
+    @property
+    def limit_hours(self) -> str | None: ...
 
 
 # Inherited variables that would change which repository or key restic uses.
@@ -132,7 +139,8 @@ def build_env(
     return ResticEnv(
         variables=variables,
         secrets=frozenset(secrets),
-        options=_options(repository, from_repository),
+        options=_options(repository, from_repository)
+        + bandwidth_limits(repository, from_repository),
     )
 
 
@@ -160,6 +168,39 @@ def every_secret(repositories: Iterable[RepositoryAccess]) -> frozenset[str]:
                 continue
             found |= {value for key, value in values.items() if _SECRET_KEY.search(key)}
     return frozenset(found)
+
+
+def bandwidth_limits(
+    *repositories: RepositoryAccess | None, now: datetime | None = None
+) -> tuple[str, ...]:
+    """restic's --limit-upload / --limit-download for the repositories involved, the lowest
+    where both set one, when the local time is within their `limit_hours` (or always)."""
+    moment = now or datetime.now().astimezone()
+    flags: tuple[str, ...] = ()
+    for flag, attribute in (
+        ("--limit-upload", "limit_upload"),
+        ("--limit-download", "limit_download"),
+    ):
+        rates = [
+            getattr(repository, attribute)
+            for repository in repositories
+            if repository is not None
+            and getattr(repository, attribute, None)
+            and within_hours(getattr(repository, "limit_hours", None), moment)
+        ]
+        if rates:
+            flags += (flag, str(min(rates)))
+    return flags
+
+
+def within_hours(hours: str | None, moment: datetime) -> bool:
+    """Whether `moment` (local) is within `HH:MM-HH:MM` (which may wrap past midnight); any
+    moment when `hours` is None."""
+    if hours is None:
+        return True
+    start, end = ((int(part[:2]) * 60 + int(part[3:])) for part in hours.split("-"))
+    minute = moment.hour * 60 + moment.minute
+    return start <= minute < end if start <= end else minute >= start or minute < end
 
 
 def _options(*repositories: RepositoryAccess | None) -> tuple[str, ...]:
