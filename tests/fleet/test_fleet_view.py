@@ -26,9 +26,13 @@ def _appliances_in(fleet: Fleet, promql: str) -> set[str]:
 
 def test_every_fleet_query_sees_each_appliance_with_its_client_and_site(fleet: Fleet):
     _every_appliance_ran(fleet)
+    # The check is each appliance's last command: its size is the last series to arrive.
     fleet.wait_for(
-        "every appliance's drill in the central Prometheus",
-        lambda: _appliances_in(fleet, "bdr_drill_last_success") == set(CLIENTS),
+        "every appliance's drill and check in the central Prometheus",
+        lambda: all(
+            _appliances_in(fleet, name) == set(CLIENTS)
+            for name in ("bdr_drill_last_success", "bdr_repository_size_bytes")
+        ),
     )
     for where, promql in dashboard_expressions():
         if not where.startswith("bdr-fleet.json"):
