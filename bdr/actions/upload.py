@@ -41,8 +41,12 @@ def upload_evidence(ctx: Context) -> Uploaded:
         raise UsageError("[evidence] upload_to is not set: this appliance uploads no evidence")
     state_dir = ctx.config.appliance.state_dir
     try:
-        staged = upload.stage(state_dir, report_dir(ctx.config), setup_of(ctx.config), zone_name())
-        with ctx.lock(store, purpose="evidence upload", exclusive=False), ctx.time_limit("upload"):
+        # Alone: the daemon's uploader and a technician's `bdr evidence upload` share one
+        # staging folder, which each empties first.
+        with ctx.lock(store, purpose="evidence upload"), ctx.time_limit("upload"):
+            staged = upload.stage(
+                state_dir, report_dir(ctx.config), setup_of(ctx.config), zone_name()
+            )
             args = ctx.restic.args(build.backup_tagged, str(staged.root), tag=upload.TAG)
             require_ok(ctx.restic.run(args, ctx.env(store)), f"evidence upload to {store}")
     except BdrError as error:
