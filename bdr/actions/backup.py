@@ -69,6 +69,7 @@ def backup_plan(ctx: Context, name: str, plan: Plan) -> RunSummary:
     """Run one backup of plan `name` into its own repository and return its summary."""
     with (
         recorded_run(ctx, "backup", plan=name, repository=plan.repository) as record,
+        ctx.plan_lock(name, purpose=f"backup of plan {name}"),
         ctx.lock(plan.repository, purpose=f"backup of plan {name}", exclusive=False),
     ):
         if plan.before:

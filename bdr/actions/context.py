@@ -15,7 +15,7 @@ from bdr.drill.strategy import Tuning
 from bdr.errors import BdrError, ExitCode, Interrupted, interrupted_by, unknown_name
 from bdr.restic.environment import ResticEnv, build_env
 from bdr.restic.gateway import ResticGateway
-from bdr.restic.lock import repository_locks
+from bdr.restic.lock import repository_lock, repository_locks
 from bdr.restic.runner import deadline
 from bdr.restic.supervisor import Supervisor
 from bdr.store import deferred, runs
@@ -79,6 +79,24 @@ class Context:
             return build_env(self.repository(name), from_repository=source)
         except (OSError, ValueError) as error:
             raise BdrError(f"repositories.{name}: {error}") from None
+
+    def plan_lock(self, plan: str, *, purpose: str) -> contextlib.AbstractContextManager[None]:
+        """One backup of a plan at a time: two would race on its canary and its judgement,
+        though restic would let them share the repository."""
+        timeout = (
+            self.lock_timeout
+            if self.lock_timeout is not None
+            else float(self.config.appliance.lock_timeout)
+        )
+        return repository_lock(
+            self.config.appliance.state_dir,
+            plan,
+            timeout=timeout,
+            purpose=purpose,
+            supervisor=self.supervisor,
+            on_wait=self.say,
+            kind="plan",
+        )
 
     def lock(
         self, *repositories: str, purpose: str, exclusive: bool = True

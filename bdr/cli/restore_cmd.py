@@ -10,13 +10,21 @@ from bdr.cli.app import App
 from bdr.cli.params import complete_plans, complete_repositories, snapshot_id
 
 
+def _target(value: str) -> Path:
+    """The target as typed: an empty one is an error, never the current directory."""
+    if not value.strip():
+        raise click.BadParameter("--target is empty: give the folder to restore into")
+    return Path(value)
+
+
 @click.command()
 @click.argument("plan", shell_complete=complete_plans)
 @click.option(
     "--target",
     required=True,
-    type=click.Path(path_type=Path),
-    help="Directory to restore into (created if missing; must be empty).",
+    callback=lambda ctx, param, value: _target(value),
+    help="Directory to restore into (created if missing). A file already where one is "
+    "restored is refused unless --conflict says what to do.",
 )
 @click.option(
     "--snapshot",

@@ -43,6 +43,7 @@ def repository_lock(
     exclusive: bool = True,
     on_wait: Callable[[str], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    kind: str = "repository",
 ) -> Iterator[None]:
     """Hold the bdr lock of `repository` for the duration of the block: alone (`exclusive`),
     or beside other shared holders.
@@ -53,7 +54,9 @@ def repository_lock(
     drains meanwhile: a run still waiting has started nothing, so it gives up at once instead
     of holding a daemon's stop until its lock_timeout.
     """
-    directory = state_dir / "locks"
+    # A plan's lock (two backups of one plan never run at once) lives apart from the
+    # repositories': a plan may share a repository's name.
+    directory = state_dir / "locks" if kind == "repository" else state_dir / "locks" / kind
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{repository}.lock"
     holders = directory / f"{repository}.holders"
@@ -72,18 +75,17 @@ def repository_lock(
                 waited = clock() - started
                 if supervisor.draining:
                     raise Interrupted(
-                        f"stopped while waiting for repository {repository!r}: {holder}"
+                        f"stopped while waiting for {kind} {repository!r}: {holder}"
                     ) from None
                 if waited >= timeout:
                     raise RepositoryBusyError(
-                        f"repository {repository!r} is busy: {holder}; gave up after "
-                        f"{timeout:.0f}s",
+                        f"{kind} {repository!r} is busy: {holder}; gave up after {timeout:.0f}s",
                         hint="try again later, or raise appliance.lock_timeout",
                     ) from None
                 if told_at is None or clock() - told_at >= REMIND_SECONDS:
                     alone = " alone" if exclusive else ""
                     how = "" if told_at is None else f" (waited {_age(waited)} so far)"
-                    message = f"waiting for repository {repository!r}{alone}{how}: {holder}"
+                    message = f"waiting for {kind} {repository!r}{alone}{how}: {holder}"
                     log.info(message)
                     if on_wait is not None:
                         on_wait(message)
