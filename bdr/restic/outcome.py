@@ -150,7 +150,9 @@ _CAUSES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("wrong password", (Outcome.WRONG_PASSWORD.value,)),
     ("missing", (Outcome.REPOSITORY_MISSING.value,)),
     ("full", (Outcome.NO_SPACE.value,)),
-    ("locked too long", ("locked by a live restic", "repository locked by", " is busy: ")),
+    # restic's own lock, or bdr's queue for the repository past lock_timeout (a plan's own
+    # queue, "plan 'office' is busy", is no fault of the repository's).
+    ("locked too long", ("locked by a live restic", "repository locked by", "' is busy: held")),
     ("unreachable", _NETWORK_TEXTS),
 )
 
@@ -160,5 +162,7 @@ def repository_cause(error: str | None) -> str | None:
     failed for a reason of its own (a source, a check's finding, a drill's data)."""
     for cause, texts in _CAUSES:
         if error and any(text in error for text in texts):
+            if cause == "locked too long" and "repository '" not in error:
+                continue
             return cause
     return None
