@@ -50,18 +50,34 @@ def missing_sources(sources: list[str]) -> list[str]:
 
 
 def backup_plans(ctx: Context, plans: dict[str, Plan]) -> list[RunSummary]:
-    """Back up each plan, copy it to its other tiers and apply its retention."""
+    """Back up each plan, copy it to its other tiers (unless they are copied on a
+    copy_schedule of their own) and apply its retention to the tiers it reached."""
     summaries: list[RunSummary] = []
     for name, plan in plans.items():
         backup = backup_plan(ctx, name, plan)
         summaries.append(backup)
         if backup.status not in (runs.OK, runs.WARNING):
             continue
-        for target in plan.copy_to:
-            summaries.append(copy_plan(ctx, name, plan.repository, target))
+        tiers = ctx.config.retained_tiers(plan)
+        if plan.copy_schedule is None:
+            summaries += [copy_plan(ctx, name, plan.repository, t) for t in plan.copy_to]
+        else:
+            tiers = [tier for tier in tiers if tier == plan.repository]
         if plan.retention is not None:
-            for repository in ctx.config.retained_tiers(plan):
-                summaries.append(apply_retention(ctx, name, repository, plan.retention))
+            summaries += [apply_retention(ctx, name, t, plan.retention) for t in tiers]
+    return summaries
+
+
+def copy_tiers(ctx: Context, name: str, plan: Plan) -> list[RunSummary]:
+    """The copy job of a plan with a copy_schedule: copy its snapshots to each copy_to tier,
+    then apply its retention there."""
+    summaries = [copy_plan(ctx, name, plan.repository, target) for target in plan.copy_to]
+    if plan.retention is not None:
+        summaries += [
+            apply_retention(ctx, name, tier, plan.retention)
+            for tier in ctx.config.retained_tiers(plan)
+            if tier != plan.repository
+        ]
     return summaries
 
 

@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "config": ("bdr.cli.config_cmd", "config", "Check, show or describe the configuration."),
     "init": ("bdr.cli.init_cmd", "init", "Create the configured repositories that do not exist."),
     "backup": ("bdr.cli.backup_cmd", "backup", "Back up plans, copy them to their tiers, prune."),
+    "copy": ("bdr.cli.copy_cmd", "copy", "Copy plans to their other tiers now."),
     "snapshots": ("bdr.cli.snapshots_cmd", "snapshots", "List the snapshots of plans."),
     "status": ("bdr.cli.status_cmd", "status", "Show the last backup and RPO of every plan."),
     "ls": ("bdr.cli.browse_cmd", "ls", "List a folder of a plan's snapshot."),

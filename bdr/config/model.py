@@ -282,6 +282,14 @@ class Plan:
     repository: Name
     copy_to: list[Name] = field(default_factory=list)
     schedule: Cron = "0 */4 * * *"
+    copy_schedule: Annotated[
+        Cron | None,
+        Field(
+            description="copy to the copy_to tiers on a schedule of their own (the client's "
+            "quiet hours), not after every backup; their retention follows the copy",
+            examples=["0 22 * * *"],
+        ),
+    ] = None
     rpo: Duration = 86400
     retention: Retention | None = None
     before: list[Argv] = field(default_factory=list)
@@ -298,6 +306,8 @@ class Plan:
         twice = sorted({name for name in self.copy_to if self.copy_to.count(name) > 1})
         if twice:
             raise ValueError(f"copy_to names {', '.join(map(repr, twice))} more than once")
+        if self.copy_schedule is not None and not self.copy_to:
+            raise ValueError("copy_schedule: the plan has no copy_to tier to copy to")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -42,6 +42,12 @@ def _steward(ctx: Context, name: str) -> None:
     keep_cloud(ctx, name)
 
 
+def _copy(ctx: Context, plan: str) -> None:
+    from bdr.actions.backup import copy_tiers
+
+    copy_tiers(ctx, plan, ctx.config.plans[plan])
+
+
 def _audit(ctx: Context, appliance: str) -> None:
     from bdr.actions.audit import audit_appliance
 
@@ -59,6 +65,7 @@ ACTIONS: dict[str, Callable[[Context, str], None]] = {
     "drill": _drill,
     "check": _check,
     "prune": _prune,
+    "copy": _copy,
     "steward": _steward,
     "audit": _audit,
     "report": _report,

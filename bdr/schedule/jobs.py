@@ -10,7 +10,7 @@ from bdr.config.model import Config, Reports
 @dataclass(frozen=True)
 class JobSpec:
     job_id: str  # "backup:office", "drill:office-onsite", "check:cloud"
-    kind: str  # backup | drill | check | prune | steward | audit | report
+    kind: str  # backup | copy | drill | check | prune | steward | audit | report
     subject: str  # the plan, drill or check it runs
     cron: str
 
@@ -22,6 +22,11 @@ def job_specs(config: Config) -> list[JobSpec]:
     specs = [
         JobSpec(f"backup:{name}", "backup", name, plan.schedule)
         for name, plan in config.plans.items()
+    ]
+    specs += [
+        JobSpec(f"copy:{name}", "copy", name, plan.copy_schedule)
+        for name, plan in config.plans.items()
+        if plan.copy_schedule is not None
     ]
     specs += [
         JobSpec(f"drill:{name}", "drill", name, drill.schedule)

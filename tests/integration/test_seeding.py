@@ -33,3 +33,22 @@ def test_the_clouds_upload_limit_reaches_the_copy_within_its_hours(appliance: Ap
     ]
     assert copies and "--limit-upload" not in copies[0]
     assert len(appliance.snapshot_ids("cloud")) == 2
+
+
+def test_a_copy_schedule_of_its_own_keeps_the_copy_out_of_the_backup(appliance: Appliance, office):
+    appliance.local_repository()
+    appliance.local_repository("cloud")
+    appliance.add_plan(
+        "office", [office], copy_to=["cloud"], copy_schedule="0 22 * * *", retention={"last": 1}
+    )
+    appliance.write()
+    appliance.bdr("init")
+    for _ in range(2):
+        done = appliance.bdr("backup")
+        assert "copy" not in done.stdout.split(), done.stdout
+    assert appliance.snapshot_ids("cloud") == []
+    assert len(appliance.snapshot_ids("local")) == 1  # the onsite retention ran
+    copied = appliance.bdr("copy", "office")
+    kinds = [(r["kind"], r["repository"]) for r in appliance.runs()][-2:]
+    assert kinds == [("copy", "cloud"), ("retention", "cloud")], copied.stdout
+    assert len(appliance.snapshot_ids("cloud")) == 1

@@ -55,7 +55,14 @@ def appliance(tmp_path: Path, **appliance: object) -> Config:
                     "sources": [str(source)],
                     "repository": "local",
                     "retention": {"daily": 7},
-                }
+                },
+                # Copied to the cloud in the client's quiet hours, not after each backup.
+                "mail": {
+                    "sources": [str(source)],
+                    "repository": "local",
+                    "copy_to": ["cloud"],
+                    "copy_schedule": "0 22 * * *",
+                },
             },
             "drills": {"onsite": {"plan": "office", "repository": "local"}},
             "checks": {"local": {"repository": "local"}},
@@ -77,6 +84,7 @@ def test_the_job_table_names_every_kind_a_config_schedules(tmp_path: Path):
         == set(ACTIONS)
         == {
             "backup",
+            "copy",
             "drill",
             "check",
             "prune",
