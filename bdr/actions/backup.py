@@ -63,8 +63,7 @@ def backup_plans(ctx: Context, plans: dict[str, Plan]) -> list[RunSummary]:
             summaries += [copy_plan(ctx, name, plan.repository, t) for t in plan.copy_to]
         else:
             tiers = [tier for tier in tiers if tier == plan.repository]
-        if plan.retention is not None:
-            summaries += [apply_retention(ctx, name, t, plan.retention) for t in tiers]
+        summaries += _retentions(ctx, name, plan, tiers)
     return summaries
 
 
@@ -72,13 +71,18 @@ def copy_tiers(ctx: Context, name: str, plan: Plan) -> list[RunSummary]:
     """The copy job of a plan with a copy_schedule: copy its snapshots to each copy_to tier,
     then apply its retention there."""
     summaries = [copy_plan(ctx, name, plan.repository, target) for target in plan.copy_to]
-    if plan.retention is not None:
-        summaries += [
-            apply_retention(ctx, name, tier, plan.retention)
-            for tier in ctx.config.retained_tiers(plan)
-            if tier != plan.repository
-        ]
-    return summaries
+    tiers = [tier for tier in ctx.config.retained_tiers(plan) if tier != plan.repository]
+    return summaries + _retentions(ctx, name, plan, tiers)
+
+
+def _retentions(ctx: Context, name: str, plan: Plan, tiers: list[str]) -> list[RunSummary]:
+    """The plan's retention on each of `tiers`, each by its own policy or the plan's."""
+    found = []
+    for tier in tiers:
+        policy = plan.retention_of(tier)
+        if policy is not None:
+            found.append(apply_retention(ctx, name, tier, policy))
+    return found
 
 
 def backup_plan(ctx: Context, name: str, plan: Plan) -> RunSummary:

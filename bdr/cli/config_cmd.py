@@ -56,7 +56,7 @@ def show(app: App) -> None:
                 "excludes": list(item.excludes),
                 "automatic_excludes": list(item.automatic),
                 "retention_also_keeps": KEPT_BEYOND_POLICY
-                if config.plans[name].retention is not None
+                if config.retained_tiers(config.plans[name])
                 else None,
             }
             for name, item in sets.items()
@@ -76,7 +76,7 @@ def show(app: App) -> None:
             )
         if list(item.excludes) != [*(config.plans[name].exclude)]:
             click.echo(f"# plans.{name}: restic --exclude {' '.join(item.excludes)}")
-        if config.plans[name].retention is not None:
+        if config.retained_tiers(config.plans[name]):
             click.echo(f"# plans.{name}.retention: {KEPT_BEYOND_POLICY}")
 
 

@@ -176,6 +176,14 @@ def _check_references(raw: dict[str, Any]) -> Iterator[str]:
                 f"plans.{name}.retention: every tier of the plan is append_only, where bdr never "
                 "forgets: the MSP's steward runs their retention (remove retention here)"
             )
+    for name, plan in plans.items():
+        own = plan.get("tier_retention") if isinstance(plan, dict) else None
+        for tier in own if isinstance(own, dict) else {}:
+            if tier in append_only:
+                yield (
+                    f"plans.{name}.tier_retention.{tier}: repositories.{tier} is append_only, "
+                    "where bdr never forgets: the MSP's steward runs its retention"
+                )
     for name in _table(raw, "steward"):
         if name not in repositories:
             yield f"steward.{name}: no repository named {name!r} (the cloud it keeps)"
@@ -444,7 +452,8 @@ def warnings(config: Config) -> list[str]:
             )
     for name, plan in config.plans.items():
         retained = config.retained_tiers(plan)
-        skipped = [t for t in (plan.repository, *plan.copy_to) if t not in retained]
+        tiers = (plan.repository, *plan.copy_to)
+        skipped = [t for t in tiers if config.repositories[t].append_only]
         if plan.retention is not None and skipped:
             found.append(
                 f"plans.{name}.retention: applies to {', '.join(retained)} "

@@ -292,6 +292,14 @@ class Plan:
     ] = None
     rpo: Duration = 86400
     retention: Retention | None = None
+    tier_retention: Annotated[
+        dict[Name, Retention],
+        Field(
+            description="a policy of its own for a tier of the plan (a longer one for the "
+            "cloud, say); the others keep `retention`",
+            examples=[{"cloud": {"daily": 30, "monthly": 12}}],
+        ),
+    ] = field(default_factory=dict)
     before: list[Argv] = field(default_factory=list)
     hook_timeout: Duration = 600
     decoys: Annotated[
@@ -308,6 +316,16 @@ class Plan:
             raise ValueError(f"copy_to names {', '.join(map(repr, twice))} more than once")
         if self.copy_schedule is not None and not self.copy_to:
             raise ValueError("copy_schedule: the plan has no copy_to tier to copy to")
+        stray = sorted(set(self.tier_retention) - {self.repository, *self.copy_to})
+        if stray:
+            raise ValueError(
+                f"tier_retention: {', '.join(map(repr, stray))} is not a tier of the plan "
+                f"(its tiers: {', '.join([self.repository, *self.copy_to])})"
+            )
+
+    def retention_of(self, tier: str) -> Retention | None:
+        """The retention policy of `tier` of this plan: its own, else the plan's."""
+        return self.tier_retention.get(tier, self.retention)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -697,10 +715,12 @@ class Config:
     def retained_tiers(self, plan: Plan) -> list[str]:
         """The tiers of `plan` where bdr applies its retention: all but the append-only ones
         (whose retention the MSP's steward runs)."""
-        if plan.retention is None:
-            return []
         tiers = (plan.repository, *plan.copy_to)
-        return [name for name in tiers if not self.repositories[name].append_only]
+        return [
+            name
+            for name in tiers
+            if plan.retention_of(name) is not None and not self.repositories[name].append_only
+        ]
 
     def pruned_repositories(self) -> list[str]:
         """The repositories bdr applies a retention policy to: those that are pruned."""

@@ -336,3 +336,22 @@ def test_a_config_that_notifies_nobody_is_warned_about(secrets, tmp_path):
     urls.chmod(0o600)
     raw["notify"] = {"urls_file": str(urls)}
     assert not any(w.startswith("notify:") for w in warnings(validate(raw, source="t")))
+
+
+def test_a_tier_may_keep_by_a_policy_of_its_own(secrets):
+    raw = base(secrets)
+    raw["plans"]["fileserver"]["tier_retention"] = {"cloud": {"daily": 30, "monthly": 12}}
+    config = validate(raw, source="t")
+    plan = config.plans["fileserver"]
+    assert plan.retention_of("local") == plan.retention
+    own = plan.retention_of("cloud")
+    assert own is not None and (own.daily, own.monthly) == (30, 12)
+    raw["plans"]["fileserver"]["tier_retention"] = {"vault": {"daily": 1}}
+    (found,) = problems(raw)
+    assert "tier_retention: 'vault' is not a tier of the plan (its tiers: local, cloud)" in found
+    raw["plans"]["fileserver"]["tier_retention"] = {"cloud": {"daily": 30}}
+    raw["repositories"]["cloud"]["append_only"] = True
+    assert problems(raw) == [
+        "plans.fileserver.tier_retention.cloud: repositories.cloud is append_only, where bdr "
+        "never forgets: the MSP's steward runs its retention"
+    ]

@@ -1,4 +1,4 @@
-"""A repository's bandwidth limits reach restic, in their hours only."""
+"""A tier's own settings: bandwidth limits in their hours, a copy schedule, a retention policy."""
 
 from __future__ import annotations
 
@@ -52,3 +52,19 @@ def test_a_copy_schedule_of_its_own_keeps_the_copy_out_of_the_backup(appliance: 
     kinds = [(r["kind"], r["repository"]) for r in appliance.runs()][-2:]
     assert kinds == [("copy", "cloud"), ("retention", "cloud")], copied.stdout
     assert len(appliance.snapshot_ids("cloud")) == 1
+
+
+def test_the_cloud_keeps_longer_than_onsite_by_a_policy_of_its_own(appliance: Appliance, office):
+    appliance.local_repository()
+    appliance.local_repository("cloud")
+    appliance.add_plan(
+        "office", [office], copy_to=["cloud"], retention={"last": 1},
+        tier_retention={"cloud": {"last": 3}},
+    )  # fmt: skip
+    appliance.write()
+    appliance.bdr("init")
+    for number in range(4):
+        (office / "documents/letters/welcome.txt").write_text(f"version {number}\n")
+        appliance.bdr("backup")
+    assert len(appliance.snapshot_ids("local")) == 1
+    assert len(appliance.snapshot_ids("cloud")) == 3
