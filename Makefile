@@ -40,6 +40,7 @@ bench: deps-runtime $(BASE)
 	$(BIN)/python bench/metrics.py
 	$(BIN)/python bench/samples.py
 	$(BIN)/python bench/snapshots.py
+	$(BIN)/python bench/find.py
 	$(BIN)/python bench/detection.py
 	$(BIN)/python bench/report.py
 

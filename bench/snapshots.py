@@ -12,7 +12,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from run import INSTALLED  # bench/ is on sys.path when a bench script runs
+from run import INSTALLED, timed  # bench/ is on sys.path when a bench script runs
 
 ROOT = Path(__file__).resolve().parent / "work" / "snapshots"
 COUNT = 500
@@ -46,20 +46,15 @@ def make_repository() -> dict[str, str]:
     return env
 
 
-def write_config() -> Path:
-    config = ROOT / "bdr.toml"
+def write_config(root: Path = ROOT) -> Path:
+    """The config of one plan `office` of root/data into the repository root/repo."""
+    config = root / "bdr.toml"
     config.write_text(
-        f'[appliance]\nstate_dir = "{ROOT / "state"}"\nscratch_dir = "{ROOT / "scratch"}"\n'
-        f'[repositories.local]\nurl = "{ROOT / "repo"}"\npassword_file = "{ROOT / "password"}"\n'
-        f'[plans.office]\nsources = ["{ROOT / "data"}"]\nrepository = "local"\n'
+        f'[appliance]\nstate_dir = "{root / "state"}"\nscratch_dir = "{root / "scratch"}"\n'
+        f'[repositories.local]\nurl = "{root / "repo"}"\npassword_file = "{root / "password"}"\n'
+        f'[plans.office]\nsources = ["{root / "data"}"]\nrepository = "local"\n'
     )
     return config
-
-
-def timed(argv: list[str], env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    return time.perf_counter() - started
 
 
 def main() -> None:
