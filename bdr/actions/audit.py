@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +28,11 @@ from bdr.evidence.chain import CHAIN, line_hash
 from bdr.evidence.keys import NAMESPACE
 from bdr.evidence.records import from_rfc3339
 from bdr.evidence.verify import read_key, verify_directory
+from bdr.localtime import with_offset
 from bdr.restic import argv as build
 from bdr.restic.messages import Snapshot, snapshot_list
 from bdr.restic.result import require_ok
 from bdr.steward import audit
-from bdr.store import runs
 from bdr.store import steward as seen
 from bdr.store.outcomes import AuditOutcome
 
@@ -141,7 +142,7 @@ def _findings(
     previous = seen.audited(ctx.db, appliance)
     findings: list[str] = []
     if previous is not None:
-        when = _day(previous.audited_at)
+        when = with_offset(datetime.fromtimestamp(previous.audited_at, UTC))
         rolled = audit.rollback(
             uploaded,
             audit.Head(previous.chain, previous.seq, previous.sha256),
@@ -183,14 +184,6 @@ def _ended(records: list[dict[str, Any]]) -> float | None:
         if isinstance(value, str):
             return from_rfc3339(value)
     return None
-
-
-def _day(moment: float) -> str:
-    from datetime import datetime
-
-    from bdr.localtime import zone
-
-    return datetime.fromtimestamp(moment, zone()).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def _head_of(ctx: Context, appliance: str, snapshot: Snapshot) -> audit.Head | None:
@@ -237,7 +230,3 @@ def _quoted_head(data: bytes, chain: str) -> audit.Head | None:
         return audit.Head(chain, int(evidence["head_seq"]), str(evidence["head_sha256"]))
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
-
-
-def audit_ok(summaries: list[RunSummary]) -> bool:
-    return all(summary.status == runs.OK for summary in summaries)

@@ -80,18 +80,19 @@ class Context:
         except (OSError, ValueError) as error:
             raise BdrError(f"repositories.{name}: {error}") from None
 
+    def _lock_timeout(self) -> float:
+        """How long a run waits for a lock: the command's --lock-timeout, else the config's."""
+        if self.lock_timeout is not None:
+            return self.lock_timeout
+        return float(self.config.appliance.lock_timeout)
+
     def plan_lock(self, plan: str, *, purpose: str) -> contextlib.AbstractContextManager[None]:
         """One backup of a plan at a time: two would race on its canary and its judgement,
         though restic would let them share the repository."""
-        timeout = (
-            self.lock_timeout
-            if self.lock_timeout is not None
-            else float(self.config.appliance.lock_timeout)
-        )
         return repository_lock(
             self.config.appliance.state_dir,
             plan,
-            timeout=timeout,
+            timeout=self._lock_timeout(),
             purpose=purpose,
             supervisor=self.supervisor,
             on_wait=self.say,
@@ -103,15 +104,10 @@ class Context:
     ) -> contextlib.AbstractContextManager[None]:
         """bdr's lock of `repositories`: alone (check, forget, prune, init), or shared with
         other shared holders (backup, copy, restore, drill: what restic runs side by side)."""
-        timeout = (
-            self.lock_timeout
-            if self.lock_timeout is not None
-            else float(self.config.appliance.lock_timeout)
-        )
         return repository_locks(
             self.config.appliance.state_dir,
             list(repositories),
-            timeout=timeout,
+            timeout=self._lock_timeout(),
             purpose=purpose,
             exclusive=exclusive,
             supervisor=self.supervisor,

@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bdr import __version__
-from bdr.actions.audit import fetch_newest, scratch_folder
+from bdr.actions.audit import audited_appliances, fetch_newest, scratch_folder
 from bdr.actions.context import Context
 from bdr.actions.report import report_path
 from bdr.atomic import write_atomic
@@ -46,9 +46,7 @@ class Printed:
 
 
 def cloud_report(ctx: Context, appliance: str, month: str, out: Path) -> Printed:
-    if appliance not in ctx.config.audit:
-        known = ", ".join(sorted(ctx.config.audit)) or "none"
-        raise UsageError(f"no [audit.{appliance}] (configured: {known})")
+    audited_appliances(ctx, [appliance])  # UsageError naming the configured ones
     key_file = ctx.config.audit[appliance].allowed_signers
     try:
         key = read_key(key_file)
