@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bdr.actions.context import Context
+from bdr.actions.placement import source_root
 from bdr.config.model import Plan
 from bdr.errors import UsageError, unknown_name
 from bdr.restic import argv as build
@@ -50,10 +51,7 @@ def plan_snapshots(ctx: Context, plan_name: str, repository: str) -> list[Snapsh
 def in_sources(plan: Plan, path: str) -> bool:
     """Whether a snapshot's `path` is one of the plan's sources or under one: what the client
     backs up, not the canary bdr adds to each snapshot."""
-    return any(
-        path == root or path.startswith(root.rstrip("/") + "/")
-        for root in (str(source) for source in plan.sources)
-    )
+    return source_root(path, [str(source) for source in plan.sources]) is not None
 
 
 def in_snapshot(plan: Plan, path: str) -> list[str]:

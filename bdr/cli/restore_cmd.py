@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from bdr.actions.placement import CONFLICTS
 from bdr.cli.app import App
 from bdr.cli.params import complete_plans, complete_repositories, snapshot_id
 
@@ -49,7 +50,7 @@ def _target(value: str) -> Path:
 @click.option("--dry-run", is_flag=True, help="Show what would be restored, restore nothing.")
 @click.option(
     "--conflict",
-    type=click.Choice(["skip", "overwrite", "rename"]),
+    type=click.Choice(CONFLICTS),
     help="A file already where one is restored: keep it (skip), replace it (overwrite), or "
     "put the restored one beside it as NAME.restored-DATE (rename). Default: refuse, naming them.",
 )
