@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -370,7 +371,13 @@ def restore(
         request.target.mkdir(parents=True, exist_ok=True)
         staged = info.strip is not None or request.conflict in (placement.SKIP, placement.RENAME)
         # Staged: restic restores beside the target, and the files are moved into place.
-        into = request.target / f".bdr-restore-{record.id}" if staged else request.target
+        # A folder made new here (never one of the client's of the same name): it is removed
+        # after, and bdr removes only what it made.
+        into = (
+            Path(tempfile.mkdtemp(prefix=f".bdr-restore-{record.id}-", dir=request.target))
+            if staged
+            else request.target
+        )
         json_progress = ctx.restic.features.restore_json_progress
         meter = _WriteMeter(info.bytes, progress) if progress and not json_progress else None
         started = time.monotonic()
