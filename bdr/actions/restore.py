@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from bdr import privilege
 from bdr.actions import placement
 from bdr.actions.context import Context, recorded_run
 from bdr.actions.summary import RunSummary
@@ -278,7 +279,8 @@ def _plan_restore(ctx: Context, request: RestoreRequest) -> RestorePlanInfo:
     includes = tuple(
         dict.fromkeys(path for item in request.includes for path in in_snapshot(plan, item))
     )
-    check_target(request.target, plan, ctx.config, in_place=request.in_place)
+    with privilege.elevated():  # a root restore sees the target as root will write it
+        check_target(request.target, plan, ctx.config, in_place=request.in_place)
     env = ctx.env(repository)
     snapshots = plan_snapshots(ctx, request.plan, repository)
     boundary = None if request.allow_suspect else judgements.boundary(ctx.db, request.plan)
@@ -310,7 +312,8 @@ def _plan_restore(ctx: Context, request: RestoreRequest) -> RestorePlanInfo:
         # several roots).
         includes = tuple(i for i in includes if any(included(p, (i,)) for p, _ in listed))
     strip = tuple(str(source) for source in plan.sources) if request.strip else None
-    clashes = tuple(placement.conflicts(request.target, listed, strip))
+    with privilege.elevated():
+        clashes = tuple(placement.conflicts(request.target, listed, strip))
     if clashes and request.conflict is None and not request.force and not request.dry_run:
         first = ", ".join(shown(str(path)) for path in clashes[:5])
         raise UsageError(
@@ -368,63 +371,14 @@ def restore(
         outcome = record.outcome = RestoreOutcome(
             target=str(request.target), includes=info.includes, verified=request.verify
         )
-        request.target.mkdir(parents=True, exist_ok=True)
-        staged = info.strip is not None or request.conflict in (placement.SKIP, placement.RENAME)
-        # Staged: restic restores beside the target, and the files are moved into place.
-        # A folder made new here (never one of the client's of the same name): it is removed
-        # after, and bdr removes only what it made.
-        into = (
-            Path(tempfile.mkdtemp(prefix=f".bdr-restore-{record.id}-", dir=request.target))
-            if staged
-            else request.target
-        )
-        json_progress = ctx.restic.features.restore_json_progress
-        meter = _WriteMeter(info.bytes, progress) if progress and not json_progress else None
-        started = time.monotonic()
-        result = ctx.restic.run(
-            ctx.restic.args(
-                build.restore,
-                info.snapshot.id,
-                str(into),
-                includes=[escape(item) for item in info.includes],
-                verify=request.verify,
-                json_progress=json_progress,
-            ),
-            ctx.env(info.repository),
-            on_line=_json_progress(info.bytes, progress) if progress and json_progress else None,
-            on_start=meter.start if meter else None,
-        )
-        if meter:
-            meter.stop()
-        try:
-            require_ok(result, f"restore of snapshot {info.snapshot.short_id}")
-            wrong = missing_in(into, info.listed)
-            if wrong:
-                raise BdrError(
-                    f"restore of snapshot {info.snapshot.short_id}: restic reported success, "
-                    f"but {len(wrong)} of {info.files} listed file(s) are not in {into} with "
-                    f"their size (first: {shown(wrong[0])})"
-                )
-            if staged:
-                suffix = "restored-" + time.strftime("%Y%m%d-%H%M", time.localtime(ctx.now()))
-                placed = placement.place(
-                    into, request.target, info.strip, request.conflict or placement.OVERWRITE,
-                    suffix,
-                )  # fmt: skip
-                outcome = replace(
-                    outcome,
-                    skipped=len(placed.skipped),
-                    renamed=tuple(str(path) for path in placed.renamed.values()),
-                )
-        finally:
-            if staged:
-                remove_tree(into)
+        # As root (when root runs it): the target is the client's; restic restores owners.
+        with privilege.elevated():
+            outcome = _restore_into_target(ctx, request, info, outcome, record.id, progress)
         if progress:
             progress(info.bytes, info.bytes)
-        seconds = time.monotonic() - started
         record.files_processed = info.files
         record.bytes_processed = info.bytes
-        record.outcome = replace(outcome, seconds=seconds)
+        record.outcome = outcome
         record.message = (
             f"restored {info.files} files into {request.target}"
             + (
@@ -439,6 +393,69 @@ def restore(
             )
         )
     return RunSummary.of(record)
+
+
+def _restore_into_target(
+    ctx: Context,
+    request: RestoreRequest,
+    info: RestorePlanInfo,
+    outcome: RestoreOutcome,
+    run_id: int,
+    progress: Progress | None,
+) -> RestoreOutcome:
+    """restic's restore into the target (or a folder staged in it), checked and put in place;
+    return the outcome with what was kept or renamed, and the time it took."""
+    request.target.mkdir(parents=True, exist_ok=True)
+    staged = info.strip is not None or request.conflict in (placement.SKIP, placement.RENAME)
+    # Staged: restic restores beside the target, and the files are moved into place. A folder
+    # made new here (never one of the client's of the same name): it is removed after, and bdr
+    # removes only what it made.
+    into = (
+        Path(tempfile.mkdtemp(prefix=f".bdr-restore-{run_id}-", dir=request.target))
+        if staged
+        else request.target
+    )
+    json_progress = ctx.restic.features.restore_json_progress
+    meter = _WriteMeter(info.bytes, progress) if progress and not json_progress else None
+    started = time.monotonic()
+    result = ctx.restic.run(
+        ctx.restic.args(
+            build.restore,
+            info.snapshot.id,
+            str(into),
+            includes=[escape(item) for item in info.includes],
+            verify=request.verify,
+            json_progress=json_progress,
+        ),
+        ctx.env(info.repository),
+        on_line=_json_progress(info.bytes, progress) if progress and json_progress else None,
+        on_start=meter.start if meter else None,
+    )
+    if meter:
+        meter.stop()
+    try:
+        require_ok(result, f"restore of snapshot {info.snapshot.short_id}")
+        wrong = missing_in(into, info.listed)
+        if wrong:
+            raise BdrError(
+                f"restore of snapshot {info.snapshot.short_id}: restic reported success, "
+                f"but {len(wrong)} of {info.files} listed file(s) are not in {into} with "
+                f"their size (first: {shown(wrong[0])})"
+            )
+        if staged:
+            suffix = "restored-" + time.strftime("%Y%m%d-%H%M", time.localtime(ctx.now()))
+            placed = placement.place(
+                into, request.target, info.strip, request.conflict or placement.OVERWRITE, suffix
+            )
+            outcome = replace(
+                outcome,
+                skipped=len(placed.skipped),
+                renamed=tuple(str(path) for path in placed.renamed.values()),
+            )
+    finally:
+        if staged:
+            remove_tree(into)
+    return replace(outcome, seconds=time.monotonic() - started)
 
 
 def _json_progress(total: int, progress: Progress) -> Callable[[str], None]:

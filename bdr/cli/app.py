@@ -50,6 +50,9 @@ class App:
     json_output: bool = False
     debug: bool = False
     verbose: bool = False
+    # Whether this command may run as root beside a service user's state_dir (a restore, to
+    # keep owners and reach every share): it then writes bdr's files as that user.
+    root_allowed: bool = False
     _config: Config | None = field(default=None, repr=False)
     _context: Context | None = field(default=None, repr=False)
     _history: History | None = field(default=None, repr=False)
@@ -125,13 +128,19 @@ class App:
     def _refuse_other_users(self) -> None:
         """Run as the owner of state_dir only: files root makes in the history, the caches or a
         repository would make every later run as `bdr` fail, and a daemon that cannot see
-        another user's processes would take that user's runs for dead."""
+        another user's processes would take that user's runs for dead. A restore may run as
+        root: it then acts as the owner, and as root only in its target (bdr.privilege)."""
         state_dir = self.config.appliance.state_dir
         try:
             owner = state_dir.stat().st_uid
         except OSError:
             return  # made by this run, for this user
         if owner == os.geteuid():
+            return
+        if os.geteuid() == 0 and self.root_allowed:
+            from bdr import privilege
+
+            privilege.drop_to(owner)
             return
         import pwd
         import shlex

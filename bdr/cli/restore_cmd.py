@@ -90,8 +90,11 @@ def restore(
     verify: bool,
     allow_suspect: bool,
 ) -> None:
-    """Restore a snapshot of PLAN into --target, verified, with progress."""
+    """Restore a snapshot of PLAN into --target, verified, with progress. As root, files keep
+    their owners and any folder can be the target; bdr's own files stay the service user's."""
     import time
+
+    app.root_allowed = True
 
     from bdr.actions.restore import RestoreRequest, landing, parse_as_of, plan_restore
     from bdr.actions.restore import restore as run_restore

@@ -73,8 +73,12 @@ def recall(where: Path | None, text_key: str) -> model.Config | None:
 
 def keep(where: Path | None, text_key: str, config: model.Config) -> None:
     """Keep `config` for the text of `text_key`; a place that cannot be written is no error.
-    Written only where the state_dir exists: loading a config creates no appliance."""
-    if where is None or not where.parent.parent.is_dir():
+    Written only where the state_dir exists (loading a config creates no appliance), and by
+    its owner (a file of root's there would be unreadable to the service user)."""
+    try:
+        if where is None or where.parent.parent.stat().st_uid != os.geteuid():
+            return
+    except OSError:
         return
     from bdr.atomic import write_atomic  # its tempfile is not needed to read
 

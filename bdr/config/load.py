@@ -305,6 +305,7 @@ _EXISTING_FILES = {*_SECRET_FILES, "known_hosts", "tls_cert_file", "allowed_sign
 
 
 def _check_files(raw: dict[str, Any]) -> Iterator[str]:
+    service = _service_user(raw)
     for section, per_name, keys in _ABSOLUTE_PATHS:
         table = _table(raw, section)
         entries = table.items() if per_name else [(None, table)]
@@ -319,10 +320,26 @@ def _check_files(raw: dict[str, Any]) -> Iterator[str]:
                 if not value.startswith("/"):
                     yield f"{where}: {value!r} must be an absolute path"
                 elif key in _EXISTING_FILES:
-                    yield from _check_file(where, Path(value), secret=key in _SECRET_FILES)
+                    yield from _check_file(
+                        where, Path(value), secret=key in _SECRET_FILES, service=service
+                    )
 
 
-def _check_file(where: str, path: Path, *, secret: bool) -> Iterator[str]:
+def _service_user(raw: dict[str, Any]) -> int | None:
+    """For root: the owner of state_dir, the user bdr acts as (a root restore does), whose
+    secrets are the service's own. None for another user, who reads only its own."""
+    if os.geteuid() != 0:
+        return None
+    state_dir = _table(raw, "appliance").get("state_dir", str(cache.DEFAULT_STATE_DIR))
+    try:
+        return Path(str(state_dir)).stat().st_uid
+    except OSError:
+        return None
+
+
+def _check_file(
+    where: str, path: Path, *, secret: bool, service: int | None = None
+) -> Iterator[str]:
     try:
         # A secret is judged by the file named, not by what a symlink points to: a link to a
         # file of another user's, in a directory anyone writes, is no secret.
@@ -340,7 +357,7 @@ def _check_file(where: str, path: Path, *, secret: bool) -> Iterator[str]:
         yield f"{where}: {path} is not a regular file"
         return
     if secret:
-        problem = _secret_problem(path, info)
+        problem = _secret_problem(path, info, service)
         if problem:
             yield f"{where}: {problem}"
             return
@@ -403,16 +420,17 @@ def _logo_problems(raw: dict[str, Any]) -> Iterator[str]:
         yield f"reports.logo: {error}"
 
 
-def _secret_problem(path: Path, info: os.stat_result) -> str | None:
-    """Why a file cannot hold a secret: readable by others, owned by another user, or in a
-    directory that others can write (they could replace it)."""
+def _secret_problem(path: Path, info: os.stat_result, service: int | None = None) -> str | None:
+    """Why a file cannot hold a secret: readable by others, owned by another user (than the
+    one running bdr, root, or the `service` user root acts as), or in a directory that others
+    can write (they could replace it)."""
     if info.st_mode & 0o077:
         mode = stat.S_IMODE(info.st_mode)
         return (
             f"{path} is open to group or others (mode {mode:04o}); it holds a secret: "
             f"run chmod 600 {path}"
         )
-    if info.st_uid not in (os.geteuid(), 0):
+    if info.st_uid not in (os.geteuid(), 0, service):
         return (
             f"{path} belongs to another user (uid {info.st_uid}); it holds a secret: it must "
             "be the user's who runs bdr, or root's"

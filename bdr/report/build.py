@@ -215,7 +215,7 @@ def _runbook(plan: PlanSpec, inputs: Inputs, drills: Sequence[DrillRow]) -> Runb
         steps.append(
             RunbookTier(
                 repository=repository,
-                command=f"sudo -u bdr bdr restore {plan.name}{flag} --snapshot {chosen} "
+                command=f"sudo bdr restore {plan.name}{flag} --snapshot {chosen} "
                 "--target /srv/restore",
                 last_drill_run=last.run if last else None,
                 last_drill_seconds=recovery_seconds(last) if last else None,

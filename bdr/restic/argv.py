@@ -35,7 +35,13 @@ def plan_tag(plan: str) -> str:
     return f"bdr-plan={plan}"
 
 
+# The cache_dir of a restic that must not touch bdr's cache (one run as root).
+NO_CACHE = ""
+
+
 def _base(binary: str, cache_dir: str | None) -> Argv:
+    if cache_dir == NO_CACHE:
+        return (binary, "--no-cache")
     return (binary, "--cache-dir", cache_dir) if cache_dir else (binary,)
 
 

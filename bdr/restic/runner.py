@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from bdr import spawn
+from bdr import privilege, spawn
 from bdr.errors import Interrupted, RunTimedOut, UsageError
 from bdr.restic import argv as build
 from bdr.restic import version_cache
@@ -174,8 +174,11 @@ class Restic:
     def args(
         self, builder: Callable[..., tuple[str, ...]], *a: object, **kw: object
     ) -> tuple[str, ...]:
-        """Return the argv of `builder` for this binary and cache directory."""
-        return builder(*a, binary=self.binary, cache_dir=self.cache_dir, **kw)
+        """Return the argv of `builder` for this binary and cache directory. A restic started
+        as root (a root restore's) uses no cache: its files there would be root's, and the
+        service user's restic could no longer write them."""
+        cache_dir = build.NO_CACHE if privilege.raised() else self.cache_dir
+        return builder(*a, binary=self.binary, cache_dir=cache_dir, **kw)
 
     def _spawn(self, argv: tuple[str, ...], env: ResticEnv) -> Child:
         try:

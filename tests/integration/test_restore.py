@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -160,3 +166,81 @@ def test_a_listed_path_that_leaves_the_target_is_refused(backed_up: Appliance, t
     result = backed_up.bdr("restore", "office", "--target", str(target), expect=1)
     assert "'/srv/../../etc/shadow', a path that would leave the target: refused" in result.stderr
     assert not target.exists()
+
+
+SERVICE = 65534  # nobody: the service user of an appliance installed for it
+
+
+def _service_user_can_run_bdr() -> bool:
+    probe = [sys.executable, "-c", "import bdr.actions.restore, rich.progress"]
+    where = ["setpriv", f"--reuid={SERVICE}", f"--regid={SERVICE}", "--clear-groups"]
+    return subprocess.run([*where, *probe], capture_output=True).returncode == 0
+
+
+def test_root_restores_keep_owners_and_leave_bdrs_own_files_to_the_service_user(
+    office: Path, tmp_path: Path
+):
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root (and setpriv) to restore owners and act as the service user")
+    if not _service_user_can_run_bdr():
+        pytest.skip("the service user cannot reach this checkout's interpreter and bdr")
+    private = office / "hr"
+    private.mkdir(mode=0o700)
+    (private / "salaries.txt").write_text("confidential\n")
+    letter = office / "documents/letters/welcome.txt"
+    for path, mode in ((private, 0o700), (private / "salaries.txt", 0o640), (letter, 0o600)):
+        os.chown(path, 1234, 1235)
+        path.chmod(mode)
+    # Outside root's own pytest folders: the service user must reach its state_dir.
+    root = Path(tempfile.mkdtemp(prefix="bdr-service-"))
+    root.chmod(0o755)
+    try:
+        appliance = Appliance(root)
+        appliance.local_repository()
+        appliance.add_plan("office", [office])
+        appliance.bdr("init")
+        appliance.bdr("backup")
+        # Installed for the service user: state_dir, repository and secrets are its own;
+        # the config stays root's (as /etc/bdr/bdr.toml).
+        for top in (appliance.state_dir, root / "repos", appliance.secrets):
+            subprocess.run(["chown", "-R", f"{SERVICE}:{SERVICE}", str(top)], check=True)
+
+        refused = appliance.bdr("backup", expect=2)  # root may restore, not run the service
+        assert "belongs to user" in refused.stderr and "bdr runs as that user" in refused.stderr
+
+        target = tmp_path / "back"  # in root's 0700 folder: only root can write there
+        done = appliance.bdr("restore", "office", "--target", str(target))
+        assert "(verified)" in done.stdout
+        restored = target / str(office).lstrip("/")
+        for path, mode in (("hr", 0o700), ("hr/salaries.txt", 0o640), (letter, 0o600)):
+            info = (
+                (restored / path).lstat()
+                if isinstance(path, str)
+                else (restored / path.relative_to(office)).lstat()
+            )
+            assert (info.st_uid, info.st_gid, info.st_mode & 0o777) == (1234, 1235, mode)
+        assert (restored / "hr/salaries.txt").read_text() == "confidential\n"
+
+        # Staged (moved into place as root): a file kept beside the one there.
+        edited = restored / "documents/letters/welcome.txt"
+        edited.write_text("edited")
+        appliance.bdr("restore", "office", "--target", str(target), "--conflict", "rename")
+        beside = [p for p in edited.parent.iterdir() if p.name != "welcome.txt"]
+        assert len(beside) == 1 and beside[0].stat().st_uid == 1234, beside
+        assert not list(target.glob(".bdr-restore-*"))
+
+        # Everything bdr wrote is the service user's, and the service goes on as that user.
+        others = [
+            str(path)
+            for top in (appliance.state_dir, root / "repos")
+            for path in (top, *top.rglob("*"))
+            if path.lstat().st_uid != SERVICE
+        ]
+        assert others == []
+        as_service = ["setpriv", f"--reuid={SERVICE}", f"--regid={SERVICE}", "--clear-groups"]
+        listed = appliance.bdr("--json", "snapshots", prefix=as_service)
+        assert json.loads(listed.stdout)
+        kinds = [(run["kind"], run["status"]) for run in appliance.runs()]
+        assert kinds[-2:] == [("restore", "ok"), ("restore", "ok")]
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

@@ -35,6 +35,10 @@ ALLOWED = {
     # A ContextVar: each run's thread (and the threads it starts with its context) sees its
     # own value; nothing is shared between runs or kept after them.
     ("restic/runner.py", "_deadline"),
+    # The user ids a root restore acts with are the process's own (seteuid changes them for
+    # every thread): the module remembers the ids it set, to set them back.
+    ("privilege.py", "_dropped"),
+    ("privilege.py", "_raised"),
 }
 
 

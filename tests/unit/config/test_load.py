@@ -254,6 +254,12 @@ def test_a_secret_behind_a_symlink_of_another_user_or_in_an_open_directory_is_re
         os.chown(moved, 65534, 65534)
         (problem,) = problems(raw)
         assert "belongs to another user (uid 65534)" in problem
+        # Root acting as the service user (a root restore): that user's secrets are its own.
+        state_dir = tmp_path / "state"
+        state_dir.mkdir()
+        os.chown(state_dir, 65534, 65534)
+        raw["appliance"]["state_dir"] = str(state_dir)
+        validate(raw, source="test.toml")
 
 
 def test_the_schema_puts_nothing_into_the_models_module():

@@ -126,3 +126,12 @@ def test_forget_dry_run_and_forget_of_chosen_ids():
     )
     ids = ["a" * 64, "b" * 64]
     assert argv.forget_ids(ids) == ("restic", "forget", "--json", "--", "a" * 64, "b" * 64)
+
+
+def test_a_restic_that_must_not_touch_bdrs_cache_runs_without_one():
+    # A root restore's restic: its cache files would be root's, in the service user's cache.
+    assert argv.restore("1a2b3c4d", "/srv/back", cache_dir=argv.NO_CACHE)[:3] == (
+        "restic",
+        "--no-cache",
+        "restore",
+    )
