@@ -178,7 +178,7 @@ def fleet() -> dict[str, Any]:
             "short",
             [
                 target(
-                    f"count({backup_age} > ignoring(repository) group_left {rpo}) or vector(0)",
+                    f"count({backup_age} > {rpo}) or vector(0)",
                     instant=True,
                 )
             ],
@@ -304,7 +304,7 @@ def fleet() -> dict[str, Any]:
             "percentunit",
             [
                 target(
-                    f"{backup_age} / ignoring(repository) group_left {rpo}",
+                    f"{backup_age} / {rpo}",
                     "{{client}} {{appliance}} {{plan}} {{repository}}",
                     instant=True,
                 )
@@ -320,7 +320,7 @@ def fleet() -> dict[str, Any]:
             "percentunit",
             [
                 target(
-                    f"{verified_age} / ignoring(repository) group_left {rpo}",
+                    f"{verified_age} / {rpo}",
                     "{{client}} {{appliance}} {{plan}} {{repository}}",
                     instant=True,
                 )

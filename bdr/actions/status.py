@@ -112,7 +112,7 @@ def plan_status(config: Config, db: History, now: float) -> list[TierStatus]:
     return [
         TierStatus(
             facts,
-            config.plans[facts.plan].rpo,
+            config.plans[facts.plan].rpo_of(facts.repository),
             now,
             append_only=config.repositories[facts.repository].append_only,
         )

@@ -93,7 +93,12 @@ def setup_from(data: dict[str, Any]) -> Setup:
         contact=str(data.get("contact", "")),
         plans=tuple(
             PlanSpec(
-                **{**plan, "copy_to": tuple(plan["copy_to"]), "sources": tuple(plan["sources"])}
+                **{
+                    **plan,
+                    "copy_to": tuple(plan["copy_to"]),
+                    "sources": tuple(plan["sources"]),
+                    "tier_rpo": tuple((str(t), float(s)) for t, s in plan.get("tier_rpo", ())),
+                }
             )
             for plan in data.get("plans", ())
         ),

@@ -13,7 +13,7 @@ from bdr.cli.app import App
 @click.group()
 def steward() -> None:
     """On the MSP's host: retention of the appliances' append-only clouds, and the audit of
-    the evidence they upload (README)."""
+    the evidence they upload (docs/evidence.md)."""
 
 
 @steward.command()

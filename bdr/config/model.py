@@ -291,6 +291,14 @@ class Plan:
         ),
     ] = None
     rpo: Duration = 86400
+    tier_rpo: Annotated[
+        dict[Name, Duration],
+        Field(
+            description="an RPO of its own for a tier of the plan (a cloud copied nightly, "
+            "say); the others keep `rpo`",
+            examples=[{"cloud": "26h"}],
+        ),
+    ] = field(default_factory=dict)
     retention: Retention | None = None
     tier_retention: Annotated[
         dict[Name, Retention],
@@ -316,12 +324,18 @@ class Plan:
             raise ValueError(f"copy_to names {', '.join(map(repr, twice))} more than once")
         if self.copy_schedule is not None and not self.copy_to:
             raise ValueError("copy_schedule: the plan has no copy_to tier to copy to")
-        stray = sorted(set(self.tier_retention) - {self.repository, *self.copy_to})
-        if stray:
-            raise ValueError(
-                f"tier_retention: {', '.join(map(repr, stray))} is not a tier of the plan "
-                f"(its tiers: {', '.join([self.repository, *self.copy_to])})"
-            )
+        tiers = [self.repository, *self.copy_to]
+        for key, own in (("tier_rpo", self.tier_rpo), ("tier_retention", self.tier_retention)):
+            stray = sorted(set(own) - set(tiers))
+            if stray:
+                raise ValueError(
+                    f"{key}: {', '.join(map(repr, stray))} is not a tier of the plan "
+                    f"(its tiers: {', '.join(tiers)})"
+                )
+
+    def rpo_of(self, tier: str) -> int:
+        """The recovery-point objective of `tier` of this plan: its own, else the plan's."""
+        return self.tier_rpo.get(tier, self.rpo)
 
     def retention_of(self, tier: str) -> Retention | None:
         """The retention policy of `tier` of this plan: its own, else the plan's."""
@@ -439,7 +453,7 @@ class Keep:
 @dataclass(frozen=True, kw_only=True)
 class Steward:
     """Retention of an appliance's cloud repository, run from the MSP's side with a login that
-    may delete (README, "The steward")."""
+    may delete (docs/configuration.md, "The steward")."""
 
     __pydantic_config__ = _STRICT
 
@@ -492,7 +506,7 @@ class Audit:
 
 @dataclass(frozen=True, kw_only=True)
 class Evidence:
-    """Where the appliance's evidence leaves the box (README, "The proof off the box")."""
+    """Where the appliance's evidence leaves the box (docs/evidence.md, "The proof off the box")."""
 
     __pydantic_config__ = _STRICT
 
@@ -590,7 +604,7 @@ def known_fields(url: str | None) -> str | None:
 
 @dataclass(frozen=True, kw_only=True)
 class Detection:
-    """Judging every backup clean or suspect of ransomware (README, "Ransomware")."""
+    """Judging every backup clean or suspect of ransomware (docs/ransomware.md)."""
 
     __pydantic_config__ = _STRICT
 

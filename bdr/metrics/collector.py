@@ -137,14 +137,19 @@ def _backups(config: Config, db: History) -> Iterator[Metric]:
         "suspect of ransomware that is not cleared.",
         tier,
     )
-    rpo = _gauge("bdr_rpo_target_seconds", "The plan's recovery-point objective.", ["plan"])
+    rpo = _gauge(
+        "bdr_rpo_target_seconds",
+        "The recovery-point objective of the plan in the repository (its tier_rpo, else its rpo).",
+        ["plan", "repository"],
+    )
     suspect = _gauge(
         "bdr_backup_suspect",
         "1 while a snapshot of the plan is suspect of ransomware and not cleared.",
         ["plan"],
     )
     for name, plan in config.plans.items():
-        rpo.add_metric([name], plan.rpo)
+        for repository in (plan.repository, *plan.copy_to):
+            rpo.add_metric([name, repository], plan.rpo_of(repository))
     for facts in tiers.all_tiers(db, config):
         labels = [facts.plan, facts.repository]
         last = facts.last_run

@@ -288,14 +288,15 @@ class Notifier:
                 scope = f"{name}/{repository}"
                 latest = runs.latest_snapshot(self.db, name, repository)
                 age = now - latest.snapshot_time if latest else in_service
+                rpo = plan.rpo_of(repository)
                 found.append(
                     Finding(
                         f"{app}:rpo:{scope}",
                         "rpo",
                         scope,
-                        bad=age > plan.rpo,
+                        bad=age > rpo,
                         severity=FAILURE,
-                        title=f"newest snapshot older than the RPO of {format_duration(plan.rpo)}",
+                        title=f"newest snapshot older than the RPO of {format_duration(rpo)}",
                         reason=(
                             f"the newest snapshot of plan {name} in {repository} "
                             f"({latest.snapshot_id}) is {format_duration(age)} old"

@@ -47,6 +47,7 @@ def setup_of(config: Config) -> Setup:
                 repository=plan.repository,
                 copy_to=tuple(plan.copy_to),
                 sources=tuple(plan.sources),
+                tier_rpo=tuple((tier, float(rpo)) for tier, rpo in plan.tier_rpo.items()),
             )
             for name, plan in config.plans.items()
         ),

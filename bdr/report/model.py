@@ -52,10 +52,14 @@ class PlanSpec:
     repository: str  # its own tier, where backups go
     copy_to: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    tier_rpo: tuple[tuple[str, float], ...] = ()  # (tier, seconds): a tier's own RPO
 
     @property
     def tiers(self) -> tuple[str, ...]:
         return (self.repository, *self.copy_to)
+
+    def rpo_of(self, tier: str) -> float:
+        return dict(self.tier_rpo).get(tier, self.rpo)
 
 
 @dataclass(frozen=True)

@@ -55,10 +55,11 @@ def recovery_of(inputs: Inputs, plan: PlanSpec, repository: str) -> Recovery:
     arrivals = arrivals_of(inputs.runs, plan.name, repository, repository == plan.repository)
     start, end = service_start(inputs), inputs.period.end
     first = arrivals[0].at if arrivals else None
+    rpo = plan.rpo_of(repository)
     if start > inputs.period.start and first is not None and start < first < end:
-        found = recovery_point(arrivals, first, end, plan.rpo)
+        found = recovery_point(arrivals, first, end, rpo)
         return dataclasses.replace(found, measured_from=first, before_first=first - start)
-    return dataclasses.replace(recovery_point(arrivals, start, end, plan.rpo), measured_from=start)
+    return dataclasses.replace(recovery_point(arrivals, start, end, rpo), measured_from=start)
 
 
 def tier_summary(
@@ -88,7 +89,7 @@ def tier_summary(
         plan=plan.name,
         repository=repository,
         kind="backup" if repository == plan.repository else "copy",
-        rpo=plan.rpo,
+        rpo=plan.rpo_of(repository),
         rto=_tier_rto(setup, plan.name, repository),
         proven=proven,
         statement=tier_statement(
@@ -169,7 +170,7 @@ def tier_detail(
         plan=plan.name,
         repository=repository,
         kind="backup" if own else "copy",
-        rpo=plan.rpo,
+        rpo=plan.rpo_of(repository),
         rto=_tier_rto(inputs.setup, plan.name, repository),
         drills=tuple(tier_drills(drills, plan.name, repository)),
         ages=recovery.ages,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 from tests.integration.conftest import Appliance
@@ -68,3 +69,20 @@ def test_the_cloud_keeps_longer_than_onsite_by_a_policy_of_its_own(appliance: Ap
         appliance.bdr("backup")
     assert len(appliance.snapshot_ids("local")) == 1
     assert len(appliance.snapshot_ids("cloud")) == 3
+
+
+def test_a_tier_is_late_by_its_own_rpo(appliance: Appliance, office):
+    appliance.local_repository()
+    appliance.local_repository("cloud")
+    # Onsite every few seconds; the cloud, copied nightly, has a day.
+    appliance.add_plan("office", [office], copy_to=["cloud"], rpo="2s", tier_rpo={"cloud": "1d"})
+    appliance.write()
+    appliance.bdr("init")
+    appliance.bdr("backup")
+    time.sleep(3)
+    tiers = {t["repository"]: t for t in appliance.bdr_json("status")["plans"]}
+    assert (tiers["local"]["state"], tiers["local"]["rpo_seconds"]) == ("rpo exceeded", 2)
+    assert (tiers["cloud"]["state"], tiers["cloud"]["rpo_seconds"]) == ("ok", 86400)
+    exported = appliance.bdr("metrics").stdout
+    assert 'bdr_rpo_target_seconds{plan="office",repository="cloud"} 86400.0' in exported
+    assert 'bdr_rpo_target_seconds{plan="office",repository="local"} 2.0' in exported

@@ -344,6 +344,16 @@ def test_a_config_that_notifies_nobody_is_warned_about(secrets, tmp_path):
     assert not any(w.startswith("notify:") for w in warnings(validate(raw, source="t")))
 
 
+def test_a_tier_may_have_an_rpo_of_its_own(secrets):
+    raw = base(secrets)
+    raw["plans"]["fileserver"]["tier_rpo"] = {"cloud": "26h"}
+    plan = validate(raw, source="t").plans["fileserver"]
+    assert (plan.rpo_of("local"), plan.rpo_of("cloud")) == (4 * 3600, 26 * 3600)
+    raw["plans"]["fileserver"]["tier_rpo"] = {"vault": "1d"}
+    (found,) = problems(raw)
+    assert "tier_rpo: 'vault' is not a tier of the plan (its tiers: local, cloud)" in found
+
+
 def test_a_tier_may_keep_by_a_policy_of_its_own(secrets):
     raw = base(secrets)
     raw["plans"]["fileserver"]["tier_retention"] = {"cloud": {"daily": 30, "monthly": 12}}

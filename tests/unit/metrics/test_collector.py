@@ -34,6 +34,7 @@ def config(tmp_path: Path) -> Config:
                     "repository": "local",
                     "copy_to": ["cloud"],
                     "rpo": "4h",
+                    "tier_rpo": {"cloud": "26h"},
                 }
             },
             "drills": {"onsite": {"plan": "files", "repository": "local", "rto": "1h"}},
@@ -81,7 +82,10 @@ def test_empty_appliance_exports_identity_and_targets(config):
         == 1
     )
     connect(config.appliance.state_dir)
-    assert reg.get_sample_value("bdr_rpo_target_seconds", {"plan": "files"}) == 14400
+    rpo = {"plan": "files", "repository": "local"}
+    assert reg.get_sample_value("bdr_rpo_target_seconds", rpo) == 14400
+    rpo["repository"] = "cloud"  # the tier's own
+    assert reg.get_sample_value("bdr_rpo_target_seconds", rpo) == 26 * 3600
     tier = {"drill": "onsite", "plan": "files", "repository": "local"}
     assert reg.get_sample_value("bdr_drill_rto_target_seconds", tier) == 3600
     assert (
