@@ -12,6 +12,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -158,7 +159,8 @@ def main() -> None:
     page_count = next((line.split()[-1] for line in pages.splitlines() if "Pages" in line), "?")
     print(
         f"  report of a month of {count} runs (HTML + PDF + JSON, whole process): "
-        f"{min(walls):.2f}-{max(walls):.2f} s, peak RSS {peak:.0f} MB, {page_count} PDF pages"
+        f"{min(walls):.2f}-{max(walls):.2f} s (median {statistics.median(walls):.2f} s), "
+        f"peak RSS {peak:.0f} MB, {page_count} PDF pages"
     )
     shutil.rmtree(ROOT) if not os.environ.get("BDR_BENCH_KEEP") else None
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bdr.report.findings import exception_rows, missing_evidence
+from bdr.report.folding import drill_summaries, problem_rows
 from bdr.report.model import (
     SUCCEEDED,
     CheckRow,
@@ -92,6 +93,8 @@ def build(inputs: Inputs) -> Report:
         runbook=tuple(_runbook(plan, inputs, drills) for plan in setup.plans),
         evidence=inputs.evidence,
         zone=str(inputs.zone),
+        problems=problem_rows(exceptions),
+        drill_summaries=drill_summaries(drills),
     )
 
 

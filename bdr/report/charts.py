@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 
 from bdr.report.model import DrillRow
 
-WIDTH, HEIGHT = 640, 190
+WIDTH, HEIGHT = 360, 150  # drawn half the page wide, two side by side
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 14, 28
 FONT = 'font-family="DejaVu Sans, sans-serif" font-size="10"'
 GOOD, BAD, LINE, AXIS, MUTED = "#2e7d32", "#c62828", "#1f4e79", "#555555", "#999999"

@@ -264,6 +264,41 @@ class ExceptionRow:
 
 
 @dataclass(frozen=True)
+class ProblemRow:
+    """The exceptions of one job for one reason, folded for the reader: how often, when first
+    and last, how long open in all; the JSON keeps every exception."""
+
+    job: str
+    kind: str
+    status: str
+    reason: str
+    times: int  # exceptions: each resolved by the next good run of the job, or still open
+    runs: tuple[int, ...]  # every run of them
+    first_at: float
+    last_at: float  # start of the last exception
+    open_seconds: float  # the exceptions' open time, added up
+    longest_seconds: float
+    resolved_by: int | None  # of the last exception: None while it is open
+    resolved_at: float | None
+
+
+@dataclass(frozen=True)
+class DrillSummaryRow:
+    """A drill's runs in the period, folded: the last one in full, the slowest, the failures."""
+
+    drill: str
+    plan: str | None
+    repository: str | None
+    kind: str
+    runs: tuple[int, ...]
+    passed: int
+    last: DrillRow
+    slowest: DrillRow | None  # the longest recovery, measured or projected
+    failures: tuple[tuple[str, int], ...]  # (verdict: reason, how many), the most frequent first
+    failed_runs: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class SuspectRow:
     """A backup judged suspect of ransomware in the period, and what a technician said of it."""
 
@@ -311,6 +346,9 @@ class Report:
     runbook: tuple[RunbookPlan, ...]
     evidence: EvidenceFacts | None
     zone: str
+    # What the PDF and HTML show of `exceptions` and `drills`, folded.
+    problems: tuple[ProblemRow, ...] = ()
+    drill_summaries: tuple[DrillSummaryRow, ...] = ()
 
 
 def as_json(report: Report) -> dict[str, Any]:

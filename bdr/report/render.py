@@ -61,11 +61,14 @@ def _environment(zone: tzinfo) -> Any:
             text = text.rstrip("0").rstrip(".")
         return f"{text}%"
 
-    def ids(values: Any) -> str:
+    def ids(values: Any, most: int = 12) -> str:
         shown = [str(v) for v in values]
-        if len(shown) > 12:
+        if len(shown) > most:
+            half = most // 2
             return (
-                ", ".join(shown[:6]) + f", … ({len(shown) - 12} more) …, " + ", ".join(shown[-6:])
+                ", ".join(shown[:half])
+                + f", … ({len(shown) - 2 * half} more) …, "
+                + ", ".join(shown[-half:])
             )
         return ", ".join(shown) or "—"
 

@@ -26,6 +26,7 @@ from bdr.report.model import (
     Setup,
     as_json,
 )
+from bdr.report.render import Branding, to_html
 from bdr.report.tiers import days_of
 from bdr.store import runs
 from bdr.store.database import connect
@@ -557,3 +558,22 @@ def test_the_runbook_names_a_check_as_the_technician_named_it(tmp_path):
     )
     (drill,) = setup_of(config).drills
     assert drill.checks == ("the practice database answers", "pg_isready")
+
+
+def test_the_reader_gets_a_row_per_problem_and_per_drill_and_the_json_every_run(november):
+    h, _ = november
+    generated = DEC + 6 * HOUR
+    report = h.report("2026-11", now=generated)
+    chosen = period("2026-11", now=generated, zone=UTC_ZONE)
+    html = to_html(report, chosen, UTC_ZONE, Branding())
+    table = html[
+        html.index('<section class="exceptions">') : html.index('<section class="suspects">')
+    ]
+    assert table.count("<tr class=") == len(report.problems) == 5
+    outage = next(row for row in table.split("<tr ") if "copy office to cloud" in row)
+    assert "1 time<" in outage and "48 runs" in outage  # one exception of 48 failed copies
+    drills = html[html.index('<section class="drills">') : html.index('<section class="checks">')]
+    assert drills.count("<tr class=") == len(report.drill_summaries) == 2
+    data = as_json(report)
+    assert len(data["drills"]) == len(report.drills) == 7  # every run stays in the JSON
+    assert len(data["exceptions"]) == 5
