@@ -201,6 +201,18 @@ def reader(state_dir: Path) -> Iterator[History | None]:
         connection.close()
 
 
+def _statements(script: str) -> Iterator[str]:
+    """The statements of `script` one by one (executescript would commit the migration's
+    transaction first); a trigger's body holds semicolons of its own."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                yield pending
+            pending = ""
+
+
 def migrate(connection: sqlite3.Connection, path: Path | str = "history") -> None:
     """Apply the migrations this database has not seen yet, each in its own transaction."""
     version = connection.execute("PRAGMA user_version").fetchone()[0]
@@ -217,9 +229,8 @@ def migrate(connection: sqlite3.Connection, path: Path | str = "history") -> Non
             if current > number:
                 connection.execute("COMMIT")
                 continue
-            for statement in MIGRATIONS[number].split(";"):
-                if statement.strip():
-                    connection.execute(statement)
+            for statement in _statements(MIGRATIONS[number]):
+                connection.execute(statement)
             connection.execute(f"PRAGMA user_version = {number + 1}")
             connection.execute("COMMIT")
         except BaseException:

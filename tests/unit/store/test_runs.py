@@ -110,3 +110,41 @@ def test_migration_from_empty_database(tmp_path):
         "runs",
         "latest_snapshots",
     }
+
+
+def test_run_counts_follow_every_write_and_survive_the_upgrade_from_schema_10(tmp_path):
+    from bdr.store.database import _statements
+    from bdr.store.schema import MIGRATIONS
+
+    # A history as the release before the counts wrote it: schema 10, runs already in it.
+    old = sqlite3.connect(tmp_path / "bdr.sqlite")
+    for step in MIGRATIONS[:10]:
+        for statement in _statements(step):
+            old.execute(statement)
+    old.execute("PRAGMA user_version = 10")
+    old.executemany(
+        "INSERT INTO runs (kind, status, started_at, host, pid) VALUES (?, ?, 1.0, 'h', 1)",
+        [("backup", "ok")] * 3 + [("backup", "failed"), ("drill", "ok")],
+    )
+    old.commit()
+    old.close()
+    db = connect(tmp_path)
+    assert runs.counts(db) == {("backup", "ok"): 3, ("backup", "failed"): 1, ("drill", "ok"): 1}
+    running = runs.start_run(db, "check", repository="local")
+    assert runs.counts(db)[("check", "running")] == 1
+    runs.finish_run(db, running, runs.OK)
+    counted = runs.counts(db)
+    assert ("check", "running") not in counted and counted[("check", "ok")] == 1
+    db.execute("DELETE FROM runs WHERE kind = 'drill'")
+    assert ("drill", "ok") not in runs.counts(db)
+    truth = db.execute("SELECT kind, status, COUNT(*) FROM runs GROUP BY kind, status")
+    assert runs.counts(db) == {(kind, status): n for kind, status, n in truth}
+    # Each job's last good run before a period is found, for jobs of before the upgrade (the
+    # migration listed them) and after it (the trigger does).
+    for start in (20.0, 30.0):
+        done = runs.start_run(db, "check", repository="cloud", now=lambda at=start: at)
+        runs.finish_run(db, done, runs.OK if start == 20.0 else runs.FAILED)
+    before = {
+        (run.kind, run.repository, run.started_at) for run in runs.runs_for_period(db, 40, 50)
+    }
+    assert before == {("backup", None, 1.0), ("check", "cloud", 20.0)}
