@@ -14,16 +14,18 @@ import contextlib
 import os
 import pwd
 from collections.abc import Iterator
+from typing import Any
 
 _dropped: tuple[int, int] | None = None  # the service user's (uid, gid) while dropped
 _raised = 0  # depth of elevated() blocks
+_capable = False  # whether root's capabilities were kept through the drop
 
 
 _PR_SET_SECUREBITS = 28
 _SECBIT_NO_SETUID_FIXUP = 1 << 2
 
 
-def _keep_capabilities() -> None:
+def _keep_capabilities() -> bool:
     """Keep root's capabilities across the change of effective id: the process still reads
     what root reads (its own interpreter and modules may be where the service user cannot
     go), while the files it makes are the service user's. The restic it starts as that user
@@ -32,13 +34,13 @@ def _keep_capabilities() -> None:
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_SECUREBITS, _SECBIT_NO_SETUID_FIXUP, 0, 0, 0)
+    return bool(libc.prctl(_PR_SET_SECUREBITS, _SECBIT_NO_SETUID_FIXUP, 0, 0, 0) == 0)
 
 
 def drop_to(uid: int) -> None:
     """Make `uid` (and its groups) this process's effective ids; root stays the real one."""
-    global _dropped
-    _keep_capabilities()
+    global _dropped, _capable
+    _capable = _keep_capabilities()
     try:
         entry = pwd.getpwuid(uid)
         name, gid = entry.pw_name, entry.pw_gid
@@ -51,6 +53,19 @@ def drop_to(uid: int) -> None:
     os.setegid(gid)
     os.seteuid(uid)
     _dropped = (uid, gid)
+
+
+def for_children() -> dict[str, Any]:
+    """How a program started now must run (`subprocess.Popen` arguments): while this root
+    process acts as the service user, as that user in full (real ids too: the ssh of an SFTP
+    tier's restic reads the home of its real user), else as this process does."""
+    if _dropped is None or _raised:
+        return {}
+    uid, gid = _dropped
+    ids: dict[str, Any] = {"user": uid, "group": gid}
+    if _capable:  # setting the groups needs root's capability
+        ids["extra_groups"] = os.getgroups()
+    return ids
 
 
 def dropped() -> bool:

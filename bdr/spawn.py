@@ -9,6 +9,8 @@ import subprocess
 import threading
 from collections.abc import Iterator, Sequence
 
+from bdr import privilege
+
 
 def start(argv: Sequence[str], env: dict[str, str]) -> subprocess.Popen[str]:
     """Start `argv` with stdin closed and stdout and stderr piped as text (undecodable bytes
@@ -23,6 +25,8 @@ def start(argv: Sequence[str], env: dict[str, str]) -> subprocess.Popen[str]:
         errors="replace",
         # Its own session: a terminal's Ctrl-C reaches bdr, which decides how to stop it.
         start_new_session=True,
+        # A root restore's restic runs as the service user, but where it writes the target.
+        **privilege.for_children(),
     )
 
 

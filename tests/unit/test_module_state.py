@@ -39,6 +39,7 @@ ALLOWED = {
     # every thread): the module remembers the ids it set, to set them back.
     ("privilege.py", "_dropped"),
     ("privilege.py", "_raised"),
+    ("privilege.py", "_capable"),
 }
 
 
