@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from run import INSTALLED, timed  # bench/ is on sys.path when a bench script runs
-from snapshots import write_config
+from snapshots import init_repository, repository_env, write_config
 
 ROOT = Path(__file__).resolve().parent / "work" / "find"
 FOLDERS, PER_FOLDER = 1_000, 100
@@ -28,14 +28,12 @@ WANTED = "f0042-0042.dat"  # one name, in every snapshot
 
 
 def make_repository() -> dict[str, str]:
-    repo, data, secret = ROOT / "repo", ROOT / "data", ROOT / "password"
-    env = {**os.environ, "RESTIC_REPOSITORY": str(repo), "RESTIC_PASSWORD_FILE": str(secret)}
+    env = repository_env(ROOT)
     marker = ROOT / ".complete"
     if marker.exists():
         return env
-    ROOT.mkdir(parents=True, exist_ok=True)
-    secret.write_text("bench password\n")
-    secret.chmod(0o600)
+    init_repository(ROOT, env)
+    data = ROOT / "data"
     rng = random.Random(42)
     for folder in range(FOLDERS):
         directory = data / f"d{folder:04d}"
@@ -43,8 +41,6 @@ def make_repository() -> dict[str, str]:
         for number in range(PER_FOLDER):
             path = directory / f"f{folder:04d}-{number:04d}.dat"
             path.write_bytes(rng.randbytes(rng.randint(1024, 2048)))
-    if not (repo / "config").exists():
-        subprocess.run(["restic", "init"], env=env, check=True, capture_output=True)
     for index in range(SNAPSHOTS):
         for _ in range(10):  # a few files edited between two backups
             folder, number = rng.randrange(FOLDERS), rng.randrange(PER_FOLDER)

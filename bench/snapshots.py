@@ -19,19 +19,34 @@ COUNT = 500
 ROUNDS = int(os.environ.get("BDR_BENCH_ROUNDS", "3"))
 
 
+def repository_env(root: Path) -> dict[str, str]:
+    """restic's environment for a bench's repository root/repo (password in root/password)."""
+    return {
+        **os.environ,
+        "RESTIC_REPOSITORY": str(root / "repo"),
+        "RESTIC_PASSWORD_FILE": str(root / "password"),
+    }
+
+
+def init_repository(root: Path, env: dict[str, str]) -> None:
+    """Make `root`, its password file and the repository, unless a run before made them."""
+    root.mkdir(parents=True, exist_ok=True)
+    secret = root / "password"
+    secret.write_text("bench password\n")
+    secret.chmod(0o600)
+    if not (root / "repo" / "config").exists():
+        subprocess.run(["restic", "init"], env=env, check=True, capture_output=True)
+
+
 def make_repository() -> dict[str, str]:
-    repo, data, secret = ROOT / "repo", ROOT / "data", ROOT / "password"
-    env = {**os.environ, "RESTIC_REPOSITORY": str(repo), "RESTIC_PASSWORD_FILE": str(secret)}
+    env = repository_env(ROOT)
     marker = ROOT / ".complete"
     if marker.exists():
         return env
-    ROOT.mkdir(parents=True, exist_ok=True)
-    secret.write_text("bench password\n")
-    secret.chmod(0o600)
+    init_repository(ROOT, env)
+    data = ROOT / "data"
     data.mkdir(exist_ok=True)
     (data / "a.txt").write_text("a small tree\n")
-    if not (repo / "config").exists():
-        subprocess.run(["restic", "init"], env=env, check=True, capture_output=True)
 
     def backup(index: int) -> None:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(1_700_000_000 + index * 3600))
