@@ -68,11 +68,6 @@ def for_children() -> dict[str, Any]:
     return ids
 
 
-def dropped() -> bool:
-    """Whether this is a root process running as the service user."""
-    return _dropped is not None
-
-
 def raised() -> bool:
     """Whether root's ids are in effect for the target's work (inside `elevated()`)."""
     return _raised > 0

@@ -11,7 +11,6 @@ from bdr import privilege
 
 
 def test_a_process_that_dropped_nothing_starts_its_children_as_itself():
-    assert not privilege.dropped()
     assert privilege.for_children() == {}
     with privilege.elevated():  # nothing to take back
         assert not privilege.raised()
