@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from run import INSTALLED, timed  # bench/ is on sys.path when a bench script runs
+from run import INSTALLED, timed, write_folders  # bench/ is on sys.path when a bench script runs
 from snapshots import init_repository, repository_env, write_config
 
 ROOT = Path(__file__).resolve().parent / "work" / "find"
@@ -35,12 +35,7 @@ def make_repository() -> dict[str, str]:
     init_repository(ROOT, env)
     data = ROOT / "data"
     rng = random.Random(42)
-    for folder in range(FOLDERS):
-        directory = data / f"d{folder:04d}"
-        directory.mkdir(parents=True, exist_ok=True)
-        for number in range(PER_FOLDER):
-            path = directory / f"f{folder:04d}-{number:04d}.dat"
-            path.write_bytes(rng.randbytes(rng.randint(1024, 2048)))
+    write_folders(data, FOLDERS, PER_FOLDER, (1024, 2048), rng)
     for index in range(SNAPSHOTS):
         for _ in range(10):  # a few files edited between two backups
             folder, number = rng.randrange(FOLDERS), rng.randrange(PER_FOLDER)

@@ -52,6 +52,20 @@ def make_tree(root: Path) -> None:
     marker.write_text(f"{sum(sizes)} bytes\n")
 
 
+def write_folders(
+    data: Path, folders: int, per_folder: int, sizes: tuple[int, int], rng: random.Random
+) -> None:
+    """Write `folders` folders of `per_folder` files of random bytes (sizes between the two
+    given), named d0042/f0042-0007.dat (as many digits as `folders` has)."""
+    width = len(str(folders))
+    for folder in range(folders):
+        directory = data / f"d{folder:0{width}d}"
+        directory.mkdir(parents=True, exist_ok=True)
+        for number in range(per_folder):
+            path = directory / f"f{folder:0{width}d}-{number:04d}.dat"
+            path.write_bytes(rng.randbytes(rng.randint(*sizes)))
+
+
 def timed(argv: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
     subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -20,36 +20,66 @@ def mtime_us(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
-@dataclass(frozen=True)
+@dataclass
+class Named:
+    """How many paths were found, and the first MAX_NAMED of them: a million-file drill that
+    found everything missing names twenty, not a million."""
+
+    count: int = 0
+    first: list[str] = field(default_factory=list)
+
+    def add(self, path: str) -> None:
+        self.count += 1
+        if len(self.first) < MAX_NAMED:
+            self.first.append(path)
+
+
+@dataclass
 class TreeDiff:
-    missing: list[str] = field(default_factory=list)
-    extra: list[str] = field(default_factory=list)
-    size_different: list[str] = field(default_factory=list)
+    """What differs between the snapshot's files and the restored ones, added folder by folder."""
+
+    missing: Named = field(default_factory=Named)
+    extra: Named = field(default_factory=Named)
+    size_different: Named = field(default_factory=Named)
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.extra or self.size_different)
+        return not (self.missing.count or self.extra.count or self.size_different.count)
+
+    def add(
+        self, expected: Mapping[str, int], restored: Mapping[str, int], prefix: str = ""
+    ) -> list[str]:
+        """Compare one folder's files, {name: size} in the snapshot with {name: size} restored;
+        add what differs, named `prefix` + name; return the names restored intact."""
+        for name in sorted(expected.keys() - restored.keys()):
+            self.missing.add(prefix + name)
+        for name in sorted(restored.keys() - expected.keys()):
+            self.extra.add(prefix + name)
+        intact = []
+        for name in sorted(expected.keys() & restored.keys()):
+            if expected[name] == restored[name]:
+                intact.append(name)
+            else:
+                self.size_different.add(prefix + name)
+        return intact
 
     def describe(self) -> str:
         parts = []
-        for label, paths in (
+        for label, found in (
             ("missing", self.missing),
             ("extra", self.extra),
             ("of a different size", self.size_different),
         ):
-            if paths:
-                parts.append(f"{len(paths)} file(s) {label} (first: {paths[0]})")
+            if found.count:
+                parts.append(f"{found.count} file(s) {label} (first: {found.first[0]})")
         return "; ".join(parts)
 
 
 def compare_tree(expected: Mapping[str, int], restored: Mapping[str, int]) -> TreeDiff:
     """Compare {path: size} of the snapshot's files with {path: size} of what was restored."""
-    missing = sorted(path for path in expected if path not in restored)
-    extra = sorted(path for path in restored if path not in expected)
-    different = sorted(
-        path for path, size in expected.items() if path in restored and restored[path] != size
-    )
-    return TreeDiff(missing, extra, different)
+    diff = TreeDiff()
+    diff.add(expected, restored)
+    return diff
 
 
 UNCHANGED = "unchanged"
@@ -75,4 +105,4 @@ class SourceComparison:
     matched: int = 0
     changed: int = 0
     gone: int = 0
-    mismatched: list[str] = field(default_factory=list)
+    mismatched: Named = field(default_factory=Named)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 from bdr.errors import BdrError
 
@@ -241,11 +241,18 @@ class FileListing:
     """The files of `restic ls --json`, read a line at a time as restic writes them (`feed`):
     each line is parsed once and dropped. Kept as lines until the restore ended, a full drill's
     listing (about 430 bytes a file) was held beside its nodes, and parsed after the restore
-    while the drill waited (0.5 s of 100,000 files)."""
+    while the drill waited (0.5 s of 100,000 files).
 
-    def __init__(self) -> None:
+    With a `spool` (an open text file), the files' lines go there instead of into memory, and
+    iterating the listing reads them back in restic's order: a full drill of a million files
+    holds none of them (its verification goes folder by folder)."""
+
+    def __init__(self, spool: IO[str] | None = None) -> None:
         self.head: list[str] = []  # the lines before the first node: the snapshot's
-        self.files: list[Node] = []
+        self.count = 0  # files
+        self.bytes = 0  # their sizes' sum
+        self._kept: list[Node] = []
+        self._spool = spool
         self._nodes = False
 
     @classmethod
@@ -254,6 +261,12 @@ class FileListing:
         for line in lines:
             listing.feed(line)
         return listing
+
+    @property
+    def files(self) -> list[Node]:
+        """The files of a listing held in memory (made without a spool)."""
+        assert self._spool is None, "a spooled listing is read by iterating it"
+        return self._kept
 
     def feed(self, line: str) -> None:
         for data in json_objects((line,)):
@@ -264,7 +277,23 @@ class FileListing:
             else:
                 self._nodes = True
                 if node.type == "file":
-                    self.files.append(node)
+                    self.count += 1
+                    self.bytes += node.size
+                    if self._spool is None:
+                        self._kept.append(node)
+                    else:
+                        self._spool.write(line.rstrip("\n") + "\n")
+
+    def __iter__(self) -> Iterator[Node]:
+        if self._spool is None:
+            return iter(self._kept)
+        self._spool.flush()
+        self._spool.seek(0)
+        return (node for node in ls_nodes(self._spool) if node.type == "file")
+
+    def close(self) -> None:
+        if self._spool is not None:
+            self._spool.close()
 
 
 # How a node's path begins in a line of `restic ls --json`. Inside a JSON string every quote

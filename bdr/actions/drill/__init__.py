@@ -13,6 +13,7 @@ verification on disk in `verify.py`, application checks in `checks.py`, the pure
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -150,11 +151,11 @@ def _drill(job: Job, snapshot_id: str | None) -> Verdict:
     clock = ctx.monotonic
     restored = restore_phase(job, snapshot_id)
     outcome = outcome_of(record)
-    selection = restored.selection
 
     ctx.say(f"drill {name}: verifying")
     verify_started = clock()
-    outcome, problems = verify(drill, restored.canary, selection, scratch, outcome)
+    with closing(restored):
+        outcome, problems = verify(drill, restored.canary, restored.selection, scratch, outcome)
     if restored.errors:
         outcome = replace(outcome, restore_errors=tuple(restored.errors))
         problems.insert(0, f"restic could not restore the data intact: {restored.errors[0]}")

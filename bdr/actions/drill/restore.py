@@ -25,6 +25,8 @@ from bdr.actions.drill.steps import (
     same_snapshot,
     sample_seed,
     say_calibrating,
+    sizes,
+    spooled_listing,
     tier_calibrated,
 )
 from bdr.config.model import Drill
@@ -79,7 +81,10 @@ def restore_phase(job: Job, snapshot_id: str | None) -> Restored:
         if strategy is Strategy.RESTORE_WHILE_LISTING:
             assert facts.newest_bytes is not None
             return _restore_newest_while_listing(job, env, facts.newest_bytes)
-        listed, files = list_now(ctx, drill, snapshot_id or "latest", env)
+        # A full drill's files wait on disk, not in memory, until they are verified.
+        listed, files = list_now(
+            ctx, drill, snapshot_id or "latest", env, spool=drill.kind == "full"
+        )
         return _list_then_restore(job, snapshot_id, env, facts.calibrated, listed, files)
 
 
@@ -89,7 +94,7 @@ def _restore_newest_while_listing(job: Job, env: ResticEnv, estimate: int) -> Re
     the restore starts, and a calibrating drill is measured as the full drills it stands for."""
     if job.drill.kind == "sample":
         say_calibrating(job)
-    files = FileListing()
+    files = spooled_listing(job.ctx)
     listing = job.ctx.restic.start(ls_args(job.ctx, job.drill, "latest"), env, on_line=files.feed)
     return _restore_while_listing(job, env, estimate, listing, files)
 
@@ -149,33 +154,32 @@ def _list_then_restore(
     ctx, name, drill, record, scratch = job.ctx, job.name, job.drill, job.record, job.scratch
     snapshot = list_snapshot(ctx, drill, snapshot_id or "latest", listed, listing.head)
     record.snapshot_id = snapshot.short_id
-    files = listing.files
-    full_bytes = sum(node.size for node in files)
+    totals = (listing.count, listing.bytes)
     canary = expected_canary(ctx, drill.plan, snapshot)
     sample: Sample | None = None
     calibrating = drill.kind == "sample" and not calibrated
-    if calibrating and free_bytes(ctx.config.appliance.scratch_dir) < full_bytes:
+    if calibrating and free_bytes(ctx.config.appliance.scratch_dir) < listing.bytes:
         calibrating = False  # it cannot: its samples' projections say "uncalibrated"
+    selection: FileListing | list[Node] = listing
+    chosen = totals
     if calibrating:
         say_calibrating(job)
-        selection = files
     elif drill.kind == "sample":
         assert drill.sample is not None
         sample = choose_clusters(
-            files,
+            listing.files,
             sample_seed(snapshot),
-            sample_share(drill.sample, full_bytes),
+            sample_share(drill.sample, listing.bytes),
             canary_path=canary.path,
         )
         selection = list(sample.files)
-    else:
-        selection = files
-    size = sum(node.size for node in selection)
-    describe_restore(record, snapshot, canary, (len(files), full_bytes), selection)
-    make_room(ctx, size, f"restoring {len(selection)} files of snapshot {snapshot.short_id}")
+        chosen = sizes(selection)
+    count, size = chosen
+    describe_restore(record, snapshot, canary, totals, chosen)
+    make_room(ctx, size, f"restoring {count} files of snapshot {snapshot.short_id}")
     scratch_area.create(ctx.config.appliance.scratch_dir, name, record.id)
     ctx.say(
-        f"drill {name}: restoring {len(selection)} files ({format_size(size)}) of snapshot "
+        f"drill {name}: restoring {count} files ({format_size(size)}) of snapshot "
         f"{snapshot.short_id} from {drill.repository}"
     )
     started = ctx.monotonic()
@@ -205,13 +209,11 @@ def _restore_while_listing(
         f"({format_size(estimate)} when it was backed up) from {drill.repository}"
     )
     snapshot, _, results, seconds = _beside_listing(job, env, [[]], listing, listed.head)
-    files = listed.files
     canary = expected_canary(ctx, drill.plan, snapshot)
-    describe_restore(
-        record, snapshot, canary, (len(files), sum(node.size for node in files)), files
-    )
+    totals = (listed.count, listed.bytes)
+    describe_restore(record, snapshot, canary, totals, totals)
     errors = restore_errors(ctx, snapshot, results)
-    return Restored(snapshot, canary, files, None, False, errors, seconds)
+    return Restored(snapshot, canary, listed, None, False, errors, seconds)
 
 
 def _beside_listing(
@@ -335,7 +337,7 @@ def _sample_while_listing(
         )
         return None
     totals = _snapshot_totals(ctx, drill, env, snapshot, lines if whole else None)
-    describe_restore(record, snapshot, canary, totals, files)
+    describe_restore(record, snapshot, canary, totals, sizes(files))
     listed = Sample(sample.patterns, tuple(files), sample.roots)
     return Restored(snapshot, canary, files, listed, True, errors, seconds)
 
@@ -353,9 +355,8 @@ def _snapshot_totals(
     ):
         return made.run.files_processed, made.run.bytes_processed
     if lines is None:
-        listed, listing = list_now(ctx, drill, snapshot.id, env)
+        listed, listing = list_now(ctx, drill, snapshot.id, env, spool=True)
         list_snapshot(ctx, drill, snapshot.id, listed, listing.head)
-        files = listing.files
-    else:
-        files = [node for node in ls_nodes(lines) if node.type == "file"]
-    return len(files), sum(node.size for node in files)
+        listing.close()
+        return listing.count, listing.bytes
+    return sizes([node for node in ls_nodes(lines) if node.type == "file"])

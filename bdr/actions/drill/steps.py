@@ -3,6 +3,7 @@ scratch area has room, describing what is restored, and reading restic's complai
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -60,11 +61,17 @@ class Restored:
 
     snapshot: Snapshot
     canary: ExpectedCanary
-    selection: list[Node]  # the files restored: all of them, or the sample's
+    # The files restored, all of them or the sample's, in restic's order: a full drill's
+    # spooled listing, read back as it is verified.
+    selection: FileListing | list[Node]
     sample: Sample | None
     calibrated: bool
     errors: list[str]  # restic's complaints about the data
     seconds: float
+
+    def close(self) -> None:
+        if isinstance(self.selection, FileListing):
+            self.selection.close()
 
 
 def make_room(ctx: Context, size: int, what: str) -> None:
@@ -86,17 +93,33 @@ def describe_restore(
     snapshot: Snapshot,
     canary: ExpectedCanary,
     totals: tuple[int, int],
-    selection: list[Node],
+    chosen: tuple[int, int],
 ) -> None:
-    """Record what the drill restores, of which snapshot of `totals` (files, bytes)."""
+    """Record what the drill restores (`chosen`: files, bytes), of which snapshot of `totals`
+    (files, bytes)."""
     record.outcome = replace(
         outcome_of(record),
         snapshot_time=snapshot.time.timestamp(),
         canary_path=canary.path,
         full_files=totals[0],
         full_bytes=totals[1],
-        bytes=sum(node.size for node in selection),
-        files=len(selection),
+        files=chosen[0],
+        bytes=chosen[1],
+    )
+
+
+def sizes(files: list[Node]) -> tuple[int, int]:
+    """The count of `files` and their bytes."""
+    return len(files), sum(node.size for node in files)
+
+
+def spooled_listing(ctx: Context) -> FileListing:
+    """A listing whose files wait in an unnamed file in the scratch area, gone with the
+    process whatever ends it."""
+    scratch_dir = ctx.config.appliance.scratch_dir
+    scratch_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return FileListing(
+        tempfile.TemporaryFile("w+", encoding="utf-8", errors="surrogateescape", dir=scratch_dir)
     )
 
 
@@ -129,10 +152,12 @@ def ls_args(
     return ctx.restic.args(build.ls, what, plan=drill.plan, within=within)
 
 
-def list_now(ctx: Context, drill: Drill, what: str, env: ResticEnv) -> tuple[Result, FileListing]:
+def list_now(
+    ctx: Context, drill: Drill, what: str, env: ResticEnv, *, spool: bool = False
+) -> tuple[Result, FileListing]:
     """List snapshot `what` now; return restic's result and the files, read as restic prints
-    them (a listing's lines are not all held at once)."""
-    listing = FileListing()
+    them (a listing's lines are not all held at once; with `spool`, its files not either)."""
+    listing = spooled_listing(ctx) if spool else FileListing()
     listed = ctx.restic.run(ls_args(ctx, drill, what), env, on_line=listing.feed, keep_stdout=False)
     return listed, listing
 
