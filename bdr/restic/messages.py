@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
@@ -301,23 +301,15 @@ class FileListing:
 _PATH_KEY = '"path":"'
 
 
-def ls_nodes_under(lines: Iterable[str], roots: Sequence[str]) -> Iterator[Node]:
-    """Yield the nodes of `restic ls --json` that are one of `roots` or under one of them
-    (absolute paths as restic's JSON spells them; "/" is everything).
+def ls_nodes_where(lines: Iterable[str], wanted: Callable[[str], bool]) -> Iterator[Node]:
+    """Yield the nodes of `restic ls --json` whose path (as restic's JSON spells it) is
+    `wanted`.
 
     A listing of 100,000 files takes most of a second to parse, and a sample needs a few
-    subtrees of it: a line whose path holds no escape (its text is then the path itself) and
-    lies outside every root is skipped unparsed. Any other line is parsed as `ls_nodes` does,
-    and its node tested by its parsed path.
+    percent of it: a line whose path holds no escape (its text is then the path itself) and
+    is not wanted is skipped unparsed. Any other line is parsed as `ls_nodes` does, and its
+    node tested by its parsed path.
     """
-    if "/" in roots:
-        yield from ls_nodes(lines)
-        return
-    exact = frozenset(roots)
-    inside = tuple(root.rstrip("/") + "/" for root in roots)
-
-    def under(path: str) -> bool:
-        return path in exact or path.startswith(inside)
 
     def worth_parsing(line: str) -> bool:
         start = line.find(_PATH_KEY)
@@ -325,10 +317,10 @@ def ls_nodes_under(lines: Iterable[str], roots: Sequence[str]) -> Iterator[Node]
             return True  # not a node line, or one this test cannot read
         start += len(_PATH_KEY)
         path = line[start : line.find('"', start)]
-        return "\\" in path or under(path)
+        return "\\" in path or wanted(path)
 
     for node in ls_nodes(line for line in lines if worth_parsing(line)):
-        if under(node.path):
+        if wanted(node.path):
             yield node
 
 

@@ -6,7 +6,7 @@ verification: the files restored as the snapshot's listing names them.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bdr.actions import scratch as scratch_area
@@ -15,6 +15,7 @@ from bdr.actions.drill import live
 from bdr.actions.drill.steps import (
     Job,
     Restored,
+    SpooledLines,
     describe_restore,
     expected_canary,
     list_now,
@@ -22,10 +23,12 @@ from bdr.actions.drill.steps import (
     ls_args,
     make_room,
     restore_errors,
+    room_for_listing,
     same_snapshot,
     sample_seed,
     say_calibrating,
     sizes,
+    spool_file,
     spooled_listing,
     tier_calibrated,
 )
@@ -50,7 +53,7 @@ from bdr.restic.messages import (
     Node,
     Snapshot,
     ls_nodes,
-    ls_nodes_under,
+    ls_nodes_where,
 )
 from bdr.restic.patterns import selector
 from bdr.restic.result import Result
@@ -61,7 +64,10 @@ def restore_phase(job: Job, snapshot_id: str | None) -> Restored:
     """Restore what the drill proves, under bdr's lock of the repository: the newest snapshot
     (or `snapshot_id`) whole, or a sample of it, the way `choose_strategy` says."""
     ctx, drill = job.ctx, job.drill
-    with ctx.lock(drill.repository, purpose=f"drill {job.name}", exclusive=False):
+    with (
+        ctx.lock(drill.repository, purpose=f"drill {job.name}", exclusive=False),
+        room_for_listing(ctx),
+    ):
         env = ctx.env(drill.repository)
         made = backups.newest(ctx.db, drill.plan) if snapshot_id is None else None
         facts = Facts(
@@ -114,15 +120,22 @@ def _sample_of_newest(
     the whole listing instead.
     """
     ctx, drill = job.ctx, job.drill
-    listing = ctx.restic.start(ls_args(ctx, drill, "latest"), env) if early else None
+    # The listing's lines wait on disk until the sample's are read from them: a million-file
+    # snapshot's would take some 400 MB held.
+    spool = SpooledLines(spool_file(ctx))
+    listing = (
+        ctx.restic.start(ls_args(ctx, drill, "latest"), env, on_line=spool.feed) if early else None
+    )
     try:
         chosen = _choose_from_live(ctx, drill, made)
         if chosen is not None:
             within: tuple[str, ...] = ()
             if listing is None:
                 within = _subtrees(chosen)
-                listing = ctx.restic.start(ls_args(ctx, drill, "latest", within=within), env)
-            sampled = _sample_while_listing(job, env, chosen, listing, whole=not within)
+                listing = ctx.restic.start(
+                    ls_args(ctx, drill, "latest", within=within), env, on_line=spool.feed
+                )
+            sampled = _sample_while_listing(job, env, chosen, listing, spool, whole=not within)
             if sampled is not None:
                 return sampled
             scratch_area.remove(job.scratch, job.record.id)
@@ -130,7 +143,7 @@ def _sample_of_newest(
                 listing = None  # it named the sample's subtrees: the snapshot is listed whole
         if listing is not None:
             listed = listing.result()
-            files = FileListing.of(listed.stdout)
+            files = FileListing.of(spool)
         else:
             listed, files = list_now(ctx, drill, "latest", env)
         return _list_then_restore(job, None, env, True, listed, files)
@@ -138,6 +151,8 @@ def _sample_of_newest(
         if listing is not None:
             listing.stop()
         raise
+    finally:
+        spool.close()
 
 
 def _list_then_restore(
@@ -208,7 +223,7 @@ def _restore_while_listing(
         f"drill {name}: restoring the newest snapshot of plan {drill.plan} "
         f"({format_size(estimate)} when it was backed up) from {drill.repository}"
     )
-    snapshot, _, results, seconds = _beside_listing(job, env, [[]], listing, listed.head)
+    snapshot, results, seconds = _beside_listing(job, env, [[]], listing, listed.head)
     canary = expected_canary(ctx, drill.plan, snapshot)
     totals = (listed.count, listed.bytes)
     describe_restore(record, snapshot, canary, totals, totals)
@@ -217,16 +232,12 @@ def _restore_while_listing(
 
 
 def _beside_listing(
-    job: Job,
-    env: ResticEnv,
-    batches: list[list[str]],
-    listing: Running,
-    head: Sequence[str] | None = None,
-) -> tuple[Snapshot, list[str], list[Result], float]:
+    job: Job, env: ResticEnv, batches: list[list[str]], listing: Running, head: Iterable[str]
+) -> tuple[Snapshot, list[Result], float]:
     """Restore the plan's newest snapshot into scratch, all of it or one restic call per batch
     of include patterns, while `listing` (started by the caller) lists it. Return the listed
-    snapshot (from `head`, the listing's first lines, when its stdout went elsewhere), its
-    `ls --json` lines as kept, the restores' results and their wall time."""
+    snapshot (from `head`, the listing's first lines, read once it is done), the restores'
+    results and their wall time."""
     ctx, drill, scratch = job.ctx, job.drill, job.scratch
     started = ctx.monotonic()
     try:
@@ -245,11 +256,11 @@ def _beside_listing(
     seconds = ctx.monotonic() - started
     # The listing's own failure (no snapshot, a damaged index) says more than the restore's.
     listed = listing.result()
-    snapshot = list_snapshot(ctx, drill, "latest", listed, listed.stdout if head is None else head)
+    snapshot = list_snapshot(ctx, drill, "latest", listed, head)
     job.record.snapshot_id = snapshot.short_id
     for result in results:
         same_snapshot(drill, snapshot, result)
-    return snapshot, listed.stdout, results, seconds
+    return snapshot, results, seconds
 
 
 @dataclass(frozen=True)
@@ -300,13 +311,20 @@ def _subtrees(chosen: _Chosen) -> tuple[str, ...]:
 
 
 def _sample_while_listing(
-    job: Job, env: ResticEnv, chosen: _Chosen, listing: Running, *, whole: bool
+    job: Job,
+    env: ResticEnv,
+    chosen: _Chosen,
+    listing: Running,
+    lines: SpooledLines,
+    *,
+    whole: bool,
 ) -> Restored | None:
     """Restore a sample of the plan's newest snapshot chosen from the live tree while
-    `listing` lists the snapshot (`whole`, or the sample's subtrees); the files the patterns
-    select in that listing are what the drill restored and verifies. None when the snapshot
-    holds less than half of the sample's files: the live tree changed too much since the backup
-    to choose it (folders renamed or added), and the snapshot's listing must."""
+    `listing` lists the snapshot (`whole`, or the sample's subtrees) into `lines`; the files
+    the patterns select in that listing are what the drill restored and verifies. None when
+    the snapshot holds less than half of the sample's files: the live tree changed too much
+    since the backup to choose it (folders renamed or added), and the snapshot's listing
+    must."""
     ctx, name, drill, record = job.ctx, job.name, job.drill, job.record
     sample = chosen.sample
     make_room(ctx, sample.bytes, f"restoring a sample of {len(sample.files)} files")
@@ -316,14 +334,11 @@ def _sample_while_listing(
         f"({format_size(sample.bytes)} in the live tree) of the newest snapshot of plan "
         f"{drill.plan} from {drill.repository}"
     )
-    snapshot, lines, results, seconds = _beside_listing(
-        job, env, include_batches(list(sample.patterns)), listing
+    snapshot, results, seconds = _beside_listing(
+        job, env, include_batches(list(sample.patterns)), listing, lines
     )
-    selected = selector(sample.patterns)
     files = [
-        node
-        for node in ls_nodes_under(lines, sample.roots)
-        if node.type == "file" and selected(node.path)
+        node for node in ls_nodes_where(lines, selector(sample.patterns)) if node.type == "file"
     ]
     canary = expected_canary(ctx, drill.plan, snapshot)
     errors = restore_errors(ctx, snapshot, results)
@@ -343,7 +358,7 @@ def _sample_while_listing(
 
 
 def _snapshot_totals(
-    ctx: Context, drill: Drill, env: ResticEnv, snapshot: Snapshot, lines: list[str] | None
+    ctx: Context, drill: Drill, env: ResticEnv, snapshot: Snapshot, lines: Iterable[str] | None
 ) -> tuple[int, int]:
     """Return the files and bytes of the whole snapshot: as its backup counted them, or, when
     no backup run of it is known, from its whole listing (`lines`, or one made now)."""

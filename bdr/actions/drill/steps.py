@@ -3,10 +3,13 @@ scratch area has room, describing what is restored, and reading restic's complai
 
 from __future__ import annotations
 
+import errno
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import IO
 
 from bdr.actions import scratch as scratch_area
 from bdr.actions.context import Context, RunRecord
@@ -114,13 +117,53 @@ def sizes(files: list[Node]) -> tuple[int, int]:
 
 
 def spooled_listing(ctx: Context) -> FileListing:
-    """A listing whose files wait in an unnamed file in the scratch area, gone with the
-    process whatever ends it."""
+    """A listing whose files wait on disk, not in memory (`spool_file`)."""
+    return FileListing(spool_file(ctx))
+
+
+def spool_file(ctx: Context) -> IO[str]:
+    """An unnamed file in the scratch area: gone with the process whatever ends it."""
     scratch_dir = ctx.config.appliance.scratch_dir
     scratch_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return FileListing(
-        tempfile.TemporaryFile("w+", encoding="utf-8", errors="surrogateescape", dir=scratch_dir)
-    )
+    return tempfile.TemporaryFile("w+", encoding="utf-8", errors="surrogateescape", dir=scratch_dir)
+
+
+@contextmanager
+def room_for_listing(ctx: Context) -> Iterator[None]:
+    """Turn a scratch area that filled up under a spooled listing into the error that says so
+    (restic's own restore running out of space is read from its output, `restore_errors`)."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno != errno.ENOSPC:
+            raise
+        scratch_dir = ctx.config.appliance.scratch_dir
+        raise BdrError(
+            f"scratch area {scratch_dir} ran out of space keeping the snapshot's listing "
+            f"({format_size(free_bytes(scratch_dir))} free now)"
+        ) from None
+
+
+class SpooledLines:
+    """restic's output lines, written as they come to a `spool_file`, unparsed: the thread
+    that reads them takes the interpreter from the drill's walk of the live tree as little as
+    it can. Iterating reads them back from the first, once restic is done."""
+
+    def __init__(self, file: IO[str]) -> None:
+        self._file = file
+
+    def feed(self, line: str) -> None:
+        self._file.write(line if line.endswith("\n") else line + "\n")
+
+    def __iter__(self) -> Iterator[str]:
+        self._file.flush()
+        self._file.seek(0)
+        # Not `yield from`: a reader that stops early would close the file with the generator.
+        for line in self._file:  # noqa: UP028
+            yield line
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def restore_errors(ctx: Context, snapshot: Snapshot, results: list[Result]) -> list[str]:
@@ -163,7 +206,7 @@ def list_now(
 
 
 def list_snapshot(
-    ctx: Context, drill: Drill, what: str, listed: Result, head: Sequence[str]
+    ctx: Context, drill: Drill, what: str, listed: Result, head: Iterable[str]
 ) -> Snapshot:
     """Return the listed snapshot (described in `head`, the listing's first lines); raise when
     the listing failed."""

@@ -8,7 +8,9 @@ patterns select, with the content they had when the snapshot was taken.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import io
 import json
 import os
 from datetime import UTC, datetime
@@ -198,6 +200,31 @@ def test_a_full_drill_that_does_not_fit_by_its_backups_record_lists_first(
     assert result.verdict.kind == "error"
     assert "scratch area" in result.verdict.reason and "needs" in result.verdict.reason
     assert calls(ctx) == ["ls"], "nothing restored that could not fit"
+
+
+class FullDisk(io.StringIO):
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("drill", ["full", "sample"])
+def test_a_scratch_area_that_fills_under_the_listing_is_a_clear_error(
+    ctx: Context, share: Share, monkeypatch: pytest.MonkeyPatch, drill: str
+):
+    from bdr.actions.drill import restore, steps
+
+    if drill == "sample":
+        calibrate(ctx, share)
+    for module in (restore, steps):
+        monkeypatch.setattr(module, "spool_file", lambda _: FullDisk())
+    result = run_drill(ctx, drill)
+    assert result.verdict.kind == "error"
+    assert result.verdict.reason.startswith(
+        f"scratch area {ctx.config.appliance.scratch_dir} ran out of space keeping the "
+        "snapshot's listing ("
+    )
+    assert result.exit_code == 1
+    assert not any(ctx.config.appliance.scratch_dir.rglob("*.txt")), "the partial restore removed"
 
 
 def test_an_older_snapshot_is_listed_then_restored(ctx: Context):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bdr.actions.drill.steps import SpooledLines
 from bdr.actions.drill.verify import ExpectedCanary, verify
 from bdr.config.model import Drill
 from bdr.errors import BdrError
@@ -141,3 +142,11 @@ def test_a_spooled_listing_reads_back_its_files_in_order_every_time():
     with pytest.raises(AssertionError):
         spooled.files  # noqa: B018 - held files are a listing without a spool's
     assert [node.path for node in FileListing.of(lines)] == ["/srv/a", "/srv/b"]
+
+
+def test_spooled_lines_read_back_whole_after_a_reader_stopped_early():
+    spooled = SpooledLines(io.StringIO())
+    for line in ("snapshot\n", "node one\n", "node two"):
+        spooled.feed(line)
+    assert next(iter(spooled)) == "snapshot\n"  # the snapshot's line, as list_snapshot reads it
+    assert list(spooled) == ["snapshot\n", "node one\n", "node two\n"]

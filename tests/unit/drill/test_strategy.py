@@ -27,8 +27,8 @@ def facts(**changes: object) -> Facts:
     [
         # A calibrated sample of the newest snapshot: chosen from the live tree.
         ({}, Strategy.LIVE_SAMPLE),
-        ({"newest_files": 250_000}, Strategy.LIVE_SAMPLE),
-        ({"newest_files": 250_001}, Strategy.LIVE_SAMPLE_SUBTREES),
+        ({"newest_files": 2_000_000}, Strategy.LIVE_SAMPLE),
+        ({"newest_files": 2_000_001}, Strategy.LIVE_SAMPLE_SUBTREES),
         ({"newest_files": None}, Strategy.LIVE_SAMPLE_SUBTREES),
         # A sample does not care whether all of it fits: only its share is restored.
         ({"scratch_free": 0}, Strategy.LIVE_SAMPLE),

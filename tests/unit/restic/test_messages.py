@@ -15,13 +15,14 @@ from bdr.restic.messages import (
     backup_messages,
     forget_groups,
     ls_nodes,
-    ls_nodes_under,
+    ls_nodes_where,
     ls_snapshot,
     parse_time,
     restore_status,
     restored_snapshot,
     snapshot_list,
 )
+from bdr.restic.patterns import selector
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "restic-0.14.0"
 
@@ -129,19 +130,19 @@ def _node_line(path: str, kind: str = "file", size: int = 1) -> str:
     return _go_json({"name": name, "type": kind, "path": path, "size": size, "struct_type": "node"})
 
 
-def test_ls_nodes_under_the_sample_roots_only():
+def test_ls_nodes_where_the_sample_selects_only():
     roots = ["/share/a", "/share/b/c.txt"]
     paths = [
         "/share", "/share/a", "/share/a/x", "/share/ab/x", "/share/b", "/share/b/c.txt",
         "/share/b/c.txt2", "/other/share/a/x",
     ]  # fmt: skip
     listing = [lines("ls.ndjson")[0], *(_node_line(path) for path in paths)]
-    found = [node.path for node in ls_nodes_under(listing, roots)]
+    found = [node.path for node in ls_nodes_where(listing, selector(roots))]
     assert found == ["/share/a", "/share/a/x", "/share/b/c.txt"]
-    assert [node.path for node in ls_nodes_under(listing, ["/"])] == paths
+    assert [node.path for node in ls_nodes_where(listing, lambda path: True)] == paths
 
 
-def test_ls_nodes_under_reads_names_with_quotes_escapes_and_markup_as_the_full_parse_does():
+def test_ls_nodes_where_reads_names_with_quotes_escapes_and_markup_as_the_full_parse_does():
     """The quick test reads a path from the line's text; any name JSON escapes (quotes,
     backslashes, markup Go escapes, U+FFFD for bytes that are not UTF-8) must come out as a
     parse of the whole line says, however the name tries to look like another key."""
@@ -160,7 +161,7 @@ def test_ls_nodes_under_reads_names_with_quotes_escapes_and_markup_as_the_full_p
         for node in ls_nodes(listing)
         if node.path in roots or any(node.path.startswith(root + "/") for root in roots)
     ]
-    assert [node.path for node in ls_nodes_under(listing, roots)] == expected
+    assert [node.path for node in ls_nodes_where(listing, selector(roots))] == expected
     assert len(expected) > len(names)  # the roots' subtrees were found, not just some
 
 
