@@ -43,6 +43,7 @@ bench: deps-runtime $(BASE)
 	$(BIN)/python bench/find.py
 	$(BIN)/python bench/detection.py
 	$(BIN)/python bench/report.py
+	$(BIN)/python bench/scale.py  # BDR_BENCH_SCALE=1: the million-file tree, about an hour
 
 lint: $(FULL)
 	$(BIN)/ruff format --check bdr tests bench dashboards

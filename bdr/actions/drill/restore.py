@@ -374,4 +374,4 @@ def _snapshot_totals(
         list_snapshot(ctx, drill, snapshot.id, listed, listing.head)
         listing.close()
         return listing.count, listing.bytes
-    return sizes([node for node in ls_nodes(lines) if node.type == "file"])
+    return sizes(node for node in ls_nodes(lines) if node.type == "file")

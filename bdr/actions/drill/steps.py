@@ -111,9 +111,13 @@ def describe_restore(
     )
 
 
-def sizes(files: list[Node]) -> tuple[int, int]:
-    """The count of `files` and their bytes."""
-    return len(files), sum(node.size for node in files)
+def sizes(files: Iterable[Node]) -> tuple[int, int]:
+    """The count of `files` and their bytes (read once: a listing's may be many)."""
+    count = total = 0
+    for node in files:
+        count += 1
+        total += node.size
+    return count, total
 
 
 def spooled_listing(ctx: Context) -> FileListing:
