@@ -134,10 +134,9 @@ exec restic "$@"
 def test_a_sample_of_a_large_snapshot_lists_only_the_subtrees_it_restores(
     appliance: Appliance, share: Path, tmp_path
 ):
-    """The listing of a whole large snapshot would be held in memory for a sample's sake:
-    a snapshot over the limit is listed once the sample is chosen, the sample's folders only,
-    and the drill proves the same. Run in this process, with a context whose limit is 100
-    files (the snapshot holds 401), and the real restic."""
+    """A snapshot over the limit is listed once the sample is chosen, the sample's folders
+    only, and the drill proves the same. Run in this process, with a context whose limit is
+    100 files (the snapshot holds 401), and the real restic."""
     from bdr.actions.context import Context
     from bdr.actions.drill import run_drill
     from bdr.config.load import load_config
