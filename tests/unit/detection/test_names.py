@@ -1,5 +1,9 @@
 """The names ransomware leaves: the shipped list matches them and no ordinary office file."""
 
+import fnmatch
+import random
+import re
+
 import pytest
 
 from bdr.detection.names import ONION, NamePatterns, parse, shipped
@@ -69,3 +73,22 @@ def test_parse_skips_comments_and_reads_the_version():
 def test_an_onion_address_is_56_base32_characters():
     assert ONION.search(b"pay at http://" + b"a" * 56 + b".onion now")
     assert not ONION.search(b"http://" + b"a" * 16 + b".onion")  # v2: retired
+
+
+def test_the_quick_tests_answer_as_one_expression_of_every_pattern_would():
+    """Patterns are answered by name, ending, beginning or part where they can be: for any
+    name and any pattern, the answer is the one fnmatch's expression gives."""
+    rng = random.Random(28)
+    alphabet = ["a", "b", ".", "_", "*", "?", "[", "]", "!", "-", " ", "é", "\\"]
+    patterns = ["*", "**", "*.a", "a*", "*ab*", "a", "**a", "a**", "*a*b*", "[ab]*", "*?", "a?b"]
+    patterns += [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 5))) for _ in range(300)
+    ]
+    names = ["", "a", "b.a", "ab", "x.ab.y", "[ab]", "a*b", *shipped().patterns]
+    names += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 7))) for _ in range(300)]
+    for pattern in patterns:
+        one = NamePatterns("test", (pattern,))
+        expression = re.compile(fnmatch.translate(pattern.lower()), re.DOTALL)
+        for name in names:
+            expected = expression.fullmatch(name.lower()) is not None
+            assert one.matches(name) is expected, (pattern, name)
