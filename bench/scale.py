@@ -21,8 +21,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -30,12 +28,18 @@ import threading
 import time
 from pathlib import Path
 
-from run import INSTALLED, timed, write_folders  # bench/ is on sys.path when a bench script runs
+from run import (  # bench/ is on sys.path when a bench script runs
+    INSTALLED,
+    bare_restore,
+    drills,
+    timed,
+    wait_for_empty,
+    write_folders,
+)
 from snapshots import init_repository, repository_env
 
 ROOT = Path(__file__).resolve().parent / "work" / "million"
 FOLDERS, PER_FOLDER = 10_000, 100
-SNAPSHOTS = 20
 ROUNDS = int(os.environ.get("BDR_BENCH_ROUNDS", "10"))
 WANTED = "f04242-0042.dat"  # one name, in every snapshot
 TAG = "bdr-plan=bench"
@@ -72,16 +76,12 @@ def make_tree(data: Path) -> None:
     marker.write_text("done\n")
 
 
-def bdr_command(config: Path) -> list[str]:
-    return [sys.executable, "-m", "bdr", "--config", str(config)]
-
-
 def make_repository() -> tuple[list[str], dict[str, str]]:
     env = repository_env(ROOT)
     init_repository(ROOT, env)
     config = ROOT / "bdr.toml"
     config.write_text(CONFIG.format(root=ROOT))
-    bdr = bdr_command(config)
+    bdr = [sys.executable, "-m", "bdr", "--config", str(config)]
     make_tree(ROOT / "data")
     marker = ROOT / ".backed-up"
     if not marker.exists():
@@ -167,23 +167,6 @@ def peak_of(argv: list[str]) -> tuple[float, int]:
     return time.perf_counter() - started, peak
 
 
-def wait_for_empty(scratch: Path) -> None:
-    while scratch.exists() and any(scratch.iterdir()):
-        time.sleep(0.2)
-
-
-def bare_restore(env: dict[str, str]) -> float:
-    target = ROOT / "bare-restore"
-    started = time.perf_counter()
-    subprocess.run(
-        ["restic", "--cache-dir", str(ROOT / "state" / "cache"), "restore", "latest",
-         "--tag", TAG, "--target", str(target), "--verify"],
-        env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    shutil.rmtree(target)
-    return time.perf_counter() - started
-
-
 def bench_drills(bdr: list[str], env: dict[str, str]) -> None:
     scratch = ROOT / "scratch"
     rounds = int(os.environ.get("BDR_BENCH_DRILL_ROUNDS", "1"))
@@ -195,7 +178,7 @@ def bench_drills(bdr: list[str], env: dict[str, str]) -> None:
         order = ["restic", "bdr"] if round_ % 2 == 0 else ["bdr", "restic"]
         for name in order:
             if name == "restic":
-                bare.append(bare_restore(env))
+                bare.append(bare_restore(ROOT, ROOT / "bare-restore", env))
             else:
                 seconds, peak = peak_of([*bdr, "drill", "run", "full"])
                 full.append(seconds)
@@ -208,7 +191,7 @@ def bench_drills(bdr: list[str], env: dict[str, str]) -> None:
         f"peak RSS {max(peaks) / 1e6:.0f} MB"
     )
     # The sample's first run may calibrate its tier with a full restore: not timed.
-    if not _drilled(ROOT, "sample5"):
+    if not drills(ROOT, "sample5"):
         peak_of([*bdr, "drill", "run", "sample5"])
         wait_for_empty(scratch)
     seconds, peak = peak_of([*bdr, "drill", "run", "sample5"])
@@ -217,14 +200,6 @@ def bench_drills(bdr: list[str], env: dict[str, str]) -> None:
         f"5% sample drill of 1,000,000 files: {seconds:.1f}s, {seconds / ours:.1%} of the full "
         f"drill; bdr's own peak RSS {peak / 1e6:.0f} MB"
     )
-
-
-def _drilled(root: Path, name: str) -> bool:
-    with sqlite3.connect(root / "state" / "bdr.sqlite") as db:
-        row = db.execute(
-            "SELECT count(*) FROM runs WHERE kind = 'drill' AND subject = ?", (name,)
-        ).fetchone()
-    return bool(row[0])
 
 
 def main() -> None:
